@@ -1,0 +1,299 @@
+"""The Python face of the zoo: list, build, load, download and push models.
+
+``zoo.load("beers-pggan-rop")`` resolves the id in the registry, fetches the files its card
+names (checking each sha256 before anything is read), builds the architecture from the config
+published with the weights and returns the model in eval mode. ``zoo.load("ORG/NAME")``
+does the same for a repo that ``zoo push`` published, trusting the card inside that repo.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from zoo_core import cards, hub
+from zoo_core import config as zoo_config
+from zoo_core.errors import ConfigError, NoWeightsError, ZooError
+from zoo_core.registry import ModelSpec, get_registry
+
+if TYPE_CHECKING:
+    from zoo_core.interfaces.model import GANModel
+
+WEIGHTS_FILE = "model.safetensors"
+CONFIG_FILE = "config.yaml"
+CARD_FILE = "README.md"
+
+
+def list_models(
+    pattern: str | list[str] = "*",
+    *,
+    modality: str | None = None,
+    task: str | None = None,
+    dims: int | None = None,
+    architecture: str | None = None,
+    pretrained: bool | None = None,
+) -> list[dict[str, Any]]:
+    """Registered models matching fnmatch patterns and facets, one dict per model."""
+    patterns = [pattern] if isinstance(pattern, str) else list(pattern)
+    rows = []
+    for spec in get_registry().match(patterns):
+        try:
+            row = {"id": spec.id, **cards.summary(cards.read(spec.card_path()))}
+        except ZooError as exc:
+            row = {"id": spec.id, "architecture": spec.architecture, "error": str(exc)}
+        row["plugin"] = spec.plugin
+        if modality and str(row.get("modality", "")).lower() != modality.lower():
+            continue
+        if task and row.get("task") != task:
+            continue
+        if dims is not None and row.get("dims") != dims:
+            continue
+        if architecture and row.get("architecture") != architecture:
+            continue
+        if pretrained is not None and row.get("weights") != pretrained:
+            continue
+        rows.append(row)
+    return rows
+
+
+def model_spec(model_id: str) -> ModelSpec:
+    return get_registry().model(model_id)
+
+
+def model_card(model_id: str) -> cards.ModelCard:
+    return cards.read(model_spec(model_id).card_path())
+
+
+def model_config(model_id: str, overrides: list[str] | None = None):
+    """The paper's config for a registered id, with dotlist overrides applied."""
+    spec = model_spec(model_id)
+    arch = get_registry().architecture(spec.architecture)
+    return zoo_config.load(arch, spec.config_path(), overrides)
+
+
+def build(architecture: str, cfg: Any) -> GANModel:
+    """Build an architecture from a full run config (``model:``, ``train:``, ``data:``)."""
+    from zoo_core.interfaces.model import GANModel
+
+    arch = get_registry().architecture(architecture)
+    model = arch.build(cfg.model)
+    if not isinstance(model, GANModel):
+        raise ZooError(
+            f"builder {arch.builder} of plugin {arch.plugin!r} returned "
+            f"{type(model).__name__}, not a zoo_core.GANModel."
+        )
+    model.config = cfg
+    return model
+
+
+def _attach(model: GANModel, model_id: str, card: cards.ModelCard, info: dict) -> GANModel:
+    model.model_id = model_id
+    model.card = card
+    model.weights_info = info
+    return model
+
+
+def _is_repo_id(name: str) -> bool:
+    return "/" in name
+
+
+def _fetch_published(
+    repo_id: str, revision: str | None, source: str | None, expected: dict[str, str] | None
+) -> tuple[hub.Fetched, cards.ModelCard | None]:
+    """Fetch a published repo; when ``expected`` is None its own card lists the sha256s."""
+    from zoo_core.weights import verify
+
+    src = hub.get_source(source)
+    card = None
+    if expected is None:
+        card_files = src.fetch(repo_id, [CARD_FILE], revision)
+        card = cards.read(card_files.files[CARD_FILE])
+        weights = card.weights
+        if not weights or not weights.get("files"):
+            raise NoWeightsError(f"{repo_id}: its model card lists no weight files with sha256.")
+        expected = dict(weights["files"])
+        revision = card_files.commit  # the files must come from the same commit as the card
+    fetched = src.fetch(repo_id, sorted(expected), revision)
+    verify(fetched.files, expected)
+    return fetched, card
+
+
+def _load_weights(model: GANModel, path: Path, allow_pickle: bool) -> None:
+    from zoo_core.weights import load_state_dict
+
+    state = load_state_dict(path, allow_pickle=allow_pickle)
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    if missing or unexpected:
+        raise ZooError(
+            f"{path.name} does not fit the architecture: missing {sorted(missing)[:5]}, "
+            f"unexpected {sorted(unexpected)[:5]}. Was it trained with another config?"
+        )
+
+
+def load(
+    model_id: str,
+    *,
+    pretrained: bool = True,
+    device: str = "cpu",
+    revision: str | None = None,
+    source: str | None = None,
+    overrides: list[str] | None = None,
+    allow_pickle: bool = False,
+) -> GANModel:
+    """Load a model by registered id or by published repo id (``ORG/NAME``).
+
+    ``pretrained=False`` returns the paper's architecture freshly initialised. ``revision``
+    pins a commit, branch or tag; ``source`` is ``"hf"`` or ``"dir:PATH"`` (default:
+    ``$ZOO_HUB`` or the Hugging Face Hub).
+    """
+    import torch
+
+    from zoo_core.interfaces.model import GANModel
+
+    if _is_repo_id(model_id):
+        fetched, card = _fetch_published(model_id, revision, source, expected=None)
+        arch_name = card.zoo.get("architecture")
+        arch = get_registry().architecture(arch_name)
+        cfg = zoo_config.load(arch, fetched.files[CONFIG_FILE], overrides)
+        model = build(arch_name, cfg)
+        _load_weights(model, fetched.files[WEIGHTS_FILE], allow_pickle)
+        info = {"repo_id": model_id, "revision": fetched.commit, "source": fetched.source}
+        info["sha256"] = dict(card.weights["files"])
+        model = _attach(model, card.zoo.get("id", model_id), card, info)
+    else:
+        spec = model_spec(model_id)
+        card = cards.read(spec.card_path())
+        if not pretrained:
+            model = build(spec.architecture, model_config(model_id, overrides))
+            model = _attach(model, model_id, card, {"pretrained": False})
+        else:
+            weights = card.weights
+            if not weights:
+                raise NoWeightsError(
+                    f"No weights are published for {model_id} yet (its model card says so). "
+                    f"Use zoo.load({model_id!r}, pretrained=False) for the untrained "
+                    f"architecture, or train one with `zoo train {model_id} --data DIR` and "
+                    "publish it with `zoo push CHECKPOINT --repo-id ORG/NAME`."
+                )
+            pinned = weights.get("revision")
+            expected = dict(weights["files"]) if revision in (None, pinned) else None
+            fetched, _ = _fetch_published(
+                weights["repo_id"], revision or pinned, source, expected
+            )
+            arch = get_registry().architecture(spec.architecture)
+            cfg_path = fetched.files.get(CONFIG_FILE, spec.config_path())
+            model = build(spec.architecture, zoo_config.load(arch, cfg_path, overrides))
+            weights_file = next(
+                (fetched.files[n] for n in sorted(fetched.files) if n != CONFIG_FILE), None
+            )
+            if weights_file is None:
+                raise ZooError(f"the card of {model_id} lists no weights file.")
+            _load_weights(model, weights_file, allow_pickle)
+            info = {
+                "repo_id": weights["repo_id"],
+                "revision": fetched.commit,
+                "source": fetched.source,
+                "sha256": {n: s for n, s in (expected or {}).items()},
+            }
+            model = _attach(model, model_id, card, info)
+    if not isinstance(model, GANModel):  # pragma: no cover - build() checks
+        raise ZooError("internal: builder did not return a GANModel")
+    return model.to(torch.device(device)).eval()
+
+
+def download(model_id: str, revision: str | None = None, source: str | None = None) -> hub.Fetched:
+    """Fill the cache with a model's published files (checked against their sha256)."""
+    if _is_repo_id(model_id):
+        fetched, _ = _fetch_published(model_id, revision, source, expected=None)
+        return fetched
+    card = model_card(model_id)
+    weights = card.weights
+    if not weights:
+        raise NoWeightsError(f"No weights are published for {model_id} yet; nothing to download.")
+    pinned = weights.get("revision")
+    expected = dict(weights["files"]) if revision in (None, pinned) else None
+    fetched, _ = _fetch_published(weights["repo_id"], revision or pinned, source, expected)
+    return fetched
+
+
+@dataclass
+class PushResult:
+    repo_id: str
+    commit: str
+    source: str
+    files: dict[str, str]
+    model_id: str
+
+
+def _stage_from_checkpoint(path: Path, staging: Path) -> tuple[str, str]:
+    from zoo_core import checkpoint
+    from zoo_core.weights import save_state_dict
+
+    groups, info = checkpoint.read(path)
+    weights = checkpoint.inference_weights(groups)
+    save_state_dict(weights, staging / WEIGHTS_FILE)
+    (staging / CONFIG_FILE).write_text(info["config"])
+    return info["model_id"], info["config"]
+
+
+def push(
+    path: str | Path,
+    repo_id: str,
+    *,
+    to: str | None = None,
+    model_id: str | None = None,
+    commit_message: str | None = None,
+    private: bool = False,
+) -> PushResult:
+    """Publish weights, config.yaml and a README.md model card in one commit.
+
+    ``path`` is a training checkpoint (``.safetensors`` written by ``zoo train``) or a folder
+    with ``model.safetensors`` and ``config.yaml`` (and optionally ``README.md``). The card is
+    the registered model's card with ``zoo.weights`` filled in (sha256 of every file).
+    """
+    from huggingface_hub import ModelCard
+
+    from zoo_core.weights import sha256_file
+
+    hub.check_repo_id(repo_id)
+    path = Path(path)
+    src = hub.get_source(to)
+    with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
+        staging = Path(tmp)
+        if path.is_dir():
+            for name in (WEIGHTS_FILE, CONFIG_FILE):
+                if not (path / name).is_file():
+                    raise ZooError(f"{path} has no {name}; push a checkpoint or a full folder.")
+                shutil.copy2(path / name, staging / name)
+            base_card = cards.read(path / CARD_FILE) if (path / CARD_FILE).is_file() else None
+            model_id = model_id or (base_card.zoo.get("id") if base_card else None)
+        elif path.is_file():
+            ckpt_model_id, _ = _stage_from_checkpoint(path, staging)
+            model_id = model_id or ckpt_model_id
+            base_card = None
+        else:
+            raise ZooError(f"{path} does not exist; pass a checkpoint file or a folder.")
+        if not model_id:
+            raise ZooError("cannot tell which model this is: pass --model-id ID.")
+        if base_card is None:
+            base_card = model_card(model_id)
+        # The config must fit the architecture before anything is published.
+        arch = get_registry().architecture(base_card.zoo["architecture"])
+        try:
+            zoo_config.load(arch, staging / CONFIG_FILE)
+        except ConfigError as exc:
+            raise ZooError(f"refusing to publish: {exc}") from None
+
+        files = {name: sha256_file(staging / name) for name in (WEIGHTS_FILE, CONFIG_FILE)}
+        metadata = dict(base_card.metadata)
+        metadata["zoo"] = dict(base_card.zoo)
+        metadata["zoo"]["weights"] = {"repo_id": repo_id, "revision": None, "files": files}
+        card = cards.ModelCard(metadata, base_card.body, f"{repo_id}/{CARD_FILE}")
+        cards.validate(card)
+        ModelCard(card.text()).save(staging / CARD_FILE)
+        message = commit_message or f"Publish {model_id} weights with zoo-core"
+        commit = src.publish(staging, repo_id, message, private=private)
+    return PushResult(repo_id, commit, src.describe(), files, model_id)

@@ -1,0 +1,69 @@
+"""The ``zoo`` command line.
+
+Commands live in small modules next to this one and import heavy libraries inside their
+bodies, so ``zoo list`` and ``zoo --help`` never import torch. Errors the zoo raises on
+purpose are printed as one line, without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from zoo_core import __version__
+
+
+class ZooGroup(click.Group):
+    """Adds plugin commands lazily and turns ZooErrors into one-line messages."""
+
+    _plugins_loaded = False
+
+    def _load_plugin_commands(self) -> None:
+        if not ZooGroup._plugins_loaded:
+            ZooGroup._plugins_loaded = True
+            from zoo_core.plugins import get_plugin_manager, record_error
+
+            hook = get_plugin_manager().hook.register_commands
+            for impl in hook.get_hookimpls():
+                try:
+                    impl.function(self)
+                except Exception as exc:
+                    record_error(impl.plugin_name, f"register_commands failed: {exc}")
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None:
+            self._load_plugin_commands()
+            command = super().get_command(ctx, name)
+        return command
+
+    def invoke(self, ctx: click.Context):
+        from zoo_core.errors import ZooError
+
+        try:
+            return super().invoke(ctx)
+        except ZooError as exc:
+            click.secho(f"Error: {exc}", fg="red", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=ZooGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="zoo")
+def cli() -> None:
+    """A model zoo of GANs for medical image synthesis.
+
+    List the GANs the literature describes, load one with trained weights, train it on your
+    own CT, MRI or fundus data, generate synthetic images and measure them.
+    """
+
+
+def main() -> None:
+    cli(prog_name="zoo")
+
+
+from zoo_core.cli import catalog, hub_commands, scaffold  # noqa: E402,F401  (registers commands)

@@ -1,0 +1,137 @@
+"""``zoo list``, ``zoo info`` and ``zoo plugins``: what is installed and registered."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from zoo_core.cli import cli
+
+LIST_COLUMNS = ("id", "architecture", "paper", "modality", "task", "dims", "resolution", "weights")
+
+
+@cli.command("list")
+@click.argument("patterns", nargs=-1)
+@click.option("--modality", help="Only this modality, e.g. CT, MR, fundus.")
+@click.option("--task", help="Only this task, e.g. super-resolution, denoising.")
+@click.option("--dims", type=click.IntRange(2, 3), help="Only 2D or only 3D models.")
+@click.option("--architecture", "--arch", help="Only this architecture, e.g. pggan.")
+@click.option(
+    "--pretrained/--untrained",
+    default=None,
+    help="Only models whose weights are (or are not) published.",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
+def list_command(patterns, modality, task, dims, architecture, pretrained, as_json) -> None:
+    """List registered models, optionally filtered.
+
+    PATTERNS are shell-style wildcards matched against ids, e.g. 'beers-*'.
+
+    \b
+    Examples:
+      zoo list
+      zoo list 'beers-*' --modality MR
+      zoo list --dims 3 --task super-resolution --json
+    """
+    from zoo_core.api import list_models
+
+    rows = list_models(
+        list(patterns) or "*",
+        modality=modality,
+        task=task,
+        dims=dims,
+        architecture=architecture,
+        pretrained=pretrained,
+    )
+    if as_json:
+        click.echo(json.dumps(rows, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"{len(rows)} model(s)", title_justify="left")
+    for column in LIST_COLUMNS:
+        table.add_column(column, no_wrap=column == "id")
+    for row in rows:
+        cells = [row.get(c, "") for c in LIST_COLUMNS]
+        cells[-1] = "published" if row.get("weights") else "-"
+        table.add_row(*(str(c) for c in cells))
+    Console().print(table)
+    if not rows:
+        click.echo("No model matches. `zoo plugins` shows which plugins are installed.")
+
+
+@cli.command("info")
+@click.argument("model_id")
+@click.option("--raw", is_flag=True, help="Print the card's Markdown source.")
+def info_command(model_id: str, raw: bool) -> None:
+    """Show the model card of MODEL_ID (paper, inputs/outputs, weights, limitations)."""
+    from zoo_core.api import model_card
+
+    card = model_card(model_id)
+    if raw:
+        click.echo(card.text())
+        return
+    from rich.console import Console
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    zoo = card.zoo
+    paper = zoo.get("paper", {})
+    facts = Table.grid(padding=(0, 2))
+    weights = zoo.get("weights")
+    rows = [
+        ("id", zoo.get("id")),
+        ("architecture", zoo.get("architecture")),
+        ("paper", f"{paper.get('title')} ({paper.get('year')}) {paper.get('url', '')}"),
+        ("modality / task", f"{zoo.get('modality')} / {zoo.get('task')}"),
+        ("dims / resolution", f"{zoo.get('dims')}D / {zoo.get('resolution')}"),
+        ("license", card.metadata.get("license")),
+        (
+            "weights",
+            f"{weights['repo_id']}@{weights.get('revision') or 'main'}"
+            if weights
+            else "none published",
+        ),
+    ]
+    for key, value in rows:
+        facts.add_row(f"[bold]{key}[/bold]", str(value))
+    console = Console()
+    console.print(facts)
+    console.print(Markdown(card.body))
+
+
+@cli.command("plugins")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+def plugins_command(as_json: bool) -> None:
+    """List installed plugins with their version, hooks and any load error."""
+    import warnings
+
+    from zoo_core.plugins import PluginWarning, plugin_infos
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PluginWarning)  # shown in the table instead
+        infos = plugin_infos()
+    if as_json:
+        click.echo(
+            json.dumps(
+                [
+                    {"name": i.name, "version": i.version, "module": i.module,
+                     "hooks": i.hooks, "errors": i.errors}
+                    for i in infos
+                ],
+                indent=2,
+            )
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table()
+    for column in ("plugin", "version", "module", "hooks", "status"):
+        table.add_column(column)
+    for info in infos:
+        status = "ok" if info.ok else "[red]" + "; ".join(info.errors) + "[/red]"
+        table.add_row(info.name, info.version, info.module, ", ".join(info.hooks), status)
+    Console().print(table)

@@ -1,0 +1,166 @@
+"""Where published weights live: the Hugging Face Hub or a local-directory hub.
+
+The Hugging Face source is huggingface_hub itself, so its cache, ``HF_ENDPOINT`` (mirrors),
+``HF_HUB_OFFLINE`` and tokens all apply. The directory source (``dir:PATH``) keeps the same
+repo layout for air-gapped sites and the offline demo::
+
+    PATH/ORG/NAME/refs/main            the commit id the branch points to
+    PATH/ORG/NAME/commits/<sha1>/...   one folder per commit, written atomically
+
+``ZOO_HUB=dir:PATH`` makes every load and push without an explicit source use that folder.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from zoo_core.errors import HubError
+
+HUB_ENV = "ZOO_HUB"
+_REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
+
+
+def check_repo_id(repo_id: str) -> None:
+    if not _REPO_ID.match(repo_id or ""):
+        raise HubError(f"repo id {repo_id!r} must look like 'ORG/NAME'.")
+
+
+@dataclass
+class Fetched:
+    files: dict[str, Path]
+    commit: str | None
+    source: str
+
+
+class HFSource:
+    """The Hugging Face Hub (or a mirror at ``HF_ENDPOINT``) through huggingface_hub."""
+
+    name = "hf"
+
+    def fetch(self, repo_id: str, filenames: list[str], revision: str | None) -> Fetched:
+        from huggingface_hub import hf_hub_download
+        from huggingface_hub.errors import (
+            EntryNotFoundError,
+            LocalEntryNotFoundError,
+            RepositoryNotFoundError,
+            RevisionNotFoundError,
+        )
+
+        files: dict[str, Path] = {}
+        try:
+            for filename in filenames:
+                files[filename] = Path(hf_hub_download(repo_id, filename, revision=revision))
+        except RepositoryNotFoundError:
+            raise HubError(f"{repo_id} does not exist on the Hub (or you have no access).") from None
+        except RevisionNotFoundError:
+            raise HubError(f"{repo_id} has no revision {revision!r}.") from None
+        except EntryNotFoundError:
+            raise HubError(f"{repo_id}@{revision or 'main'} has no file {filename!r}.") from None
+        except LocalEntryNotFoundError:
+            raise HubError(
+                f"{filename} of {repo_id} is not in the local cache and the Hub cannot be "
+                "reached (HF_HUB_OFFLINE or no network). Run `zoo download` while online, "
+                "or use a local-directory hub (source='dir:PATH')."
+            ) from None
+        except OSError as exc:
+            raise HubError(f"downloading {repo_id}/{filename} failed: {exc}") from None
+        # The cache lays files out as .../snapshots/<commit>/<filename>.
+        commit = next(iter(files.values())).parent.name if files else None
+        return Fetched(files, commit, self.name)
+
+    def publish(self, folder: Path, repo_id: str, message: str, private: bool = False) -> str:
+        from huggingface_hub import create_repo, upload_folder
+
+        try:
+            create_repo(repo_id, exist_ok=True, private=private)
+            info = upload_folder(repo_id=repo_id, folder_path=str(folder), commit_message=message)
+        except Exception as exc:  # the Hub commit is atomic: nothing half-uploaded remains
+            raise HubError(f"uploading to {repo_id} failed: {type(exc).__name__}: {exc}") from None
+        return info.oid
+
+    def describe(self) -> str:
+        from huggingface_hub import constants
+
+        return constants.ENDPOINT
+
+
+class DirSource:
+    """A folder laid out like a Hub: refs, immutable commits, atomic publishing."""
+
+    name = "dir"
+
+    def __init__(self, root: str | Path):
+        self.root = Path(root).expanduser()
+
+    def _repo(self, repo_id: str) -> Path:
+        check_repo_id(repo_id)
+        return self.root / repo_id
+
+    def resolve(self, repo_id: str, revision: str | None) -> str:
+        repo = self._repo(repo_id)
+        if not repo.is_dir():
+            raise HubError(f"{repo_id} does not exist in the directory hub {self.root}.")
+        revision = revision or "main"
+        ref = repo / "refs" / revision
+        if ref.is_file():
+            return ref.read_text().strip()
+        if re.fullmatch(r"[0-9a-f]{7,40}", revision):
+            matches = [p.name for p in (repo / "commits").iterdir() if p.name.startswith(revision)]
+            if len(matches) == 1:
+                return matches[0]
+        raise HubError(f"{repo_id} has no revision {revision!r} in {self.root}.")
+
+    def fetch(self, repo_id: str, filenames: list[str], revision: str | None) -> Fetched:
+        commit = self.resolve(repo_id, revision)
+        folder = self._repo(repo_id) / "commits" / commit
+        files = {}
+        for filename in filenames:
+            path = folder / filename
+            if not path.is_file():
+                raise HubError(f"{repo_id}@{commit[:8]} has no file {filename!r} in {self.root}.")
+            files[filename] = path
+        return Fetched(files, commit, f"dir:{self.root}")
+
+    def publish(self, folder: Path, repo_id: str, message: str, private: bool = False) -> str:
+        repo = self._repo(repo_id)
+        (repo / "commits").mkdir(parents=True, exist_ok=True)
+        (repo / "refs").mkdir(exist_ok=True)
+        parent = (repo / "refs" / "main").read_text().strip() if (repo / "refs/main").exists() else ""
+        digest = hashlib.sha1(f"{parent}\n{message}\n".encode())
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                digest.update(path.relative_to(folder).as_posix().encode())
+                digest.update(path.read_bytes())
+        commit = digest.hexdigest()
+        target = repo / "commits" / commit
+        if not target.exists():
+            staging = Path(tempfile.mkdtemp(prefix=".incoming-", dir=repo))
+            try:
+                shutil.copytree(folder, staging, dirs_exist_ok=True)
+                (staging / ".commit_message").write_text(message)
+                os.rename(staging, target)
+            finally:
+                shutil.rmtree(staging, ignore_errors=True)
+        ref_tmp = repo / "refs" / f".main.{os.getpid()}.tmp"
+        ref_tmp.write_text(commit + "\n")
+        os.replace(ref_tmp, repo / "refs" / "main")
+        return commit
+
+    def describe(self) -> str:
+        return f"dir:{self.root}"
+
+
+def get_source(source: str | None = None) -> HFSource | DirSource:
+    """``None`` (``$ZOO_HUB`` or the Hugging Face Hub), ``"hf"`` or ``"dir:PATH"``."""
+    source = source or os.environ.get(HUB_ENV) or "hf"
+    if source == "hf":
+        return HFSource()
+    if source.startswith("dir:") and len(source) > 4:
+        return DirSource(source[4:])
+    raise HubError(f"unknown hub source {source!r}: use 'hf' or 'dir:PATH'.")

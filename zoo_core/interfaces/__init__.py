@@ -1,0 +1,1 @@
+"""The interfaces every architecture plugin implements or uses (these import torch)."""

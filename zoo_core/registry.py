@@ -1,0 +1,234 @@
+"""The registry of architectures and model ids that plugins contribute.
+
+Specs hold strings, not objects, so that listing the zoo never imports torch: a builder is
+named ``"package.module:function"`` and imported only when a model is built, and a config or
+card is named as a package resource (``"package:path/in/package"``) or a file path.
+"""
+
+from __future__ import annotations
+
+import difflib
+import fnmatch
+import importlib
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from zoo_core.errors import DuplicateIdError, UnknownArchitectureError, UnknownModelError, ZooError
+
+MODEL_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){2,}$")
+ARCH_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+@dataclass(frozen=True)
+class ArchSpec:
+    """A network architecture: how to build it, its config schema, how to train it.
+
+    ``config`` is the dataclass schema of the ``model:`` section. ``trainer`` optionally names
+    a :class:`zoo_core.training.GANTrainer` subclass (``"module:Class"``) for architectures
+    whose training differs from the plain adversarial loop; ``train_config`` and
+    ``data_config`` optionally extend the core's schemas with the architecture's own keys.
+    """
+
+    name: str
+    builder: str
+    config: type
+    description: str = ""
+    trainer: str | None = None
+    train_config: type | None = None
+    data_config: type | None = None
+    plugin: str = ""
+
+    def build(self, model_config: Any) -> Any:
+        """Import the builder and call it with the ``model:`` section of a config."""
+        return resolve_object(self.builder)(model_config)
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """A model id: an architecture with the paper's hyper-parameters and a model card.
+
+    The card (YAML front matter) says where weights are published, if they are.
+    """
+
+    id: str
+    architecture: str
+    config: str
+    card: str
+    plugin: str = ""
+
+    def config_path(self) -> Path:
+        return resource_path(self.config)
+
+    def card_path(self) -> Path:
+        return resource_path(self.card)
+
+
+def resource_path(ref: str) -> Path:
+    """Resolve ``"package:relative/path"`` (a file shipped in a package) or a plain path."""
+    if ":" in ref and not Path(ref).is_absolute() and not re.match(r"^[A-Za-z]:[\\/]", ref):
+        package, _, relative = ref.partition(":")
+        return Path(str(resources.files(package).joinpath(relative)))
+    return Path(ref)
+
+
+def resolve_object(ref: str) -> Any:
+    """Import ``"package.module:attribute"``.
+
+    Only ever called with strings that plugins register in code, never with strings read from
+    a config file or a model card.
+    """
+    module_name, _, attribute = ref.partition(":")
+    if not attribute:
+        raise ZooError(f"{ref!r} is not of the form 'package.module:attribute'.")
+    module = importlib.import_module(module_name)
+    try:
+        return getattr(module, attribute)
+    except AttributeError:
+        raise ZooError(f"{module_name!r} has no attribute {attribute!r} (from {ref!r}).") from None
+
+
+@dataclass
+class Registry:
+    """Everything the installed plugins registered, with the plugin each came from."""
+
+    architectures: dict[str, ArchSpec] = field(default_factory=dict)
+    models: dict[str, ModelSpec] = field(default_factory=dict)
+    losses: dict[str, tuple[str, str]] = field(default_factory=dict)
+    feature_extractors: dict[str, tuple[str, str]] = field(default_factory=dict)
+
+    def add_architecture(self, spec: ArchSpec, plugin: str) -> None:
+        if not isinstance(spec, ArchSpec):
+            raise ZooError(f"register_architectures expects ArchSpec, got {type(spec).__name__}")
+        if not ARCH_NAME_PATTERN.match(spec.name):
+            raise ZooError(f"architecture name {spec.name!r} must be lower-case snake_case")
+        if spec.name in self.architectures:
+            other = self.architectures[spec.name].plugin
+            raise DuplicateIdError(
+                f"architecture {spec.name!r} is registered by both {other!r} and {plugin!r}; "
+                f"the one from {other!r} is kept. Uninstall one of them or rename."
+            )
+        self.architectures[spec.name] = _with_plugin(spec, plugin)
+
+    def add_model(self, spec: ModelSpec, plugin: str) -> None:
+        if not isinstance(spec, ModelSpec):
+            raise ZooError(f"register_models expects ModelSpec, got {type(spec).__name__}")
+        if not MODEL_ID_PATTERN.match(spec.id):
+            raise ZooError(
+                f"model id {spec.id!r} must look like 'author-architecture-dataset' "
+                "(lower-case words joined by '-')"
+            )
+        if spec.id in self.models:
+            other = self.models[spec.id].plugin
+            raise DuplicateIdError(
+                f"model id {spec.id!r} is registered by both {other!r} and {plugin!r}; "
+                f"the one from {other!r} is kept. Uninstall one of them or rename."
+            )
+        self.models[spec.id] = _with_plugin(spec, plugin)
+
+    def _add_named(self, table: dict, kind: str, name: str, ref: str, plugin: str) -> None:
+        if name in table:
+            raise DuplicateIdError(
+                f"{kind} {name!r} is registered by both {table[name][1]!r} and {plugin!r}"
+            )
+        table[name] = (ref, plugin)
+
+    def model(self, model_id: str) -> ModelSpec:
+        try:
+            return self.models[model_id]
+        except KeyError:
+            close = difflib.get_close_matches(model_id, list(self.models), n=3, cutoff=0.5)
+            raise UnknownModelError(model_id, close) from None
+
+    def architecture(self, name: str) -> ArchSpec:
+        try:
+            return self.architectures[name]
+        except KeyError:
+            known = ", ".join(sorted(self.architectures)) or "none"
+            raise UnknownArchitectureError(
+                f"Unknown architecture {name!r} (registered: {known}). "
+                "Is the plugin that provides it installed? See `zoo plugins`."
+            ) from None
+
+    def loss(self, name: str) -> Callable[..., Any]:
+        return self._resolve_named(self.losses, "loss", name)
+
+    def feature_extractor(self, name: str) -> Callable[..., Any]:
+        return self._resolve_named(self.feature_extractors, "feature extractor", name)
+
+    def _resolve_named(self, table: dict, kind: str, name: str) -> Callable[..., Any]:
+        if name not in table:
+            known = ", ".join(sorted(table)) or "none"
+            raise ZooError(f"Unknown {kind} {name!r}; registered: {known}.")
+        return resolve_object(table[name][0])
+
+    def match(self, patterns: Iterable[str] = ("*",)) -> list[ModelSpec]:
+        """Model specs whose id matches any fnmatch pattern, sorted by id."""
+        patterns = list(patterns) or ["*"]
+        return [
+            self.models[i]
+            for i in sorted(self.models)
+            if any(fnmatch.fnmatchcase(i, p) for p in patterns)
+        ]
+
+
+def _with_plugin(spec: Any, plugin: str) -> Any:
+    from dataclasses import replace
+
+    return replace(spec, plugin=plugin)
+
+
+_registry: Registry | None = None
+
+
+def _call_each(hook: Any, make_register: Callable[[str], Callable[..., None]]) -> None:
+    """Call a registration hook plugin by plugin, so one failure is charged to its plugin."""
+    from zoo_core.plugins import record_error
+
+    for impl in reversed(hook.get_hookimpls()):  # registration order, builtin first
+        plugin = impl.plugin_name
+        register = make_register(plugin)
+
+        def guarded(*args: Any, _register: Callable = register, _plugin: str = plugin) -> None:
+            try:
+                _register(*args)
+            except ZooError as exc:
+                record_error(_plugin, str(exc))
+
+        try:
+            impl.function(guarded)
+        except Exception as exc:
+            record_error(plugin, f"{hook.name} failed: {type(exc).__name__}: {exc}")
+
+
+def get_registry() -> Registry:
+    """The registry built from every loaded plugin (built once per process)."""
+    global _registry
+    if _registry is not None:
+        return _registry
+    from zoo_core.plugins import get_plugin_manager
+
+    hooks = get_plugin_manager().hook
+    reg = Registry()
+    _call_each(hooks.register_architectures, lambda p: lambda s: reg.add_architecture(s, p))
+    _call_each(hooks.register_models, lambda p: lambda s: reg.add_model(s, p))
+    _call_each(
+        hooks.register_losses,
+        lambda p: lambda name, ref: reg._add_named(reg.losses, "loss", name, ref, p),
+    )
+    _call_each(
+        hooks.register_feature_extractors,
+        lambda p: lambda name, ref: reg._add_named(
+            reg.feature_extractors, "feature extractor", name, ref, p
+        ),
+    )
+    _registry = reg
+    return reg
+
+
+def reset() -> None:
+    global _registry
+    _registry = None
