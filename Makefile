@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml $(PLUGINS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --upgrade pip
 	$(BIN)/python -m pip install -e ".[test,data]" $(foreach p,$(PLUGINS),-e $(dir $(p)))
+	# totalsegmentator ships a real head CT; its own dependencies are not needed.
+	$(BIN)/python -m pip install --no-deps totalsegmentator
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -30,7 +30,9 @@ class ArchSpec:
     ``config`` is the dataclass schema of the ``model:`` section. ``trainer`` optionally names
     a :class:`zoo_core.training.GANTrainer` subclass (``"module:Class"``) for architectures
     whose training differs from the plain adversarial loop; ``train_config`` and
-    ``data_config`` optionally extend the core's schemas with the architecture's own keys.
+    ``data_config`` optionally extend the core's schemas with the architecture's own keys;
+    ``dataset`` optionally names a ``"module:function(data_cfg, path)"`` returning the training
+    dataset, for data the core's :func:`zoo_core.data.training_dataset` does not cover.
     """
 
     name: str
@@ -40,6 +42,7 @@ class ArchSpec:
     trainer: str | None = None
     train_config: type | None = None
     data_config: type | None = None
+    dataset: str | None = None
     plugin: str = ""
 
     def build(self, model_config: Any) -> Any:
