@@ -19,7 +19,8 @@ from typing import Any
 
 from zoo_core.errors import DuplicateIdError, UnknownArchitectureError, UnknownModelError, ZooError
 
-MODEL_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){2,}$")
+#: ``author-architecture`` or ``author-architecture-dataset`` (lower-case words joined by ``-``).
+MODEL_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){1,}$")
 ARCH_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
@@ -121,7 +122,7 @@ class Registry:
             raise ZooError(f"register_models expects ModelSpec, got {type(spec).__name__}")
         if not MODEL_ID_PATTERN.match(spec.id):
             raise ZooError(
-                f"model id {spec.id!r} must look like 'author-architecture-dataset' "
+                f"model id {spec.id!r} must look like 'author-architecture[-dataset]' "
                 "(lower-case words joined by '-')"
             )
         if spec.id in self.models:
