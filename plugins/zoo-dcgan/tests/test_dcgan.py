@@ -1,0 +1,47 @@
+"""DCGAN: conformance, the paper's layer sizes, and the shared conv stacks it is built from."""
+
+import torch
+
+from zoo_core.testing import check_plugin
+
+TINY = ["model.g_filters=8", "model.d_filters=8", "model.resolution=16"]
+
+
+def test_plugin_passes_the_conformance_kit():
+    assert check_plugin("dcgan", tiny={"radford-dcgan-mni152": TINY}) == ["radford-dcgan-mni152"]
+
+
+def _build(overrides=()):
+    from zoo_core import config
+    from zoo_core.api import build
+    from zoo_core.registry import get_registry
+
+    spec = get_registry().model("radford-dcgan-mni152")
+    cfg = config.load(get_registry().architecture("dcgan"), spec.config_path(), list(overrides))
+    return build("dcgan", cfg), cfg
+
+
+def test_paper_sizes_1024_to_128_filters_and_64x64_output():
+    model, cfg = _build()
+    convs = [m for m in model.generator.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert [(c.in_channels, c.out_channels) for c in convs] == [
+        (100, 1024), (1024, 512), (512, 256), (256, 128), (128, 1)
+    ]  # fmt: skip
+    dconvs = [m for m in model.discriminator.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [c.out_channels for c in dconvs] == [128, 256, 512, 1024, 1]
+    # no batch norm on the discriminator's first layer (Radford et al.)
+    first = model.discriminator.trunk.net[0]
+    assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in first.modules())
+    images = model.generate(n=2, seed=3)
+    assert images.shape == (2, 1, 64, 64)
+    assert torch.equal(images, model.generate(n=2, seed=3))
+    assert model.discriminator(images).shape == (2, 1)
+    assert cfg.train.optimizer_g.lr == 2e-4 and list(cfg.train.optimizer_g.betas) == [0.5, 0.999]
+    assert cfg.train.batch_size == 128
+
+
+def test_uniform_latent_lies_in_minus_one_one():
+    from zoo_dcgan.model import sample_latent
+
+    z = sample_latent(1000, 100, "uniform", torch.device("cpu"), torch.Generator().manual_seed(0))
+    assert z.min() >= -1 and z.max() <= 1 and z.min() < -0.99 and z.max() > 0.99
