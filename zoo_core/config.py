@@ -93,6 +93,9 @@ def schema(arch: ArchSpec) -> DictConfig:
         }
     )
     OmegaConf.set_struct(cfg, True)
+    # Free-form maps (loss term -> weight) take keys the schema cannot list.
+    if "loss_weights" in cfg.train:
+        OmegaConf.set_struct(cfg.train.loss_weights, False)
     return cfg
 
 
