@@ -1,0 +1,48 @@
+"""The ``srgan3d`` plugin: the 3D SRGAN with least-squares losses of Sánchez & Vilaplana.
+
+This module is imported whenever ``zoo`` starts, so it imports neither torch nor monai: the
+builder, trainer-facing code and the ``zoo srgan3d`` commands are named as strings or import
+their heavy libraries inside function bodies.
+"""
+
+from __future__ import annotations
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_srgan3d.config import SRGAN3DConfig
+
+MODEL_IDS = ("sanchez-srgan3d", "sanchez-srgan3d-mni152")
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="srgan3d",
+            builder="zoo_srgan3d.model:build",
+            config=SRGAN3DConfig,
+            description=(
+                "3D SRGAN (Sánchez & Vilaplana 2017): residual generator with tile-replication "
+                "up-sampling, 8-conv discriminator with sigmoid, least-squares losses."
+            ),
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in MODEL_IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="srgan3d",
+                config=f"zoo_srgan3d:configs/{model_id}.yaml",
+                card=f"zoo_srgan3d:model_cards/{model_id}.md",
+            )
+        )
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_srgan3d.cli import srgan3d
+
+    cli.add_command(srgan3d)
