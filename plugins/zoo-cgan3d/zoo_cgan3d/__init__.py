@@ -1,0 +1,54 @@
+"""The cgan3d plugin: Mangalagiri et al.'s 3D conditional GAN on 32³ CT blocks.
+
+Imported whenever ``zoo`` starts, so it holds only hookimpls and config dataclasses: builders,
+trainer data and commands are named as strings or import torch inside their bodies.
+"""
+
+from zoo_cgan3d.config import CGAN3DConfig, CGAN3DDataConfig
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.config import TrainConfig
+
+MODEL_IDS = (
+    "mangalagiri-cgan3d-autoencode",
+    "mangalagiri-cgan3d-denoise",
+    "mangalagiri-cgan3d-depixelate",
+    "mangalagiri-cgan3d-headct",  # demo scale: the denoise task on the head CT, CPU
+)
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="cgan3d",
+            builder="zoo_cgan3d.model:build",
+            config=CGAN3DConfig,
+            description=(
+                "3D conditional GAN (3D U-Net generator + uniform z, PatchGAN discriminator on "
+                "condition+block, adversarial + L1) on 32³ CT blocks (Mangalagiri et al.)."
+            ),
+            train_config=TrainConfig,
+            data_config=CGAN3DDataConfig,
+            dataset="zoo_cgan3d.data:training_dataset",
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in MODEL_IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="cgan3d",
+                config=f"zoo_cgan3d:configs/{model_id}.yaml",
+                card=f"zoo_cgan3d:model_cards/{model_id}.md",
+            )
+        )
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_cgan3d.cli import cgan3d
+
+    cli.add_command(cgan3d)

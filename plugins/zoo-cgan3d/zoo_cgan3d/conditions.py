@@ -1,0 +1,65 @@
+"""The three conditions of the paper, made from a clean block (or a whole volume) on the fly.
+
+They work on any ``(N, C, *spatial)`` tensor in [-1, 1] on any device, so the trainer makes
+them per batch on the accelerator and the evaluation makes them for a whole scan the same way.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+
+from zoo_core.errors import ConfigError
+
+TASKS = ("autoencode", "denoise", "depixelate")
+
+
+def poisson_noise(
+    x: torch.Tensor, level: float, generator: torch.Generator | None = None
+) -> torch.Tensor:
+    """Poisson noise whose variance is ``level`` times the intensity.
+
+    Intensities u = (x + 1) / 2 in [0, 1] are read as ``u / level`` expected photon counts;
+    the noisy intensity is ``level * Poisson(u / level)``, so its mean is u and its variance
+    ``level * u`` (in [-1, 1] units: ``4 * level * u``). Brighter (denser) voxels are noisier
+    in absolute terms, as in a photon-counting detector. The result is not clipped, so the
+    statistics stay exact.
+    """
+    if level <= 0:
+        raise ConfigError(f"model.noise_level must be > 0, got {level}")
+    u = ((x.float() + 1.0) / 2.0).clamp_min(0.0)
+    counts = torch.poisson(u / level, generator=generator)
+    return (counts * level * 2.0 - 1.0).to(x.dtype)
+
+
+def pixelate(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    """Downsample by ``factor`` with a nearest-neighbour filter and bring back to full size.
+
+    Every ``factor``³ cell aligned with the block's origin takes the value of its first voxel.
+    Sizes that are not multiples of ``factor`` keep a partial cell at the end.
+    """
+    if factor < 1:
+        raise ConfigError(f"model.pixelate_factor must be >= 1, got {factor}")
+    spatial = x.shape[2:]
+    index = tuple(slice(None, None, factor) for _ in spatial)
+    small = x[(slice(None), slice(None), *index)]
+    up = F.interpolate(small, scale_factor=factor, mode="nearest")
+    return up[(slice(None), slice(None), *(slice(0, s) for s in spatial))].contiguous()
+
+
+def make_condition(
+    task: str,
+    x: torch.Tensor,
+    *,
+    noise_level: float,
+    pixelate_factor: int = 2,
+    generator: torch.Generator | None = None,
+) -> torch.Tensor:
+    """The condition of ``task`` for clean intensities ``x`` in [-1, 1]."""
+    if task == "autoencode":
+        return x.clone()
+    if task == "denoise":
+        return poisson_noise(x, noise_level, generator)
+    if task == "depixelate":
+        return pixelate(x, pixelate_factor)
+    raise ConfigError(f"model.task must be one of {', '.join(TASKS)}, not {task!r}")

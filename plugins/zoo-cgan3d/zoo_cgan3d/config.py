@@ -1,0 +1,63 @@
+"""Schemas of the ``model:`` and ``data:`` config sections (no torch here).
+
+The paper (Mangalagiri et al., sections III-IV) fixes the block size (32³), the three
+conditions, the generator family (a 3D U-Net fed a uniform noise vector), the loss
+(adversarial + pixel-wise L1), batch 50 and 100 epochs. It gives no layer widths, no noise
+vector length, no L1 weight and no Poisson level: those defaults are pix2pix's (the paper's
+reference [4]) or ours, and each model card lists them under ``implementation_choices``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from zoo_core.config import DataConfig
+
+TASKS = ("autoencode", "denoise", "depixelate")
+
+
+@dataclass
+class CGAN3DConfig:
+    """The networks and the task's condition."""
+
+    #: autoencode (condition = block), denoise (Poisson noise), depixelate (2x nearest).
+    task: str = "autoencode"
+    #: Edge of the cubic blocks the networks see (the paper's 32).
+    block_size: int = 32
+    channels: int = 1
+    #: Length of the uniform noise vector z, tiled over the block and fed with the condition.
+    z_dim: int = 8
+    #: Widths of the 3D U-Net levels (pix2pix's ngf=64 widths; 4 stride-2 levels: 32³ -> 2³).
+    generator_channels: list[int] = field(default_factory=lambda: [64, 128, 256, 512, 512])
+    generator_strides: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
+    generator_res_units: int = 0
+    generator_dropout: float = 0.0
+    #: PatchGAN discriminator: filters of its first layer and number of stride-2 layers.
+    discriminator_channels: int = 64
+    discriminator_layers: int = 3
+    #: Poisson level s on intensities u in [0, 1]: u' = s * Poisson(u / s), so Var(u') = s * u.
+    noise_level: float = 0.004
+    #: Nearest-neighbour downsampling factor of the depixelate condition.
+    pixelate_factor: int = 2
+
+
+@dataclass
+class CGAN3DDataConfig(DataConfig):
+    """Blocks cut from CT volumes, with the paper's equalisation and x34 augmentation."""
+
+    mode: str = "blocks"
+    spatial_size: list[int] = field(default_factory=lambda: [32, 32, 32])
+    intensity: str = "ct"
+    #: HU are clipped to this window before equalisation (the full 12-bit CT range).
+    hu_window: list[float] = field(default_factory=lambda: [-1024.0, 3071.0])
+    #: Histogram equalisation (per scan, invertible); false = linear HU window to [-1, 1].
+    histogram_equalization: bool = True
+    augment: bool = True
+    #: Translation of the block window, in voxels, for the 26 translated copies.
+    augment_shift: int = 8
+    #: Skip blocks with less than this fraction of voxels inside the region mask (0 keeps all).
+    min_region_fraction: float = 0.0
+    #: HU interval of the evaluation region (the paper's lung region: [-1000, -400]).
+    region_hu: list[float] = field(default_factory=lambda: [-1000.0, -400.0])
+    #: At most this many scans are read (0 = all); for demos and tests.
+    max_scans: int = 0

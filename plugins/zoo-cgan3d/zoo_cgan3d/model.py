@@ -1,0 +1,127 @@
+"""The 3D conditional GAN of Mangalagiri et al. as a :class:`zoo_core.GANModel`."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from zoo_cgan3d.conditions import TASKS, make_condition
+from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
+from zoo_core.errors import ConfigError, ZooError
+from zoo_core.interfaces.model import Batch, GANModel
+
+
+class CGAN3D(GANModel):
+    """Maps a 32³ condition block (identity, noisy or pixelated CT) to a clean CT block.
+
+    ``block_size`` tells ``zoo generate`` and :func:`zoo_cgan3d.reconstruct.reconstruct` to
+    run a whole scan through the model block by block (sliding window), so memory is bounded
+    by the block batch, not by the scan.
+    """
+
+    conditional = True
+    value_range = (-1.0, 1.0)
+
+    def __init__(self, cfg: Any) -> None:
+        super().__init__()
+        if cfg.task not in TASKS:
+            raise ConfigError(f"model.task must be one of {', '.join(TASKS)}, not {cfg.task!r}")
+        if len(cfg.generator_strides) != len(cfg.generator_channels) - 1:
+            raise ConfigError(
+                "model.generator_strides needs one entry fewer than model.generator_channels "
+                f"(got {len(cfg.generator_strides)} and {len(cfg.generator_channels)})"
+            )
+        self.task = cfg.task
+        self.block_size = int(cfg.block_size)
+        self.channels = int(cfg.channels)
+        self.z_dim = int(cfg.z_dim)
+        self.noise_level = float(cfg.noise_level)
+        self.pixelate_factor = int(cfg.pixelate_factor)
+        self.divisor = math.prod(cfg.generator_strides)
+        if self.block_size % self.divisor:
+            raise ConfigError(
+                f"model.block_size {self.block_size} must be divisible by the product of "
+                f"model.generator_strides ({self.divisor})"
+            )
+        self.generator = UNetGenerator(
+            self.channels,
+            self.z_dim,
+            list(cfg.generator_channels),
+            list(cfg.generator_strides),
+            int(cfg.generator_res_units),
+            float(cfg.generator_dropout),
+        )
+        self.discriminator = ConditionalPatchDiscriminator(
+            self.channels, int(cfg.discriminator_channels), int(cfg.discriminator_layers)
+        )
+
+    # -- noise and conditions ---------------------------------------------------------------
+
+    def draw_z(self, n: int, generator: torch.Generator | None = None) -> torch.Tensor:
+        """The paper's noise vector: uniform on [-1, 1], one per block."""
+        return torch.rand(n, self.z_dim, device=self.device, generator=generator) * 2 - 1
+
+    def make_condition(
+        self, clean: torch.Tensor, generator: torch.Generator | None = None
+    ) -> torch.Tensor:
+        """This model's task condition for clean intensities in [-1, 1] (any spatial size)."""
+        return make_condition(
+            self.task,
+            clean,
+            noise_level=self.noise_level,
+            pixelate_factor=self.pixelate_factor,
+            generator=generator,
+        )
+
+    # -- inference --------------------------------------------------------------------------
+
+    def sample(
+        self,
+        n: int | None,
+        condition: torch.Tensor | None,
+        generator: torch.Generator | None,
+    ) -> torch.Tensor:
+        if condition is None or condition.ndim != 5 or condition.shape[1] != self.channels:
+            shape = None if condition is None else tuple(condition.shape)
+            raise ZooError(
+                f"condition must be a batch of blocks (N, {self.channels}, D, H, W), e.g. "
+                f"(N, {self.channels}, {self.block_size}, {self.block_size}, {self.block_size})"
+                f"; got {shape}. For a whole scan use zoo_cgan3d.reconstruct.reconstruct or "
+                "`zoo generate ID --condition scan.nii.gz`."
+            )
+        bad = [s for s in condition.shape[2:] if s % self.divisor]
+        if bad:
+            raise ZooError(
+                f"block sides must be multiples of {self.divisor}; got {tuple(condition.shape[2:])}"
+            )
+        condition = condition.float()
+        return self.generator(condition, self.draw_z(condition.shape[0], generator))
+
+    # -- training ---------------------------------------------------------------------------
+
+    def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> Batch:
+        """Move to the device and make the task's condition from the clean target block.
+
+        A batch that already carries a ``condition`` (paired data) keeps it.
+        """
+        batch = super().prepare_batch(batch, generator)
+        if batch.get("condition") is None:
+            batch["condition"] = self.make_condition(batch["target"], generator)
+        return batch
+
+    def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
+        condition = batch["condition"]
+        return self.generator(condition, self.draw_z(condition.shape[0], generator))
+
+    def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
+        return self.discriminator(batch["condition"], images)
+
+    def example_batch(self, batch_size: int = 2) -> Batch:
+        b = self.block_size
+        return {"target": torch.rand(batch_size, self.channels, b, b, b) * 2 - 1}
+
+
+def build(cfg: Any) -> CGAN3D:
+    return CGAN3D(cfg)

@@ -1,0 +1,73 @@
+"""The generator and discriminator, built from MONAI's 3D networks.
+
+The paper names a 3D U-Net generator fed the condition and a uniform noise vector z, and a
+discriminator that sees the condition with the real or generated block (pix2pix, its
+reference [4]); it gives no layer sizes, so widths follow pix2pix (64 filters, doubling).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from monai.networks.nets import UNet
+from torch import nn
+
+from zoo_core.layers import PatchGANDiscriminator
+
+LEAKY = ("LEAKYRELU", {"negative_slope": 0.2})
+
+
+class UNetGenerator(nn.Module):
+    """3D U-Net on ``[condition, z tiled over the block]`` with a tanh output in [-1, 1].
+
+    Tiling z over every voxel and concatenating it to the input is how a noise *vector* is
+    fed to a fully convolutional generator "initially" (BicycleGAN's add-to-input): the net
+    stays convolutional, so it takes any block size divisible by the product of the strides.
+    """
+
+    def __init__(
+        self,
+        channels: int,
+        z_dim: int,
+        widths: Sequence[int],
+        strides: Sequence[int],
+        res_units: int = 0,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.z_dim = z_dim
+        self.unet = UNet(
+            spatial_dims=3,
+            in_channels=channels + z_dim,
+            out_channels=channels,
+            channels=tuple(widths),
+            strides=tuple(strides),
+            num_res_units=res_units,
+            act=LEAKY,
+            norm="BATCH",
+            dropout=dropout,
+        )
+
+    def forward(self, condition: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        if self.z_dim:
+            if z is None or z.shape != (condition.shape[0], self.z_dim):
+                raise ValueError(f"z must have shape (N, {self.z_dim})")
+            tiled = z.to(condition.dtype)[:, :, None, None, None].expand(
+                -1, -1, *condition.shape[2:]
+            )
+            condition = torch.cat([condition, tiled], dim=1)
+        return torch.tanh(self.unet(condition))
+
+
+class ConditionalPatchDiscriminator(nn.Module):
+    """pix2pix's PatchGAN (the core's, batch norm as in pix2pix) on ``[condition, block]``."""
+
+    def __init__(self, channels: int, filters: int, layers: int) -> None:
+        super().__init__()
+        self.net = PatchGANDiscriminator(
+            2 * channels, base_filters=filters, n_layers=layers, norm="batch", spatial_dims=3
+        )
+
+    def forward(self, condition: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
+        return self.net(torch.cat([condition, images.to(condition.dtype)], dim=1))

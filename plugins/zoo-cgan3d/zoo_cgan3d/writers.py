@@ -1,0 +1,35 @@
+"""Writing reconstructed scans, marked as synthetic in the file itself and beside it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from zoo_cgan3d.intensity import HUEqualizer
+
+
+def write_synthetic_nifti(
+    hu: np.ndarray,
+    affine: np.ndarray,
+    out_dir: Path,
+    source: Path,
+    model_id: str,
+    equalizer: HUEqualizer | None = None,
+) -> Path:
+    """int16 HU NIfTI with ``descrip`` = SYNTHETIC and a JSON sidecar of the provenance."""
+    import nibabel as nib
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    stem = source.name.split(".")[0] or "scan"
+    path = out_dir / f"{stem}_synthetic.nii.gz"
+    image = nib.Nifti1Image(np.rint(hu).astype(np.int16), affine)
+    image.header["descrip"] = f"SYNTHETIC {model_id}"[:79].encode()
+    image.header["intent_name"] = b"SYNTHETIC"
+    nib.save(image, str(path))
+    sidecar = {"synthetic": True, "model_id": model_id, "source": source.name}
+    if equalizer is not None:
+        sidecar["equalization"] = equalizer.to_dict()
+    (out_dir / f"{stem}_synthetic.json").write_text(json.dumps(sidecar))
+    return path
