@@ -1,0 +1,39 @@
+"""WGAN (Arjovsky et al. 2017) and WGAN-GP (Gulrajani et al. 2017) for the medical GAN zoo.
+
+One architecture, ``wgan`` (DCGAN-shaped generator and critic with a linear output), and two
+ids: weight clipping with RMSprop, and the gradient penalty with Adam. The losses, clipping
+and penalty are the core trainer's (``train.adversarial``, ``train.weight_clip``,
+``train.gp_weight``). No torch here.
+"""
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_wgan.config import WGANConfig
+
+IDS = ("arjovsky-wgan-mni152", "gulrajani-wgangp-mni152")
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="wgan",
+            builder="zoo_wgan.model:build",
+            config=WGANConfig,
+            description="Wasserstein GAN: DCGAN-shaped generator and a critic with a linear "
+            "output, trained n_critic times per generator step (weight clipping or gradient "
+            "penalty).",
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="wgan",
+                config=f"zoo_wgan:configs/{model_id}.yaml",
+                card=f"zoo_wgan:model_cards/{model_id}.md",
+            )
+        )
