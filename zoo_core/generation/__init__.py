@@ -1,0 +1,29 @@
+"""Making synthetic images with a zoo model: in batches, as a Dataset, or volume by volume.
+
+``zoo.generate`` draws samples reproducibly (sample ``i`` depends only on ``seed`` and ``i``),
+:class:`SyntheticDataset` streams them into another model's DataLoader, and
+:func:`infer_volume` runs block/patch models over whole volumes with bounded memory.
+"""
+
+from __future__ import annotations
+
+from zoo_core.generation.dataset import SyntheticDataset
+from zoo_core.generation.sampling import (
+    block_size_of,
+    derive_seed,
+    generate,
+    resolve_model,
+    spatial_dims_of,
+)
+from zoo_core.generation.volume import infer_volume, output_affine
+
+__all__ = [
+    "SyntheticDataset",
+    "block_size_of",
+    "derive_seed",
+    "generate",
+    "infer_volume",
+    "output_affine",
+    "resolve_model",
+    "spatial_dims_of",
+]

@@ -1,0 +1,197 @@
+"""``zoo.generate``: samples from a model by id or object, reproducible per sample.
+
+Reproducibility is defined per sample, not per batch: with a ``seed``, sample ``i`` is drawn
+with its own generator seeded from ``(seed, i)``. A batch-level seed would make sample ``i``
+depend on the batch size and on the order a DataLoader asks for items; per-sample seeds make
+``generate(n=100, seed=0)`` equal to the first 100 of ``generate(n=1000, seed=0)`` and to
+``SyntheticDataset(..., seed=0)[i]`` whatever the batch size or worker count. Without a seed
+nothing needs to be reproducible, so samples are drawn ``batch_size`` at a time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from zoo_core.errors import ZooError
+
+if TYPE_CHECKING:
+    from zoo_core.interfaces.model import GANModel
+
+
+def derive_seed(seed: int, index: int) -> int:
+    """A well-mixed 63-bit seed for item ``index`` of a run seeded with ``seed``.
+
+    numpy's SeedSequence hashes the pair, so neighbouring indices get unrelated streams
+    (``seed + index`` would make run 0's item 1 equal to run 1's item 0).
+    """
+    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF, int(index)]).generate_state(
+        1, dtype=np.uint64
+    )
+    return int(state[0] >> np.uint64(1))
+
+
+def resolve_model(
+    model_or_id: GANModel | str, device: str | torch.device | None = None, **load_kwargs: Any
+) -> GANModel:
+    """A loaded model: ``zoo.load`` for an id, the object itself (moved to ``device``) else."""
+    from zoo_core.interfaces.model import GANModel
+
+    if isinstance(model_or_id, str):
+        from zoo_core.api import load
+
+        return load(model_or_id, device=str(device or "cpu"), **load_kwargs)
+    if not isinstance(model_or_id, GANModel):
+        raise ZooError(
+            f"expected a model id or a zoo_core.GANModel, not {type(model_or_id).__name__}."
+        )
+    if load_kwargs:
+        raise ZooError(f"{sorted(load_kwargs)} only apply when loading a model by id.")
+    if device is not None:
+        model_or_id.to(torch.device(device))
+    return model_or_id
+
+
+def _config_value(model: GANModel, dotted: str) -> Any:
+    cfg = getattr(model, "config", None)
+    if cfg is None:
+        return None
+    from omegaconf import OmegaConf
+
+    try:
+        return OmegaConf.select(cfg, dotted, default=None)
+    except Exception:
+        return None
+
+
+def block_size_of(model: GANModel) -> tuple[int, ...] | None:
+    """The block (patch) size a block model works on, if it declares one.
+
+    Looked up as ``model.block_size``, then ``model.block_size`` in its config, then the data
+    ``spatial_size`` of configs whose data mode is ``blocks``.
+    """
+    value = getattr(model, "block_size", None)
+    if value is None:
+        value = _config_value(model, "model.block_size")
+    if value is None and _config_value(model, "data.mode") == "blocks":
+        value = _config_value(model, "data.spatial_size")
+    if value is None:
+        return None
+    if isinstance(value, int):
+        dims = spatial_dims_of(model) or 3
+        return (int(value),) * dims
+    size = tuple(int(v) for v in value)
+    return size or None
+
+
+def spatial_dims_of(model: GANModel) -> int | None:
+    """2 or 3, from the model card (``zoo.dims``), when the model has one."""
+    card = getattr(model, "card", None)
+    dims = card.zoo.get("dims") if card is not None else None
+    return int(dims) if dims else None
+
+
+def _batches(count: int, size: int) -> Iterator[tuple[int, int]]:
+    for start in range(0, count, size):
+        yield start, min(start + size, count)
+
+
+def _track(items: Iterable, total: int, description: str, progress: bool) -> Iterable:
+    if not progress:
+        return items
+    from rich.progress import track
+
+    return track(items, description=description, total=total, transient=False)
+
+
+def generate(
+    model_or_id: GANModel | str,
+    n: int | None = None,
+    condition: torch.Tensor | None = None,
+    seed: int | None = None,
+    batch_size: int = 8,
+    device: str | torch.device | None = None,
+    *,
+    progress: bool = False,
+    overlap: float = 0.5,
+    sw_batch_size: int = 4,
+    **load_kwargs: Any,
+) -> torch.Tensor:
+    """Generate samples (N, C, *spatial) on the CPU, in the model card's value range.
+
+    Unconditional models take ``n``. Conditional models take ``condition`` (N, C, *spatial);
+    with ``n`` and a single condition, ``n`` samples of that condition are drawn (different
+    noise per sample). Block models (``block_size`` declared) given conditions larger than
+    one block go through :func:`zoo_core.generation.infer_volume` (``overlap``,
+    ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to ``zoo.load`` when
+    ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ZooError(f"batch_size must be a positive integer, not {batch_size!r}.")
+    model = resolve_model(model_or_id, device, **load_kwargs)
+    name = model.model_id or type(model).__name__
+    if model.conditional:
+        if condition is None:
+            raise ZooError(
+                f"{name} is conditional: pass condition=<tensor (N, C, *spatial)> "
+                "(`zoo generate --condition PATH` on the command line)."
+            )
+        condition = torch.as_tensor(condition)
+        if condition.ndim < 3:
+            raise ZooError(
+                f"condition must be a batch (N, C, *spatial), got shape {tuple(condition.shape)}."
+            )
+        if n is not None and n > 1:
+            if condition.shape[0] != 1 and condition.shape[0] != n:
+                raise ZooError(
+                    f"n={n} but {condition.shape[0]} conditions were given; pass one condition "
+                    "to draw n samples of it, or leave n out."
+                )
+            condition = condition.expand(n, *condition.shape[1:])
+        count = condition.shape[0]
+        block = block_size_of(model)
+        whole = (
+            block is not None
+            and len(block) == condition.ndim - 2
+            and tuple(condition.shape[2:]) != tuple(block)
+        )
+    else:
+        if condition is not None:
+            raise ZooError(f"{name} is unconditional: pass n=<count>, not a condition.")
+        if not isinstance(n, int) or isinstance(n, bool) or n < 1:
+            raise ZooError(f"n must be a positive integer number of samples, not {n!r}.")
+        count, block, whole = n, None, False
+
+    def draw(start: int, stop: int, sample_seed: int | None) -> torch.Tensor:
+        if whole:
+            from zoo_core.generation.volume import infer_volume
+
+            return infer_volume(
+                model,
+                condition[start],
+                block,
+                overlap=overlap,
+                sw_batch_size=sw_batch_size,
+                seed=sample_seed,
+            )[None]
+        if model.conditional:
+            out = model.generate(condition=condition[start:stop], seed=sample_seed)
+        else:
+            out = model.generate(n=stop - start, seed=sample_seed)
+        return out.detach().cpu()
+
+    if seed is None and not whole:
+        spans = list(_batches(count, batch_size))
+        parts = [
+            draw(a, b, None) for a, b in _track(spans, len(spans), f"Generating {count}", progress)
+        ]
+    else:
+        indices = range(count)
+        parts = [
+            draw(i, i + 1, None if seed is None else derive_seed(seed, i))
+            for i in _track(indices, count, f"Generating {count}", progress)
+        ]
+    return torch.cat(parts)

@@ -1,0 +1,123 @@
+"""Whole-volume inference for block/patch models, with memory bounded by the block batch.
+
+Block models (the 3D cGAN on 32^3 blocks, the 3D SRGAN on patches) cannot run on a whole CT in
+one pass. :func:`infer_volume` hands MONAI's ``sliding_window_inference`` a predictor that calls
+``model.generate`` on ``sw_batch_size`` blocks at a time: the volume and the stitched output
+stay on the CPU (``device``), only the blocks travel to the model's device (``sw_device``), so
+device memory does not grow with the volume. Overlapping blocks are blended with a Gaussian (or
+constant) weight map; ``mode="constant", overlap=0`` is the paper's non-overlapping stitching.
+
+Super-resolution models return blocks larger than their input; MONAI notices that the first
+output block is ``k`` times the ROI, allocates a ``k`` times larger output and scales every
+block's coordinates (and the weight map) by ``k``, so the stitched result is upsampled too.
+Coordinates are truncated to integers there, so only integer factors are accepted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import numpy as np
+import torch
+
+from zoo_core.errors import ZooError
+from zoo_core.generation.sampling import derive_seed
+
+if TYPE_CHECKING:
+    from zoo_core.interfaces.model import GANModel
+
+
+def infer_volume(
+    model: GANModel,
+    volume: torch.Tensor,
+    roi_size: int | Sequence[int],
+    overlap: float = 0.5,
+    sw_batch_size: int = 4,
+    mode: str = "gaussian",
+    seed: int | None = None,
+    *,
+    padding_mode: str = "replicate",
+    progress: bool = False,
+    device: str | torch.device = "cpu",
+) -> torch.Tensor:
+    """Run a conditional block model over a whole ``volume`` (C, *spatial); returns (C', *S').
+
+    ``roi_size`` is the model's block size; ``S' = k * spatial`` for a model whose output is
+    ``k`` times its input (super-resolution), else ``spatial``. With ``seed``, call ``j`` of the
+    model gets seed ``derive_seed(seed, j)``, so a run is reproducible for a given
+    ``sw_batch_size``. Volumes smaller than a block are padded (``padding_mode``) and cropped.
+    """
+    from monai.inferers import sliding_window_inference
+
+    if not getattr(model, "conditional", False):
+        raise ZooError("infer_volume needs a conditional model: the volume is its condition.")
+    volume = torch.as_tensor(volume)
+    spatial = volume.ndim - 1
+    if spatial not in (2, 3):
+        raise ZooError(
+            f"volume must be (C, H, W) or (C, D, H, W), got shape {tuple(volume.shape)}."
+        )
+    roi = (int(roi_size),) * spatial if isinstance(roi_size, int) else tuple(map(int, roi_size))
+    if len(roi) != spatial or min(roi) < 1:
+        raise ZooError(f"roi_size {roi_size!r} does not fit a {spatial}D volume.")
+    if not 0 <= overlap < 1:
+        raise ZooError(f"overlap must be in [0, 1), not {overlap}.")
+    if mode not in ("gaussian", "constant"):
+        raise ZooError(f"mode must be 'gaussian' or 'constant', not {mode!r}.")
+    if sw_batch_size < 1:
+        raise ZooError(f"sw_batch_size must be positive, not {sw_batch_size}.")
+
+    calls = 0
+
+    def predictor(blocks: torch.Tensor) -> torch.Tensor:
+        nonlocal calls
+        block_seed = None if seed is None else derive_seed(seed, calls)
+        out = model.generate(condition=blocks, seed=block_seed)
+        if calls == 0:
+            _check_scale(tuple(out.shape[2:]), roi)
+        calls += 1
+        return out.float()
+
+    inputs = volume.detach().to("cpu", torch.float32)[None]
+    out = sliding_window_inference(
+        inputs,
+        roi_size=roi,
+        sw_batch_size=sw_batch_size,
+        predictor=predictor,
+        overlap=overlap,
+        mode=mode,
+        padding_mode=padding_mode,
+        sw_device=model.device,
+        device=torch.device(device),
+        progress=progress,
+    )
+    return torch.as_tensor(out)[0]
+
+
+def _check_scale(out_shape: tuple[int, ...], roi: tuple[int, ...]) -> None:
+    for out, inp in zip(out_shape, roi, strict=True):
+        if out % inp:
+            raise ZooError(
+                f"the model turned a {roi} block into {out_shape}: stitching needs the output "
+                "to be an integer multiple of the block on every axis."
+            )
+
+
+def output_affine(
+    affine: np.ndarray, in_shape: Sequence[int], out_shape: Sequence[int]
+) -> np.ndarray:
+    """The affine of an output covering the same field of view as its condition.
+
+    Equal shapes keep the affine; an upsampled output gets voxel sizes divided by the factor
+    and an origin that keeps the volume's centre where it was (nibabel's ``rescale_affine``).
+    """
+    import nibabel.affines
+
+    affine = np.asarray(affine, dtype=float)
+    in_shape, out_shape = tuple(in_shape), tuple(out_shape)
+    if in_shape == out_shape:
+        return affine.copy()
+    zooms = nibabel.affines.voxel_sizes(affine)[: len(in_shape)]
+    new_zooms = [z * i / o for z, i, o in zip(zooms, in_shape, out_shape, strict=True)]
+    return nibabel.affines.rescale_affine(affine, in_shape, new_zooms, out_shape)

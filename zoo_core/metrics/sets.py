@@ -1,0 +1,119 @@
+"""Image sets for evaluation: files or tensors, brought to one common scale, [0, 1].
+
+Every metric compares real and generated images, so both must be on the same scale whatever
+they were stored as. With a model, training images go through the model's own intensity
+transform (``data.intensity``: CT window, MR percentiles, min-max), exactly as in training,
+and its value range maps to [0, 1]. Generated PNG/JPEG files were written from the model's
+value range to 0..255, so they are divided by 255; generated NIfTI/DICOM files hold physical
+units (the writer applied the inverse intensity transform) and go through the transform too.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from zoo_core.errors import DataError, ZooError
+
+PICTURES = ("png", "jpeg")
+
+
+@dataclass
+class ImageSet:
+    """Images (N, C, *spatial) in [0, 1] with their names (file stems) and file metadata."""
+
+    images: torch.Tensor
+    names: list[str]
+    metas: list[dict[str, Any]] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def dims(self) -> int:
+        return self.images.ndim - 2
+
+
+def to_unit(x: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
+    low, high = float(value_range[0]), float(value_range[1])
+    if high <= low:
+        raise ZooError(f"value range {value_range} must have low < high.")
+    return ((torch.as_tensor(x).float() - low) / (high - low)).clamp(0, 1)
+
+
+def from_unit(x: torch.Tensor, value_range: tuple[float, float]) -> torch.Tensor:
+    low, high = float(value_range[0]), float(value_range[1])
+    return x * (high - low) + low
+
+
+def _paths(path: Path) -> list[Path]:
+    from zoo_core.data.readers import image_format, list_images
+
+    if not path.exists():
+        raise DataError(f"{path}: no such file or folder.")
+    if path.is_file():
+        return [path]
+    entries = list(path.iterdir())
+    if any(e.is_file() and image_format(e) == "dicom" for e in entries):
+        return [path]  # the folder is one DICOM series
+    return list_images(path)
+
+
+def _stack(arrays: list[np.ndarray], paths: list[Path]) -> torch.Tensor:
+    shapes = {a.shape for a in arrays}
+    if len(shapes) > 1:
+        first = arrays[0].shape
+        odd = next(p for a, p in zip(arrays, paths, strict=True) if a.shape != first)
+        raise DataError(
+            f"{odd}: shape {next(a.shape for a in arrays if a.shape != first)} differs from "
+            f"{paths[0]} {first}; an evaluation set needs images of one size."
+        )
+    return torch.from_numpy(np.stack(arrays)).float()
+
+
+def read_set(
+    path: str | Path,
+    *,
+    transform: Any = None,
+    model_range: tuple[float, float] = (-1.0, 1.0),
+    pictures_are_outputs: bool = False,
+    value_range: tuple[float, float] | None = None,
+) -> ImageSet:
+    """Read a file, a DICOM series folder or a folder of images into an :class:`ImageSet`.
+
+    ``transform`` is the model's intensity transform (unfitted); ``pictures_are_outputs``
+    says PNG/JPEG files are generated outputs (0..255 = the model's value range).
+    ``value_range`` overrides everything: the files' values span it.
+    """
+    from zoo_core.data.readers import read_image, strip_suffix
+
+    paths = _paths(Path(path))
+    arrays, metas, notes = [], [], []
+    for p in paths:
+        array, meta = read_image(p)
+        fmt = meta.get("format")
+        if value_range is not None:
+            unit = to_unit(torch.from_numpy(array), value_range)
+        elif fmt in PICTURES and (pictures_are_outputs or transform is None):
+            unit = torch.from_numpy(array).float() / 255.0
+        elif transform is not None:
+            unit = to_unit(torch.as_tensor(transform.fit(array).forward(array)), model_range)
+        else:
+            raise ZooError(
+                f"{p}: cannot tell the value range of {fmt} data without a model; pass "
+                "value_range=(low, high) (`--range LOW HIGH`)."
+            )
+        arrays.append(unit.numpy())
+        metas.append(meta)
+    return ImageSet(_stack(arrays, paths), [strip_suffix(p.name) for p in paths], metas, notes)
+
+
+def tensor_set(
+    images: torch.Tensor, value_range: tuple[float, float], prefix: str = "item"
+) -> ImageSet:
+    images = torch.as_tensor(images)
+    if images.ndim not in (4, 5):
+        raise ZooError(f"expected images (N, C, H, W[, D]), got shape {tuple(images.shape)}.")
+    return ImageSet(to_unit(images, value_range), [f"{prefix}_{i:05d}" for i in range(len(images))])
