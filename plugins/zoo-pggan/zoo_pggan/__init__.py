@@ -1,0 +1,49 @@
+"""The pggan plugin: progressively grown GANs for medical images (Beers et al. 2018).
+
+Imported whenever `zoo` starts, so nothing here imports torch: the builder, trainer and
+dataset are named as strings and imported only when a model is built or trained.
+"""
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_pggan.config import PGGANConfig, PGGANDataConfig, PGGANTrainConfig
+
+MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152")
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="pggan",
+            builder="zoo_pggan.model:build",
+            config=PGGANConfig,
+            description=(
+                "Progressively grown GAN (4x4 upwards, fade-in) with segmentation maps as extra "
+                "output channels and a latent encoder (Beers et al. 2018)."
+            ),
+            trainer="zoo_pggan.trainer:ProgressiveTrainer",
+            train_config=PGGANTrainConfig,
+            data_config=PGGANDataConfig,
+            dataset="zoo_pggan.data:training_dataset",
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in MODEL_IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="pggan",
+                config=f"zoo_pggan:configs/{model_id}.yaml",
+                card=f"zoo_pggan:model_cards/{model_id}.md",
+            )
+        )
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_pggan.cli import pggan
+
+    cli.add_command(pggan)

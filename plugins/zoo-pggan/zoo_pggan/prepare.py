@@ -1,0 +1,116 @@
+"""Small real training sets built from images that installed packages ship (no download).
+
+``mni152``: nilearn's MNI152 T1 template, brain-extracted with its brain mask as BraTS images
+are, with the grey- and white-matter probability maps as the segmentation channels, in the
+``slices`` layout (``SUBJECT_<key>.nii.gz``). ``fundus``: scikit-image's retina photograph
+(CC0) with a pseudo vessel map from a Sato vesselness filter on the green channel, in the
+``images`` layout, as rotated and mirrored copies (one photograph is not a distribution).
+Both write a ``labels.csv`` (name,label) for ``zoo pggan encode``.
+"""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import numpy as np
+
+from zoo_core.errors import DataError
+
+
+def prepare_mni152(out_dir: str | Path, resolution: int = 2) -> Path:
+    """Write ``out_dir/mni152/mni152_{t1,gm,wm}.nii.gz`` and ``out_dir/labels.csv``.
+
+    ``labels.csv`` labels each axial slice ``mni152_zNNN`` with its height in the brain
+    (inferior/middle/superior third), the kind of label the paper's t-SNE plots colour by.
+    """
+    import nibabel as nib
+    from nilearn import datasets
+
+    if resolution not in (1, 2):
+        raise DataError(f"MNI152 templates ship at 1 or 2 mm, not {resolution} mm.")
+    out = Path(out_dir)
+    folder = out / "mni152"
+    folder.mkdir(parents=True, exist_ok=True)
+    t1 = datasets.load_mni152_template(resolution=resolution)
+    mask = datasets.load_mni152_brain_mask(resolution=resolution).get_fdata() > 0
+    maps = {
+        "t1": np.where(mask, t1.get_fdata(), 0.0),
+        "gm": np.where(
+            mask, datasets.load_mni152_gm_template(resolution=resolution).get_fdata(), 0.0
+        ),
+        "wm": np.where(
+            mask, datasets.load_mni152_wm_template(resolution=resolution).get_fdata(), 0.0
+        ),
+    }
+    for key, array in maps.items():
+        image = nib.Nifti1Image(np.clip(array, 0.0, None).astype(np.float32), t1.affine)
+        image.header["descrip"] = b"MNI152 2009a (nilearn), brain-masked"
+        nib.save(image, str(folder / f"mni152_{key}.nii.gz"))
+    brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
+    low, high = brain_z.min(), brain_z.max()
+    with open(out / "labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "label"])
+        for z in range(mask.shape[2]):
+            third = min(2, max(0, int(3 * (z - low) / max(1, high - low + 1))))
+            writer.writerow([f"mni152_z{z:03d}", ("inferior", "middle", "superior")[third]])
+    return folder
+
+
+def vessel_map(rgb: np.ndarray, quantile: float = 0.88) -> np.ndarray:
+    """A binary pseudo vessel map: Sato ridge filter on the green channel, thresholded.
+
+    Vessels are dark ridges, best contrasted in green. The threshold keeps the top
+    ``1 - quantile`` of vesselness inside the field of view, roughly the vessel fraction of a
+    fundus photograph; this stands in for the paper's U-net segmentation (sec. 2.1).
+    """
+    from skimage import exposure, filters
+
+    green = rgb[..., 1].astype(np.float32) / 255.0
+    field = rgb.mean(axis=-1) > 20  # the bright disc of the photograph
+    green = exposure.equalize_adapthist(green, clip_limit=0.01)  # CLAHE, as the paper does
+    ridges = filters.sato(green, sigmas=(1, 2, 3), black_ridges=True)
+    ridges[~field] = 0.0
+    # Keep away from the field's rim, where the filter answers to the edge itself.
+    from scipy import ndimage
+
+    inner = ndimage.binary_erosion(field, iterations=6)
+    ridges[~inner] = 0.0
+    threshold = np.quantile(ridges[inner], quantile)
+    return (ridges > threshold).astype(np.uint8) * 255
+
+
+def prepare_fundus(out_dir: str | Path, size: int = 256, copies: int = 16) -> Path:
+    """Write ``images/`` and ``vessels/`` PNGs (``copies`` rotated/mirrored versions)."""
+    from PIL import Image
+    from skimage import data
+
+    if copies < 1:
+        raise DataError("copies must be at least 1.")
+    out = Path(out_dir)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    (out / "vessels").mkdir(parents=True, exist_ok=True)
+    photo = Image.fromarray(data.retina()).resize((size, size), Image.Resampling.LANCZOS)
+    rgb = np.asarray(photo)
+    vessels = Image.fromarray(vessel_map(rgb))
+    angles = np.linspace(-20.0, 20.0, max(1, (copies + 1) // 2))
+    rows = []
+    for i in range(copies):
+        mirrored = i % 2 == 1
+        angle = float(angles[(i // 2) % len(angles)])
+        image, seg = photo, vessels
+        if mirrored:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+            seg = seg.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        image = image.rotate(angle, resample=Image.Resampling.BILINEAR)
+        seg = seg.rotate(angle, resample=Image.Resampling.NEAREST)
+        name = f"retina_{i:02d}"
+        image.save(out / "images" / f"{name}.png")
+        seg.save(out / "vessels" / f"{name}.png")
+        rows.append([name, "mirrored" if mirrored else "original"])
+    with open(out / "labels.csv", "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["name", "label"])
+        writer.writerows(rows)
+    return out
