@@ -116,6 +116,7 @@ def generate(
     device: str | torch.device | None = None,
     *,
     progress: bool = False,
+    first_index: int = 0,
     overlap: float = 0.5,
     sw_batch_size: int = 4,
     **load_kwargs: Any,
@@ -124,7 +125,9 @@ def generate(
 
     Unconditional models take ``n``. Conditional models take ``condition`` (N, C, *spatial);
     with ``n`` and a single condition, ``n`` samples of that condition are drawn (different
-    noise per sample). Block models (``block_size`` declared) given conditions larger than
+    noise per sample). ``first_index`` numbers the samples from there, so that
+    ``generate(m, 10, seed=s, first_index=10)`` continues ``generate(m, 10, seed=s)`` (how
+    long runs are written chunk by chunk). Block models (``block_size`` declared) given conditions larger than
     one block go through :func:`zoo_core.generation.infer_volume` (``overlap``,
     ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to ``zoo.load`` when
     ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
@@ -191,7 +194,7 @@ def generate(
     else:
         indices = range(count)
         parts = [
-            draw(i, i + 1, None if seed is None else derive_seed(seed, i))
+            draw(i, i + 1, None if seed is None else derive_seed(seed, first_index + i))
             for i in _track(indices, count, f"Generating {count}", progress)
         ]
     return torch.cat(parts)
