@@ -1,8 +1,16 @@
-"""Whole-volume super-resolution: sliding windows over the low-resolution volume.
+"""Whole-volume super-resolution: the core's sliding windows, and the output's geometry.
 
 The generator is fully convolutional, so any volume could go through it at once, but its
-activations grow with the volume (32 features at up to s^3 times the input's voxels). Windows
-of ``block_size``^3 input voxels, blended where they overlap, keep memory bounded.
+activations grow with the volume (``gen_filters`` features at up to s^3 times the input's
+voxels). :func:`zoo_core.generation.infer_volume` runs it on ``block_size``^3 windows, blended
+where they overlap, so memory stays bounded; it also notices that the output windows are
+``scale_factor`` times larger and stitches an up-sampled volume.
+
+Geometry: low-resolution voxel ``i`` covers the high-resolution voxels ``s*i .. s*i + s - 1``
+(the convention of the generator's tile replication and of :mod:`zoo_srgan3d.degrade`), so
+high-resolution voxel ``j`` sits at low-resolution voxel coordinate ``(j - (s - 1) / 2) / s``
+(:func:`zoo_srgan3d.affine.upsampled_affine`): the spacing is divided by ``s`` and the field
+of view is kept exactly.
 """
 
 from __future__ import annotations
@@ -20,22 +28,22 @@ if TYPE_CHECKING:
 
 
 def sliding_window(model: SRGAN3D, condition: torch.Tensor) -> torch.Tensor:
-    """The generator applied window by window; output ``scale_factor`` times larger per axis.
+    """The generator over a (N, C, d, h, w) batch, window by window, as a (N, C, sd, sh, sw)."""
+    from zoo_core.generation import infer_volume
 
-    Windows are clipped to the volume on each axis so that nothing is padded: a volume no
-    larger than one window is then exactly one direct forward pass.
-    """
-    from monai.inferers import sliding_window_inference
-
-    roi = [min(model.block_size, size) for size in condition.shape[2:]]
-    return sliding_window_inference(
-        condition,
-        roi_size=roi,
-        sw_batch_size=model.sw_batch_size,
-        predictor=model.generator,
-        overlap=model.inference_overlap,
-        mode=model.inference_mode,
-    )
+    outputs = [
+        infer_volume(
+            model,
+            volume,
+            model.block_size,
+            overlap=model.inference_overlap,
+            sw_batch_size=model.sw_batch_size,
+            mode=model.inference_mode,
+            device=condition.device,
+        )
+        for volume in condition
+    ]
+    return torch.stack(outputs).to(condition.device)
 
 
 def super_resolve(
@@ -48,16 +56,18 @@ def super_resolve(
     ``volume`` is (D, H, W) or (C, D, H, W) in the model's value range ([-1, 1]; the core's MR
     normalisation gives it); ``affine`` is its 4x4 voxel-to-world matrix. Returns the
     up-sampled volume in the same layout (float32) and its affine: voxel spacing divided by
-    ``model.scale_factor``, origin moved so both cover the same field of view.
+    ``model.scale_factor``, same field of view.
     """
-    tensor = torch.as_tensor(np.asarray(volume) if not torch.is_tensor(volume) else volume)
+    tensor = volume if torch.is_tensor(volume) else torch.as_tensor(np.asarray(volume))
     if tensor.ndim not in (3, 4):
         raise DataError(
             f"expected a (D, H, W) or (C, D, H, W) volume, got shape {tuple(tensor.shape)}"
         )
     squeeze = tensor.ndim == 3
     batch = tensor.float()[None, None] if squeeze else tensor.float()[None]
-    out = model.generate(condition=batch)[0]
+    out = model.generate(condition=batch.to(model.device))[0]
+    new_affine = None
+    if affine is not None:
+        new_affine = upsampled_affine(affine, model.scale_factor)
     out = out[0] if squeeze else out
-    new_affine = None if affine is None else upsampled_affine(affine, model.scale_factor)
     return out.cpu().numpy().astype(np.float32), new_affine
