@@ -10,8 +10,11 @@ ever imported: optimisers and losses are looked up in tables the code defines.
 
 from __future__ import annotations
 
+import difflib
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import UnionType
 from typing import TYPE_CHECKING, Any
 
 from zoo_core.errors import ConfigError
@@ -79,6 +82,28 @@ class DataConfig:
     #: Sub-folder or file suffix holding label maps that go with each image, if any.
     labels: str | None = None
     augment: bool = False
+    #: Unpaired domains (CycleGAN): ``domain_a/`` gives "source", ``domain_b/`` "target".
+    unpaired: bool = False
+    #: resize (interpolate to spatial_size) or crop (centre crop/pad, keeps the voxel size).
+    size_mode: str = "resize"
+    #: Spatial axis that 2D slices are taken along (2 = axial for RAS volumes).
+    slice_axis: int = 2
+    #: Skip slices/blocks whose foreground share is below min_foreground.
+    skip_empty: bool = True
+    min_foreground: float = 0.01
+    #: Blocks mode: grid (non-overlapping, stitchable) or random patches.
+    patch_sampling: str = "grid"
+    patches_per_volume: int = 16
+    #: Histogram-equalise each image (after the HU window for ct), inverse recorded.
+    histogram_equalize: bool = False
+    mr_percentiles: list[float] = field(default_factory=lambda: [0.5, 99.5])
+    #: Gray values of a label map's classes, in class order, e.g. [0, 50, 100, 150, 200, 230].
+    label_values: list[float] = field(default_factory=list)
+    #: Number of label classes (0: len(label_values)); label maps are one-hot when one_hot.
+    num_classes: int = 0
+    one_hot: bool = False
+    #: Volumes kept in memory per data-loader worker (least recently used are dropped).
+    cache_volumes: int = 4
 
 
 def schema(arch: ArchSpec) -> DictConfig:
@@ -99,6 +124,54 @@ def schema(arch: ArchSpec) -> DictConfig:
     return cfg
 
 
+def _type_name(tp: Any) -> str:
+    """``int``, ``list[int]``, ``dict[str, float]``, ``OptimizerConfig``: how users write types."""
+    import typing
+
+    origin, args = typing.get_origin(tp), typing.get_args(tp)
+    if tp is None or tp is type(None):
+        return "null"
+    if tp is typing.Any:
+        return "any value"
+    if origin in (typing.Union, UnionType):
+        return " | ".join(_type_name(a) for a in args)
+    if origin is not None:
+        name = getattr(origin, "__name__", str(origin))
+        return f"{name}[{', '.join(_type_name(a) for a in args)}]" if args else name
+    return getattr(tp, "__name__", str(tp))
+
+
+def _node_type(node: Any) -> str:
+    from omegaconf import DictConfig as _DictConfig
+
+    meta = node._metadata
+    if isinstance(node, _DictConfig) and meta.object_type not in (None, dict):
+        return _type_name(meta.object_type)  # a section: its dataclass
+    name = _type_name(meta.ref_type)
+    return f"{name} | null" if meta.optional and "null" not in name else name
+
+
+def _describe_key(base: DictConfig, key: str) -> tuple[str, bool]:
+    """What the schema expects at ``key`` and whether the key exists at all."""
+    from omegaconf import DictConfig as _DictConfig
+    from omegaconf import ListConfig
+
+    node: Any = base
+    parts = [p for p in re.split(r"\.|\[(\d+)\]", key) if p] if key else []
+    for depth, part in enumerate(parts):
+        if isinstance(node, ListConfig) and part.isdigit():
+            return f"key {key!r} expects {_type_name(node._metadata.element_type)}", True
+        if not isinstance(node, _DictConfig) or part not in node:
+            section = ".".join(parts[:depth]) or "the config"
+            keys = list(node) if isinstance(node, _DictConfig) else []
+            known = ", ".join(f"{k} ({_node_type(node._get_node(k))})" for k in keys)
+            close = difflib.get_close_matches(part, keys, n=1)
+            hint = f" (did you mean {'.'.join([*parts[:depth], close[0]])!r}?)" if close else ""
+            return f"unknown key {key!r}{hint}; {section} takes: {known or 'no keys'}", False
+        node = node._get_node(part)
+    return f"key {key!r} expects {_node_type(node)}", True
+
+
 def _merge(base: DictConfig, other: Any, where: str) -> DictConfig:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
@@ -106,9 +179,36 @@ def _merge(base: DictConfig, other: Any, where: str) -> DictConfig:
     try:
         return OmegaConf.merge(base, other)
     except OmegaConfBaseException as exc:
-        key = getattr(exc, "full_key", None) or "?"
+        key = getattr(exc, "full_key", None) or ""
         first_line = str(exc).splitlines()[0]
-        raise ConfigError(f"{where}: key {key!r}: {first_line}") from None
+        try:
+            expected, exists = _describe_key(base, key)
+        except Exception:  # the schema walk is best effort; the raw message still names the key
+            expected, exists = f"key {key!r}", True
+        detail = f" ({first_line})" if exists else ""
+        raise ConfigError(f"{where}: {expected}{detail}.") from None
+
+
+_RESOLVER = re.compile(r"\$\{\s*[\w.]+\s*:")
+
+
+def _refuse_resolvers(node: Any, where: str, prefix: str = "") -> None:
+    """Configs may refer to other keys (``${model.size}``) but never call resolvers.
+
+    A resolver (``${oc.env:...}``, or any a library registers) runs code or reads the
+    environment when the config is used, which a config file must not be able to trigger.
+    """
+    if isinstance(node, dict):
+        for key, value in node.items():
+            _refuse_resolvers(value, where, f"{prefix}{key}.")
+    elif isinstance(node, list):
+        for index, value in enumerate(node):
+            _refuse_resolvers(value, where, f"{prefix}{index}.")
+    elif isinstance(node, str) and _RESOLVER.search(node):
+        raise ConfigError(
+            f"{where}: key {prefix.rstrip('.')!r} calls a resolver ({node!r}); configs may "
+            "only hold values and ${key} references, never ${resolver:...} calls."
+        )
 
 
 def load(
@@ -128,12 +228,17 @@ def load(
             raise ConfigError(f"config file {path} does not exist.") from None
         except Exception as exc:  # YAML syntax
             raise ConfigError(f"{path}: not valid YAML: {exc}") from None
+        _refuse_resolvers(OmegaConf.to_container(file_cfg, resolve=False), str(path))
         cfg = _merge(cfg, file_cfg, str(path))
     if overrides:
         bad = [o for o in overrides if "=" not in o]
         if bad:
             raise ConfigError(f"override {bad[0]!r} must look like 'section.key=value'.")
-        cfg = _merge(cfg, OmegaConf.from_dotlist(list(overrides)), "override " + " ".join(overrides))
+        for override in overrides:
+            where = f"override {override!r}"
+            dotlist = OmegaConf.from_dotlist([override])
+            _refuse_resolvers(OmegaConf.to_container(dotlist, resolve=False), where)
+            cfg = _merge(cfg, dotlist, where)
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
         raise ConfigError(f"{path or 'config'}: no value for {', '.join(missing)}.")
