@@ -1,0 +1,89 @@
+"""ACGAN: conformance, the auxiliary-classifier term by hand, shapes, labels, a short run."""
+
+import math
+
+import nibabel as nib
+import numpy as np
+import torch
+
+from zoo_core.testing import check_plugin
+
+ID = "odena-acgan-mni152"
+TINY = ["model.g_filters=8", "model.d_filters=8", "model.resolution=16"]
+
+
+def _cfg(overrides=()):
+    from zoo_core import config
+    from zoo_core.registry import get_registry
+
+    reg = get_registry()
+    return config.load(reg.architecture("acgan"), reg.model(ID).config_path(), list(overrides))
+
+
+def _model(overrides=TINY):
+    from zoo_core.api import build
+
+    return build("acgan", _cfg(overrides))
+
+
+def test_plugin_passes_the_conformance_kit():
+    assert check_plugin("acgan", tiny={ID: TINY}) == [ID]
+
+
+def test_auxiliary_classifier_term_by_hand():
+    model = _model([*TINY, "model.aux_weight=0.5"])
+    logits = {"real": torch.tensor([[2.0, 0.0]]), "fake": torch.tensor([[0.0, 0.0]])}
+    real, fake = torch.zeros(1, 1, 16, 16), torch.ones(1, 1, 16, 16)
+    model.class_logits = lambda x: logits["real"] if torch.equal(x, real) else logits["fake"]
+    batch = {"target": real, "label": torch.tensor([0]), "condition": torch.tensor([1])}
+    # CE(real: logits (2, 0), class 0) = log(1 + e^-2); CE(fake: logits (0, 0), class 1) = log 2
+    expected = 0.5 * (math.log(1 + math.exp(-2)) + math.log(2))
+    assert math.isclose(float(model.auxiliary_loss(batch, fake)), expected, rel_tol=1e-6)
+
+
+def test_class_conditioned_generation_shapes_and_one_hot_equivalence():
+    model = _model()
+    by_index = model.generate(condition=torch.tensor([0, 1, 1]), seed=1)
+    by_onehot = model.generate(condition=torch.tensor([[1.0, 0], [0, 1], [0, 1]]), seed=1)
+    assert by_index.shape == (3, 1, 16, 16) and torch.equal(by_index, by_onehot)
+    source, classes = model.discriminator(by_index)
+    assert source.shape == (3, 1) and classes.shape == (3, 2)
+
+
+def test_tissue_labels_split_slices_at_the_median_white_matter_share(tmp_path):
+    from zoo_acgan.data import tissue_slices
+
+    shape = (8, 8, 6)
+    t1 = np.zeros(shape, np.float32)
+    t1[2:6, 2:6, :] = 100.0  # foreground in every slice
+    wm_share = np.array([0.1, 0.2, 0.3, 0.7, 0.8, 0.9], np.float32)
+    gm = np.ones(shape, np.float32) * (1 - wm_share)
+    wm = np.ones(shape, np.float32) * wm_share
+    for name, data in {"t1": t1, "gm": gm, "wm": wm}.items():
+        nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / f"{name}.nii.gz")
+    data_cfg = _cfg(["data.spatial_size=[8,8]", "data.intensity=minmax"]).data
+    ds = tissue_slices(data_cfg, tmp_path)
+    assert [int(ds[i]["label"]) for i in range(len(ds))] == [0, 0, 0, 1, 1, 1]
+    assert ds[0]["target"].shape == (1, 8, 8)
+
+
+def test_short_run_moves_both_losses_and_trains_the_class_head(tmp_path):
+    from zoo_core.training import GANTrainer
+
+    cfg = _cfg([*TINY, "train.batch_size=8", "train.steps=4", "train.log_every=1"])
+    model = _model()
+    torch.manual_seed(0)
+    images = [torch.rand(1, 16, 16) * 2 - 1 for _ in range(16)]
+    data = [{"target": x, "label": torch.tensor(i % 2)} for i, x in enumerate(images)]
+    before = [p.detach().clone() for p in model.discriminator.classes.parameters()]
+    trainer = GANTrainer(model, cfg, data, tmp_path, ID, progress=False)
+    trainer.fit()
+    rows = trainer.history.rows
+    assert len(rows) == 4
+    assert (
+        len({round(r["d_loss"], 6) for r in rows}) > 1
+        and len({round(r["g_loss"], 6) for r in rows}) > 1
+    )
+    assert all(r["d_aux"] > 0 and r["g_aux"] > 0 for r in rows)
+    after = list(model.discriminator.classes.parameters())
+    assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))

@@ -1,0 +1,92 @@
+"""Two tissue classes of MNI152 slices: grey-matter-rich (0) or white-matter-rich (1).
+
+The class of an axial slice comes from nilearn's grey/white-matter probability maps of the
+same template: its white-matter share WM / (GM + WM) is below (0) or above (1) the median
+share of the volume's slices. A median split keeps the classes balanced; a fixed 50 % cut
+would put five in six brain slices into the grey class, since cortex dominates most levels. Reading,
+normalising, slicing and resizing are :mod:`zoo_core.data`'s; this module only adds labels.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+from typing import Any
+
+import torch
+
+T1, GM, WM = "t1.nii.gz", "gm.nii.gz", "wm.nii.gz"
+_NILEARN = {
+    T1: "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz",
+    GM: "mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz",
+    WM: "mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz",
+}
+CLASSES = ("grey-matter-rich", "white-matter-rich")
+
+
+def prepare_mni152_tissues(out_dir: str | Path) -> Path:
+    """Copy the MNI152 T1 volume and its GM/WM maps (shipped with nilearn) into ``out_dir``."""
+    import nilearn.datasets
+
+    from zoo_core.errors import DataError
+
+    folder = Path(nilearn.datasets.__file__).parent / "data"
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for name, source in _NILEARN.items():
+        if not (folder / source).is_file():
+            raise DataError(f"nilearn does not ship {source}; cannot prepare the MNI152 data.")
+        shutil.copyfile(folder / source, out / name)
+    return out
+
+
+def tissue_labels(gm: torch.Tensor, wm: torch.Tensor, axis: int, indices: list[int]) -> list[int]:
+    """1 where a slice's white-matter share is above the median of ``indices``' shares, else 0."""
+    dims = [d for d in range(gm.ndim) if d != 1 + axis]
+    grey, white = gm.sum(dim=dims).double(), wm.sum(dim=dims).double()
+    share = torch.stack([white[i] / (grey[i] + white[i]).clamp_min(1e-12) for i in indices])
+    median = share.median()
+    return [int(s > median) for s in share]
+
+
+class TissueSlices(torch.utils.data.Dataset):
+    """Items ``{"target": (C, H, W) in [-1, 1], "label": int64 class}``, all in memory."""
+
+    def __init__(self, data_cfg: Any, path: str | Path) -> None:
+        from zoo_core.data.intensity import intensity_transform
+        from zoo_core.data.readers import read_image
+        from zoo_core.data.sampling import fit_to_size, slice_indices, take_slice
+        from zoo_core.errors import DataError
+
+        folder = Path(path)
+        missing = [n for n in (T1, GM, WM) if not (folder / n).is_file()]
+        if missing:
+            raise DataError(
+                f"{folder} lacks {', '.join(missing)}: run "
+                f"zoo_acgan.data.prepare_mni152_tissues('{folder}') or put a T1 volume with "
+                "its grey/white-matter maps there under these names."
+            )
+        axis = int(data_cfg.slice_axis)
+        volume = torch.as_tensor(read_image(folder / T1)[0])
+        volume = torch.as_tensor(intensity_transform(data_cfg).fit(volume).forward(volume))
+        gm = torch.as_tensor(read_image(folder / GM)[0])
+        wm = torch.as_tensor(read_image(folder / WM)[0])
+        indices = slice_indices(volume, axis, data_cfg.skip_empty, data_cfg.min_foreground)
+        self.labels = tissue_labels(gm, wm, axis, indices)
+        self.images = [
+            fit_to_size(
+                take_slice(volume, axis, i).float(), data_cfg.spatial_size, data_cfg.size_mode
+            )
+            for i in indices
+        ]
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"target": self.images[index], "label": torch.tensor(self.labels[index])}
+
+
+def tissue_slices(data_cfg: Any, path: str | Path) -> TissueSlices:
+    """The ``ArchSpec.dataset`` of ``acgan``: labelled slices from a prepared folder."""
+    return TissueSlices(data_cfg, path)
