@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo_core import cards, hub
 from zoo_core import config as zoo_config
-from zoo_core.errors import ConfigError, NoWeightsError, ZooError
+from zoo_core.errors import ConfigError, NoWeightsError, WeightsIntegrityError, ZooError
 from zoo_core.registry import ModelSpec, get_registry
 
 if TYPE_CHECKING:
@@ -101,12 +101,23 @@ def _is_repo_id(name: str) -> bool:
 
 
 def _fetch_published(
-    repo_id: str, revision: str | None, source: str | None, expected: dict[str, str] | None
+    repo_id: str,
+    revision: str | None,
+    source: str | None,
+    expected: dict[str, str] | None,
+    *,
+    snapshot: bool = False,
 ) -> tuple[hub.Fetched, cards.ModelCard | None]:
-    """Fetch a published repo; when ``expected`` is None its own card lists the sha256s."""
+    """Fetch a published repo; when ``expected`` is None its own card lists the sha256s.
+
+    The revision is resolved to one commit first, so the card and the files it lists come
+    from the same push. Files whose sha256 differs are dropped from the cache before the
+    error is raised, so the next load downloads them again instead of failing forever.
+    """
     from zoo_core.weights import verify
 
     src = hub.get_source(source)
+    revision = src.resolve(repo_id, revision)
     card = None
     if expected is None:
         card_files = src.fetch(repo_id, [CARD_FILE], revision)
@@ -116,9 +127,27 @@ def _fetch_published(
             raise NoWeightsError(f"{repo_id}: its model card lists no weight files with sha256.")
         expected = dict(weights["files"])
         revision = card_files.commit  # the files must come from the same commit as the card
-    fetched = src.fetch(repo_id, sorted(expected), revision)
-    verify(fetched.files, expected)
+    getter = src.snapshot if snapshot else src.fetch
+    fetched = getter(repo_id, sorted(expected), revision)
+    try:
+        verify(fetched.files, expected)
+    except WeightsIntegrityError:
+        src.evict(fetched.files)
+        raise
     return fetched, card
+
+
+def _weights_file(files: dict[str, Path], where: str) -> Path:
+    """The weights among fetched files: model.safetensors, else any safetensors, else pickle."""
+    from zoo_core.weights import PICKLE_SUFFIXES, SAFE_SUFFIXES
+
+    if WEIGHTS_FILE in files:
+        return files[WEIGHTS_FILE]
+    for suffixes in (SAFE_SUFFIXES, PICKLE_SUFFIXES):
+        for name in sorted(files):
+            if name.endswith(suffixes):
+                return files[name]
+    raise ZooError(f"{where}: the model card lists no weights file (e.g. {WEIGHTS_FILE}).")
 
 
 def _load_weights(model: GANModel, path: Path, allow_pickle: bool) -> None:
@@ -157,9 +186,14 @@ def load(
         fetched, card = _fetch_published(model_id, revision, source, expected=None)
         arch_name = card.zoo.get("architecture")
         arch = get_registry().architecture(arch_name)
+        if CONFIG_FILE not in fetched.files:
+            raise ZooError(
+                f"{model_id}: its model card does not list {CONFIG_FILE} (with its sha256), "
+                "so the architecture's settings are unknown. Publish with `zoo push`."
+            )
         cfg = zoo_config.load(arch, fetched.files[CONFIG_FILE], overrides)
         model = build(arch_name, cfg)
-        _load_weights(model, fetched.files[WEIGHTS_FILE], allow_pickle)
+        _load_weights(model, _weights_file(fetched.files, model_id), allow_pickle)
         info = {"repo_id": model_id, "revision": fetched.commit, "source": fetched.source}
         info["sha256"] = dict(card.weights["files"])
         model = _attach(model, card.zoo.get("id", model_id), card, info)
@@ -180,18 +214,11 @@ def load(
                 )
             pinned = weights.get("revision")
             expected = dict(weights["files"]) if revision in (None, pinned) else None
-            fetched, _ = _fetch_published(
-                weights["repo_id"], revision or pinned, source, expected
-            )
+            fetched, _ = _fetch_published(weights["repo_id"], revision or pinned, source, expected)
             arch = get_registry().architecture(spec.architecture)
             cfg_path = fetched.files.get(CONFIG_FILE, spec.config_path())
             model = build(spec.architecture, zoo_config.load(arch, cfg_path, overrides))
-            weights_file = next(
-                (fetched.files[n] for n in sorted(fetched.files) if n != CONFIG_FILE), None
-            )
-            if weights_file is None:
-                raise ZooError(f"the card of {model_id} lists no weights file.")
-            _load_weights(model, weights_file, allow_pickle)
+            _load_weights(model, _weights_file(fetched.files, model_id), allow_pickle)
             info = {
                 "repo_id": weights["repo_id"],
                 "revision": fetched.commit,
@@ -207,7 +234,7 @@ def load(
 def download(model_id: str, revision: str | None = None, source: str | None = None) -> hub.Fetched:
     """Fill the cache with a model's published files (checked against their sha256)."""
     if _is_repo_id(model_id):
-        fetched, _ = _fetch_published(model_id, revision, source, expected=None)
+        fetched, _ = _fetch_published(model_id, revision, source, expected=None, snapshot=True)
         return fetched
     card = model_card(model_id)
     weights = card.weights
@@ -215,7 +242,9 @@ def download(model_id: str, revision: str | None = None, source: str | None = No
         raise NoWeightsError(f"No weights are published for {model_id} yet; nothing to download.")
     pinned = weights.get("revision")
     expected = dict(weights["files"]) if revision in (None, pinned) else None
-    fetched, _ = _fetch_published(weights["repo_id"], revision or pinned, source, expected)
+    fetched, _ = _fetch_published(
+        weights["repo_id"], revision or pinned, source, expected, snapshot=True
+    )
     return fetched
 
 

@@ -17,6 +17,8 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -38,41 +40,147 @@ class Fetched:
     source: str
 
 
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+
+
+def _snapshot_commit(path: Path) -> str | None:
+    """The commit a file of the huggingface_hub cache belongs to (``snapshots/<commit>/...``)."""
+    parts = path.parts
+    if "snapshots" in parts and parts.index("snapshots") + 1 < len(parts):
+        return parts[parts.index("snapshots") + 1]
+    return None
+
+
 class HFSource:
-    """The Hugging Face Hub (or a mirror at ``HF_ENDPOINT``) through huggingface_hub."""
+    """The Hugging Face Hub (or a mirror at ``HF_ENDPOINT``) through huggingface_hub.
+
+    A branch or tag is resolved to its commit once (``model_info``), and every file is then
+    fetched at that commit, so a card and the weights it lists can never come from two
+    different pushes. Offline (``HF_HUB_OFFLINE=1``) the cache resolves the branch instead.
+    """
 
     name = "hf"
 
-    def fetch(self, repo_id: str, filenames: list[str], revision: str | None) -> Fetched:
-        from huggingface_hub import hf_hub_download
+    @staticmethod
+    def _offline() -> bool:
+        from huggingface_hub import constants
+
+        return constants.is_offline_mode()
+
+    @contextmanager
+    def _errors(self, repo_id: str, revision: str | None, filename: str = "") -> Iterator[None]:
+        """Turn huggingface_hub's exceptions into one-line HubErrors that say what to do."""
         from huggingface_hub.errors import (
             EntryNotFoundError,
             LocalEntryNotFoundError,
+            OfflineModeIsEnabled,
             RepositoryNotFoundError,
             RevisionNotFoundError,
         )
 
-        files: dict[str, Path] = {}
         try:
-            for filename in filenames:
-                files[filename] = Path(hf_hub_download(repo_id, filename, revision=revision))
+            yield
         except RepositoryNotFoundError:
-            raise HubError(f"{repo_id} does not exist on the Hub (or you have no access).") from None
+            raise HubError(
+                f"{repo_id} does not exist on the Hub (or you have no access)."
+            ) from None
         except RevisionNotFoundError:
             raise HubError(f"{repo_id} has no revision {revision!r}.") from None
-        except EntryNotFoundError:
-            raise HubError(f"{repo_id}@{revision or 'main'} has no file {filename!r}.") from None
-        except LocalEntryNotFoundError:
+        # LocalEntryNotFoundError derives from EntryNotFoundError: it must be caught first.
+        except (LocalEntryNotFoundError, OfflineModeIsEnabled):
+            what = f"{filename} of {repo_id}" if filename else f"{repo_id}@{revision or 'main'}"
             raise HubError(
-                f"{filename} of {repo_id} is not in the local cache and the Hub cannot be "
-                "reached (HF_HUB_OFFLINE or no network). Run `zoo download` while online, "
+                f"{what} is not in the local cache and the Hub cannot be reached "
+                "(HF_HUB_OFFLINE or no network). Run `zoo download` while online, "
                 "or use a local-directory hub (source='dir:PATH')."
             ) from None
-        except OSError as exc:
-            raise HubError(f"downloading {repo_id}/{filename} failed: {exc}") from None
-        # The cache lays files out as .../snapshots/<commit>/<filename>.
-        commit = next(iter(files.values())).parent.name if files else None
-        return Fetched(files, commit, self.name)
+        except EntryNotFoundError:
+            raise HubError(f"{repo_id}@{revision or 'main'} has no file {filename!r}.") from None
+        except OSError as exc:  # HTTP errors, broken connections, size mismatches
+            what = f"{repo_id}/{filename}" if filename else repo_id
+            raise HubError(f"downloading {what} failed: {type(exc).__name__}: {exc}") from None
+        except Exception as exc:  # httpx errors that escape the client's retries
+            if not type(exc).__module__.startswith(("httpx", "httpcore")):  # httpx or httpx2
+                raise
+            what = f"{repo_id}/{filename}" if filename else repo_id
+            raise HubError(
+                f"downloading {what} failed: {type(exc).__name__}: {exc}. Nothing broken was "
+                "kept in the cache; run the command again when the connection is back."
+            ) from None
+
+    def resolve(self, repo_id: str, revision: str | None) -> str | None:
+        """The commit id a revision names, or None offline (the cache resolves it then)."""
+        if revision is not None and _COMMIT.match(revision):
+            return revision
+        if self._offline():
+            return revision
+        from huggingface_hub import HfApi
+
+        with self._errors(repo_id, revision):
+            sha = HfApi().model_info(repo_id, revision=revision).sha
+        self._remember_ref(repo_id, revision or "main", sha)
+        return sha
+
+    @staticmethod
+    def _remember_ref(repo_id: str, revision: str, sha: str) -> None:
+        """Record ``revision -> sha`` in the cache's ``refs/`` (its documented layout).
+
+        hf_hub_download records a branch only when it is asked for by name; the zoo asks for
+        files by commit id (resolved here), so without this an offline load by branch
+        (``HF_HUB_OFFLINE=1``, no revision) would not find what ``zoo download`` cached.
+        """
+        from huggingface_hub import constants
+
+        if revision == sha:
+            return
+        folder = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+        ref = folder / "refs" / revision
+        try:
+            if ref.is_file() and ref.read_text().strip() == sha:
+                return
+            ref.parent.mkdir(parents=True, exist_ok=True)
+            tmp = ref.with_name(f".{ref.name}.{os.getpid()}.tmp")
+            tmp.write_text(sha)
+            os.replace(tmp, ref)
+        except OSError:  # a read-only cache: offline loads then need an explicit revision
+            pass
+
+    def fetch(self, repo_id: str, filenames: list[str], revision: str | None) -> Fetched:
+        from huggingface_hub import hf_hub_download
+
+        files: dict[str, Path] = {}
+        for filename in filenames:
+            with self._errors(repo_id, revision, filename):
+                files[filename] = Path(hf_hub_download(repo_id, filename, revision=revision))
+        commit = _snapshot_commit(next(iter(files.values()))) if files else None
+        return Fetched(files, commit or revision, self.name)
+
+    def snapshot(self, repo_id: str, filenames: list[str], revision: str | None) -> Fetched:
+        """Download the listed files of one commit into the cache in one call."""
+        from huggingface_hub import snapshot_download
+
+        with self._errors(repo_id, revision):
+            folder = Path(
+                snapshot_download(repo_id, revision=revision, allow_patterns=list(filenames))
+            )
+        files = {}
+        for filename in filenames:
+            if not (folder / filename).is_file():
+                raise HubError(f"{repo_id}@{revision or 'main'} has no file {filename!r}.")
+            files[filename] = folder / filename
+        return Fetched(files, _snapshot_commit(folder / "x") or revision, self.name)
+
+    def evict(self, files: dict[str, Path]) -> None:
+        """Drop files from the cache (the snapshot link and its blob), e.g. after a bad sha256.
+
+        Without this a file pinned by commit would be served from the cache, unchecked by
+        the Hub, on every later load: one corrupted download would poison the cache for good.
+        """
+        for path in files.values():
+            target = path.resolve()
+            path.unlink(missing_ok=True)
+            if target != path:
+                target.unlink(missing_ok=True)
 
     def publish(self, folder: Path, repo_id: str, message: str, private: bool = False) -> str:
         from huggingface_hub import create_repo, upload_folder
@@ -127,11 +235,18 @@ class DirSource:
             files[filename] = path
         return Fetched(files, commit, f"dir:{self.root}")
 
+    snapshot = fetch  # a directory hub is its own cache
+
+    def evict(self, files: dict[str, Path]) -> None:
+        """Nothing to drop: the folder is the hub itself, not a cache of it."""
+
     def publish(self, folder: Path, repo_id: str, message: str, private: bool = False) -> str:
         repo = self._repo(repo_id)
         (repo / "commits").mkdir(parents=True, exist_ok=True)
         (repo / "refs").mkdir(exist_ok=True)
-        parent = (repo / "refs" / "main").read_text().strip() if (repo / "refs/main").exists() else ""
+        parent = (
+            (repo / "refs" / "main").read_text().strip() if (repo / "refs/main").exists() else ""
+        )
         digest = hashlib.sha1(f"{parent}\n{message}\n".encode())
         for path in sorted(folder.rglob("*")):
             if path.is_file():

@@ -53,9 +53,7 @@ def _known_hooks() -> set[str]:
 
 def _implemented_hooks(module: object) -> list[str]:
     marker = f"{hookspecs.PROJECT}_impl"
-    return sorted(
-        name for name in dir(module) if hasattr(getattr(module, name, None), marker)
-    )
+    return sorted(name for name in dir(module) if hasattr(getattr(module, name, None), marker))
 
 
 def _allowed_names() -> set[str] | None:
@@ -100,8 +98,19 @@ def get_plugin_manager() -> pluggy.PluginManager:
 
     allowed = _allowed_names()
     seen: set[str] = set()
-    for ep in importlib.metadata.entry_points(group=ENTRY_POINT_GROUP):
-        if ep.name in seen or (allowed is not None and ep.name not in allowed):
+    # Sorted, so which plugin keeps a duplicate id does not depend on sys.path order.
+    eps = sorted(importlib.metadata.entry_points(group=ENTRY_POINT_GROUP), key=lambda e: e.name)
+    for ep in eps:
+        if allowed is not None and ep.name not in allowed:
+            continue
+        if ep.name in seen:
+            other = _infos.get(ep.name)
+            record_error(
+                ep.name,
+                f"two installed distributions provide the plugin name {ep.name!r} "
+                f"({other.module if other else '?'} and {ep.value}); only the first is loaded. "
+                "Uninstall one of them.",
+            )
             continue
         seen.add(ep.name)
         dist_version = ep.dist.version if ep.dist is not None else "?"

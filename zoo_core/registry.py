@@ -192,7 +192,10 @@ def _call_each(hook: Any, make_register: Callable[[str], Callable[..., None]]) -
     """Call a registration hook plugin by plugin, so one failure is charged to its plugin."""
     from zoo_core.plugins import record_error
 
-    for impl in reversed(hook.get_hookimpls()):  # registration order, builtin first
+    # get_hookimpls() lists implementations in registration order (builtin first, then the
+    # plugins as discovered); pluggy *calls* them in reverse, which would let a later plugin
+    # win a duplicate id, so each is called here explicitly, in order.
+    for impl in hook.get_hookimpls():
         plugin = impl.plugin_name
         register = make_register(plugin)
 
@@ -225,8 +228,10 @@ def get_registry() -> Registry:
     )
     _call_each(
         hooks.register_feature_extractors,
-        lambda p: lambda name, ref: reg._add_named(
-            reg.feature_extractors, "feature extractor", name, ref, p
+        lambda p: (
+            lambda name, ref: reg._add_named(
+                reg.feature_extractors, "feature extractor", name, ref, p
+            )
         ),
     )
     _registry = reg

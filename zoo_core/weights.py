@@ -40,8 +40,9 @@ def verify(files: Mapping[str, Path], expected: Mapping[str, str]) -> dict[str, 
         if got != want:
             raise WeightsIntegrityError(
                 f"sha256 of {name} is {got}, but the model card says {want}. Nothing was "
-                "loaded: the file was changed or corrupted. Delete it from the cache "
-                "(`hf cache delete`) and download again, or check the card's revision."
+                "loaded: the file was changed or corrupted on its way (a cached download is "
+                "dropped, so loading again fetches it afresh). If it persists, the hub holds "
+                "another file than the card lists: check the card's revision."
             )
         actual[name] = got
     return actual
@@ -75,7 +76,9 @@ def save_state_dict(
     from safetensors.torch import save_file
 
     tensors = {k: v.detach().contiguous().clone() for k, v in state.items()}
-    return atomic_write(path, lambda tmp: save_file(tensors, str(tmp), metadata=dict(metadata or {})))
+    return atomic_write(
+        path, lambda tmp: save_file(tensors, str(tmp), metadata=dict(metadata or {}))
+    )
 
 
 def load_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, Any]:
@@ -92,11 +95,25 @@ def load_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, A
                 "safetensors, or pass allow_pickle=True (--allow-pickle) if you trust its "
                 "source; it is then read with torch.load(weights_only=True)."
             )
+        import pickle
+
         import torch
 
-        state = torch.load(path, map_location="cpu", weights_only=True)
-        if isinstance(state, dict) and "state_dict" in state:
+        try:
+            state = torch.load(path, map_location="cpu", weights_only=True)
+        except pickle.UnpicklingError as exc:
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            raise UnsafeWeightsError(
+                f"{path.name} holds more than tensors, so it was not loaded (torch.load with "
+                f"weights_only=True refused it: {first}). Convert it to safetensors from a "
+                "trusted environment."
+            ) from None
+        if isinstance(state, dict) and isinstance(state.get("state_dict"), dict):
             state = state["state_dict"]
+        if not isinstance(state, dict):
+            raise UnsafeWeightsError(
+                f"{path.name} holds a {type(state).__name__}, not a state dict."
+            )
         return dict(state)
     raise UnsafeWeightsError(
         f"{path.name}: unknown weights format; expected one of {SAFE_SUFFIXES + PICKLE_SUFFIXES}."
