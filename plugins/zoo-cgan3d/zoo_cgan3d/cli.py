@@ -111,8 +111,6 @@ def evaluate(
         model,
         data,
         max_scans,
-        hu_window=tuple(data_cfg.hu_window),
-        equalize=bool(data_cfg.histogram_equalization),
         region_hu=region,
         mode=mode,
         overlap=overlap,
@@ -152,18 +150,15 @@ def reconstruct_command(
 
     model = load_model(model_id, weights, untrained, device, overrides)
     volume = read_volume(condition)
-    data_cfg = model.config.data
     result = reconstruct(
         model,
         volume.hu,
-        hu_window=tuple(data_cfg.hu_window),
-        equalize=bool(data_cfg.histogram_equalization),
         mode=mode,
         overlap=overlap,
         sw_batch_size=sw_batch_size,
         seed=seed,
     )
     path = write_synthetic_nifti(
-        result.hu, volume.affine, Path(out), Path(condition), model_id, result.equalizer
+        result.hu, volume.affine, Path(out), Path(condition), model_id, result.transform
     )
     click.echo(str(path))

@@ -51,7 +51,7 @@ class CGAN3DDataConfig(DataConfig):
     #: HU are clipped to this window before equalisation (the full 12-bit CT range).
     hu_window: list[float] = field(default_factory=lambda: [-1024.0, 3071.0])
     #: Histogram equalisation (per scan, invertible); false = linear HU window to [-1, 1].
-    histogram_equalization: bool = True
+    histogram_equalize: bool = True
     augment: bool = True
     #: Translation of the block window, in voxels, for the 26 translated copies.
     augment_shift: int = 8

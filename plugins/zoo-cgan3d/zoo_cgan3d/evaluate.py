@@ -4,14 +4,12 @@ For each clean scan the task's condition is made (as in training, on the equalis
 the model reconstructs the whole scan from it, and both the condition and the output are
 compared with the clean scan in HU: PSNR and SSIM are computed per axial slice and averaged
 over all slices (Table I) and over the slices' region-mask voxels (Table II's lung region;
-any HU interval, e.g. brain tissue for a head CT). PSNR uses L = the clean scan's HU range;
-SSIM the standard 11x11 Gaussian window (σ = 1.5), with the same L. Slices whose PSNR is
-infinite (identical) are left out of the PSNR mean and counted.
+any HU interval, e.g. brain tissue for a head CT), with the core's
+:func:`zoo_core.metrics.image.per_scan`. L (the peak) is the clean scan's HU range.
 """
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -19,13 +17,10 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo_cgan3d.intensity import HUEqualizer
 from zoo_cgan3d.reconstruct import reconstruct
-from zoo_cgan3d.volumes import find_scans, read_volume
-from zoo_core.errors import ZooError
+from zoo_cgan3d.volumes import find_scans, fit_transform, read_volume
+from zoo_core.metrics.image import per_scan
 
-SSIM_KERNEL = 11
-SSIM_SIGMA = 1.5
 BODY_HU = -500.0
 
 
@@ -42,52 +37,6 @@ def region_mask(hu: np.ndarray, region_hu: tuple[float, float]) -> np.ndarray:
     return filled & (hu >= region_hu[0]) & (hu <= region_hu[1])
 
 
-def slice_metrics(
-    reference: np.ndarray,
-    test: np.ndarray,
-    data_range: float,
-    mask: np.ndarray | None = None,
-    chunk: int = 16,
-) -> dict[str, float]:
-    """Mean per-axial-slice PSNR and SSIM (over the mask's voxels when given)."""
-    from monai.metrics.regression import compute_ssim_and_cs
-
-    if reference.shape != test.shape:
-        raise ZooError(f"shapes differ: {reference.shape} vs {test.shape}")
-    half = SSIM_KERNEL // 2
-    psnrs, ssims, identical = [], [], 0
-    for start in range(0, reference.shape[-1], chunk):
-        stop = min(start + chunk, reference.shape[-1])
-        ref = torch.from_numpy(np.moveaxis(reference[..., start:stop], -1, 0).copy()).float()
-        out = torch.from_numpy(np.moveaxis(test[..., start:stop], -1, 0).copy()).float()
-        ref, out = ref[:, None], out[:, None]
-        ssim_map, _ = compute_ssim_and_cs(
-            out, ref, 2, [SSIM_KERNEL] * 2, [SSIM_SIGMA] * 2, data_range=data_range
-        )
-        err = (ref - out) ** 2
-        if mask is None:
-            m = torch.ones_like(ref, dtype=torch.bool)
-        else:
-            m = torch.from_numpy(np.moveaxis(mask[..., start:stop], -1, 0).copy())[:, None]
-        m_ssim = m[..., half:-half, half:-half]
-        for k in range(ref.shape[0]):
-            if m[k].sum() == 0:
-                continue
-            mse = float(err[k][m[k]].mean())
-            if mse == 0:
-                identical += 1
-            else:
-                psnrs.append(10 * math.log10(data_range**2 / mse))
-            if m_ssim[k].any():
-                ssims.append(float(ssim_map[k][m_ssim[k]].mean()))
-    return {
-        "psnr": float(np.mean(psnrs)) if psnrs else math.inf,
-        "ssim": float(np.mean(ssims)) if ssims else math.nan,
-        "slices": len(psnrs) + identical,
-        "identical_slices": identical,
-    }
-
-
 @dataclass
 class ScanResult:
     name: str
@@ -99,37 +48,43 @@ def evaluate_scan(
     hu: np.ndarray,
     *,
     name: str = "scan",
-    hu_window: tuple[float, float] = (-1024.0, 3071.0),
-    equalize: bool = True,
     region_hu: tuple[float, float] = (-1000.0, -400.0),
     mode: str = "sliding",
     overlap: float = 0.5,
     sw_batch_size: int = 8,
     seed: int = 0,
 ) -> ScanResult:
-    """Table rows for one clean scan: ``condition`` and ``generated``, each ``all``/``region``."""
-    clean = np.clip(np.asarray(hu, dtype=np.float32), *hu_window)
-    eq = HUEqualizer.fit(clean, hu_window, equalize)
+    """Table rows for one clean scan: ``condition`` and ``generated``, each ``all``/``region``.
+
+    The condition is made as in training: on the equalised clean scan, with the model's task
+    and a generator seeded with ``seed``; the same recorded transform maps it back to HU.
+    """
+    data_cfg = model.config.data
+    window = tuple(float(v) for v in data_cfg.hu_window)
+    clean = np.clip(np.asarray(hu, dtype=np.float32), *window)
+    tf = fit_transform(data_cfg, clean)
     rng = torch.Generator(device=model.device).manual_seed(seed)
-    x = torch.from_numpy(eq.forward(clean))[None, None]
-    condition = model.make_condition(x.to(model.device), rng)
-    condition_hu = eq.inverse(condition[0, 0].cpu().numpy())
+    x = torch.as_tensor(tf.forward(clean))[None, None].to(model.device)
+    condition = model.make_condition(x, rng)[0, 0].cpu().numpy()
+    condition_hu = np.asarray(tf.inverse(condition), dtype=np.float32)
     generated = reconstruct(
         model,
         condition_hu,
-        equalizer=eq,
+        transform=tf,
         mode=mode,
         overlap=overlap,
         sw_batch_size=sw_batch_size,
         seed=seed,
     ).hu
     data_range = float(clean.max() - clean.min()) or 1.0
-    mask = region_mask(clean, region_hu)
+    mask = torch.from_numpy(region_mask(clean, region_hu))[None]
+    reference = torch.from_numpy(clean)[None]
     result = ScanResult(name)
     for row, volume in (("condition", condition_hu), ("generated", generated)):
+        metrics = per_scan(torch.from_numpy(volume)[None], reference, data_range, mask=mask)
         result.rows[row] = {
-            "all": slice_metrics(clean, volume, data_range),
-            "region": slice_metrics(clean, volume, data_range, mask),
+            "all": {"psnr": metrics["psnr"], "ssim": metrics["ssim"]},
+            "region": {"psnr": metrics["psnr_region"], "ssim": metrics["ssim_region"]},
         }
     return result
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_cgan3d.intensity import HUEqualizer
+from zoo_core.data.intensity import IntensityTransform
 
 
 def write_synthetic_nifti(
@@ -16,7 +16,7 @@ def write_synthetic_nifti(
     out_dir: Path,
     source: Path,
     model_id: str,
-    equalizer: HUEqualizer | None = None,
+    transform: IntensityTransform | None = None,
 ) -> Path:
     """int16 HU NIfTI with ``descrip`` = SYNTHETIC and a JSON sidecar of the provenance."""
     import nibabel as nib
@@ -29,7 +29,7 @@ def write_synthetic_nifti(
     image.header["intent_name"] = b"SYNTHETIC"
     nib.save(image, str(path))
     sidecar = {"synthetic": True, "model_id": model_id, "source": source.name}
-    if equalizer is not None:
-        sidecar["equalization"] = equalizer.to_dict()
+    if transform is not None:
+        sidecar["intensity"] = transform.to_dict()
     (out_dir / f"{stem}_synthetic.json").write_text(json.dumps(sidecar))
     return path

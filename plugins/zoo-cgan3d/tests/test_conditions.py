@@ -1,0 +1,47 @@
+"""Each task's condition has the documented statistics."""
+
+from __future__ import annotations
+
+import torch
+from zoo_cgan3d.conditions import make_condition, pixelate, poisson_noise
+
+
+def test_poisson_noise_variance_scales_with_the_level():
+    x = torch.zeros(1, 1, 64, 64, 64)  # intensity u = 0.5
+    g = torch.Generator().manual_seed(0)
+    variances = {}
+    for level in (0.002, 0.008):
+        noisy = poisson_noise(x, level, g)
+        assert abs(float(noisy.mean())) < 0.01  # unbiased
+        variances[level] = float(noisy.var())
+        expected = 4 * level * 0.5  # Var(u') = level * u, in [-1, 1] units times 4
+        assert abs(variances[level] / expected - 1) < 0.05
+    assert abs(variances[0.008] / variances[0.002] - 4) < 0.3
+    # brighter voxels are noisier: u = 1 has twice the variance of u = 0.5
+    bright = poisson_noise(torch.ones(1, 1, 64, 64, 64), 0.008, g)
+    assert abs(float(bright.var()) / variances[0.008] - 2) < 0.15
+
+
+def test_poisson_condition_is_reproducible_with_a_seeded_generator():
+    x = torch.rand(2, 1, 32, 32, 32) * 2 - 1
+    a = make_condition("denoise", x, noise_level=0.004, generator=torch.Generator().manual_seed(3))
+    b = make_condition("denoise", x, noise_level=0.004, generator=torch.Generator().manual_seed(3))
+    assert torch.equal(a, b) and not torch.equal(a, x)
+
+
+def test_pixelate_makes_every_2x2x2_cell_constant():
+    x = torch.rand(2, 1, 32, 32, 32) * 2 - 1
+    y = make_condition("depixelate", x, noise_level=0.004, pixelate_factor=2)
+    assert y.shape == x.shape
+    cells = y.reshape(2, 1, 16, 2, 16, 2, 16, 2)
+    assert torch.equal(cells.amax(dim=(3, 5, 7)), cells.amin(dim=(3, 5, 7)))
+    # nearest neighbour: each cell holds its first voxel, the 16³ downsampled block
+    assert torch.equal(y[..., ::2, ::2, ::2], x[..., ::2, ::2, ::2])
+    assert not torch.equal(y, x)
+    assert pixelate(x, 1).equal(x)
+
+
+def test_autoencode_condition_is_the_block():
+    x = torch.rand(1, 1, 32, 32, 32)
+    y = make_condition("autoencode", x, noise_level=0.004)
+    assert torch.equal(x, y) and y.data_ptr() != x.data_ptr()
