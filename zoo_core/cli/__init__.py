@@ -69,3 +69,4 @@ def main() -> None:
 from zoo_core.cli import catalog, hub_commands, scaffold  # noqa: E402,F401  (registers commands)
 from zoo_core.cli import generate_command  # noqa: E402,F401
 from zoo_core.cli import evaluate_command  # noqa: E402,F401
+from zoo_core.cli import train_command  # noqa: E402,F401

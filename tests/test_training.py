@@ -1,0 +1,291 @@
+"""The GAN loop on a tiny MLP GAN: it learns, resumes bit-identically, stops on NaN, saves on
+Ctrl-C, and writes what ``zoo push`` publishes."""
+
+from __future__ import annotations
+
+import csv
+import signal
+
+import pytest
+import torch
+from click.testing import CliRunner
+from helpers import tiny_gan
+from helpers.tiny_gan import ConstantImages, config
+
+from zoo_core import checkpoint
+from zoo_core.errors import ConfigError, TrainingError
+from zoo_core.training import GANTrainer, TrainingInterrupted, latest_checkpoint
+
+MODEL_ID = "test-tinygan-constant"
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny matrices on a shared 2-core machine: one thread is several times faster."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def make_trainer(out_dir, *overrides, cls=GANTrainer, resume=False, model_seed=0):
+    cfg = config(*overrides)
+    torch.manual_seed(model_seed)
+    model = tiny_gan.build(cfg.model)
+    return cls(model, cfg, ConstantImages(), out_dir, MODEL_ID, resume=resume, progress=False)
+
+
+def full_state(trainer: GANTrainer) -> dict[str, torch.Tensor]:
+    """Weights, EMA and both optimisers' moments: everything that must match after resume."""
+    state = {f"model.{k}": v for k, v in trainer.model.state_dict().items()}
+    if trainer.ema is not None:
+        state.update({f"ema.{k}": v for k, v in trainer.ema.module.state_dict().items()})
+    for name, opt in (("g", trainer.opt_g), ("d", trainer.opt_d)):
+        for index, values in opt.state_dict()["state"].items():
+            state.update({f"opt_{name}.{index}.{k}": v for k, v in values.items()})
+    return state
+
+
+def read_rows(path) -> list[dict[str, str]]:
+    with open(path, newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def assert_identical(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> None:
+    assert a.keys() == b.keys()
+    different = [k for k in a if not torch.equal(a[k], b[k])]
+    assert not different, f"differ after resume: {different}"
+
+
+def test_tiny_gan_learns_the_data_mean(tmp_path):
+    trainer = make_trainer(
+        tmp_path,
+        "train.steps=120",
+        "train.optimizer_g.lr=0.001",
+        "train.optimizer_d.lr=0.001",
+        "train.ema_decay=0.9",
+        "train.log_every=5",
+    )
+    before = trainer.model.generate(n=256, seed=1).mean().item()
+    final = trainer.fit()
+    after = trainer.model.generate(n=256, seed=1).mean().item()
+    assert abs(before - tiny_gan.MEAN) > 0.35  # starts near 0
+    assert abs(after - tiny_gan.MEAN) < 0.15, (before, after)
+
+    rows = read_rows(tmp_path / "losses.csv")
+    assert [int(r["step"]) for r in rows] == list(range(5, 121, 5))
+    assert {"d_loss", "g_loss", "d_adv", "g_adv", "seconds"} <= set(rows[0])
+    for key in ("d_loss", "g_loss"):
+        values = [float(r[key]) for r in rows]
+        assert max(values) - min(values) > 0.05, f"{key} never moved: {values}"
+    assert (tmp_path / "losses.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+    assert final == tmp_path / "checkpoints" / "step-00000120.safetensors"
+    groups, info = checkpoint.read(final)
+    assert info["model_id"] == MODEL_ID and "latent_dim: 4" in info["config"]
+    assert info["state"]["step"] == 120
+    assert set(groups) == {"model", "ema", "optim_g", "optim_d", "rng"}
+    # the EMA group replaces the generator's weights in what `zoo push` publishes
+    assert set(groups["ema"]) == {f"generator.{k}" for k in trainer.model.generator.state_dict()}
+    published = checkpoint.inference_weights(groups)
+    assert torch.equal(published["generator.3.weight"], trainer.ema.module.state_dict()["3.weight"])
+    raw = groups["model"]["discriminator.1.weight"]
+    assert torch.equal(published["discriminator.1.weight"], raw)
+
+
+RESUME = (
+    "train.adversarial=wgan-gp",
+    "train.n_critic=2",
+    "train.ema_decay=0.8",
+    "train.grad_clip=5.0",
+    "model.batchnorm=true",
+    "model.dropout=0.2",
+)
+
+
+def test_resume_gives_bit_identical_weights(tmp_path):
+    # 32 images, batch 8, 2 critic batches per step: step 3 stops mid-epoch (epoch 1, 16 in)
+    straight = make_trainer(tmp_path / "a", "train.steps=7", *RESUME)
+    straight.fit()
+
+    first = make_trainer(tmp_path / "b", "train.steps=3", *RESUME)
+    first.fit()
+    assert first.epoch == 1 and first._position == 16
+    # a different initialisation, then everything comes from the checkpoint
+    second = make_trainer(tmp_path / "b", "train.steps=7", *RESUME, resume=True, model_seed=99)
+    second.fit()
+    assert second.step == 7
+    assert_identical(full_state(straight), full_state(second))
+    a = [{k: v for k, v in r.items() if k != "seconds"} for r in straight.history.rows]
+    b = [{k: v for k, v in r.items() if k != "seconds"} for r in second.history.rows]
+    assert a == b  # the resumed run's CSV holds the whole history
+
+
+class NaNAtStep5(GANTrainer):
+    def generator_loss(self, batch):
+        loss, logs = super().generator_loss(batch)
+        if self.step == 4:  # the 5th generator update
+            loss = loss * float("nan")
+        return loss, logs
+
+
+def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
+    trainer = make_trainer(tmp_path, "train.steps=10", "train.checkpoint_every=2", cls=NaNAtStep5)
+    with pytest.raises(TrainingError) as info:
+        trainer.fit()
+    message = str(info.value)
+    assert "step 5: the generator loss is nan" in message
+    assert "step-00000004.safetensors" in message and "is kept" in message
+    good = latest_checkpoint(tmp_path)
+    assert good.name == "step-00000004.safetensors"
+    groups, meta = checkpoint.read(good)  # intact and readable
+    assert meta["state"]["step"] == 4
+    assert all(torch.isfinite(v).all() for v in groups["model"].values())
+    assert (tmp_path / "losses.csv").is_file()
+
+
+class CtrlCAtStep3(GANTrainer):
+    def on_step_start(self):
+        if self.step == 3:
+            raise KeyboardInterrupt
+
+
+def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
+    trainer = make_trainer(tmp_path / "a", "train.steps=6", cls=CtrlCAtStep3)
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.fit()
+    assert info.value.step == 3
+    assert info.value.path == tmp_path / "a" / "checkpoints" / "step-00000003.safetensors"
+    assert "--resume" in str(info.value)
+    resumed = make_trainer(tmp_path / "a", "train.steps=6", resume=True)
+    resumed.fit()
+    straight = make_trainer(tmp_path / "b", "train.steps=6")
+    straight.fit()
+    assert_identical(full_state(straight), full_state(resumed))
+
+
+class SigintAtStep2(GANTrainer):
+    def on_step_start(self):
+        if self.step == 2:
+            signal.raise_signal(signal.SIGINT)  # a real Ctrl-C, delivered mid-step
+
+
+def test_sigint_finishes_the_step_then_saves(tmp_path):
+    trainer = make_trainer(tmp_path, "train.steps=6", cls=SigintAtStep2)
+    with pytest.raises(TrainingInterrupted) as info:
+        trainer.fit()
+    assert info.value.step == 3  # step 3 was completed, not torn
+    assert checkpoint.read(info.value.path)[1]["state"]["step"] == 3
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
+
+
+def test_weight_clipping_bounds_the_critic(tmp_path):
+    trainer = make_trainer(
+        tmp_path,
+        "train.steps=3",
+        "train.adversarial=wgan",
+        "train.weight_clip=0.01",
+        "train.optimizer_d.name=rmsprop",
+    )
+    trainer.fit()
+    assert isinstance(trainer.opt_d, torch.optim.RMSprop)
+    assert max(p.abs().max().item() for p in trainer.model.discriminator.parameters()) <= 0.01
+
+
+def test_config_errors_name_the_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"train.optimizer_g.name: unknown optimiser 'adamx'"):
+        make_trainer(tmp_path, "train.optimizer_g.name=adamx")
+    with pytest.raises(ConfigError, match=r"train.adversarial: Unknown loss 'minimax'"):
+        make_trainer(tmp_path, "train.adversarial=minimax")
+    with pytest.raises(ConfigError, match=r"train.loss_weights.cycle: .*reconstructions"):
+        make_trainer(tmp_path, "train.loss_weights.cycle=10")
+    with pytest.raises(ConfigError, match="multiple"):
+        make_trainer(tmp_path, "train.batch_size=0")
+
+
+def test_loss_terms_from_the_config_join_the_generator_loss(tmp_path):
+    trainer = make_trainer(
+        tmp_path, "train.steps=2", "train.loss_weights.l1=10", "train.loss_weights.tv=0.5"
+    )
+    trainer.fit()
+    row = trainer.history.rows[-1]
+    assert row["g_loss"] == pytest.approx(row["g_adv"] + 10 * row["l1"] + 0.5 * row["tv"], rel=1e-5)
+
+
+def test_zoo_train_and_cli_with_a_plugin(tmp_path, plugin_site):
+    from helpers.cards import card_text
+
+    init = """
+        from zoo_core import ArchSpec, ModelSpec, hookimpl
+        from helpers.tiny_gan import TinyConfig
+
+        @hookimpl
+        def register_architectures(register):
+            register(ArchSpec(name="tinygan", builder="helpers.tiny_gan:build",
+                              config=TinyConfig, dataset="helpers.tiny_gan:dataset"))
+
+        @hookimpl
+        def register_models(register):
+            register(ModelSpec(id="test-tinygan-constant", architecture="tinygan",
+                               config="zoo_fake_tinygan:configs/c.yaml",
+                               card="zoo_fake_tinygan:model_cards/c.md"))
+    """
+    cfg = "train:\n  steps: 4\n  batch_size: 8\n  checkpoint_every: 2\n  log_every: 1\n"
+    files = {
+        "__init__.py": init,
+        "configs/c.yaml": cfg,
+        "model_cards/c.md": card_text(MODEL_ID, "tinygan"),
+    }
+    plugin_site.add_package("zoo-fake-tinygan", "tinygan", "zoo_fake_tinygan", files)
+    plugin_site.activate()
+    from zoo_core.registry import reset
+
+    reset()
+    import zoo_core as zoo
+    from zoo_core.cli import cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    out = zoo.train(
+        MODEL_ID, data=data, overrides=["train.steps=2"], out_dir=tmp_path / "py", progress=False
+    )
+    assert out.name == "step-00000002.safetensors"
+
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            MODEL_ID,
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "cli"),
+            "--steps",
+            "3",
+            "--no-progress",
+            "train.log_every=3",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "step-00000003.safetensors" in result.output
+    rows = read_rows(tmp_path / "cli" / "losses.csv")
+    assert [r["step"] for r in rows] == ["3"]
+    # --resume with more steps continues from step 3
+    result = CliRunner().invoke(
+        cli,
+        [
+            "train",
+            MODEL_ID,
+            "--data",
+            str(data),
+            "--out",
+            str(tmp_path / "cli"),
+            "--steps",
+            "4",
+            "--resume",
+            "--no-progress",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    assert "Resumed" in result.output and "step-00000004.safetensors" in result.output
+    reset()

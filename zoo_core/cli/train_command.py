@@ -1,0 +1,66 @@
+"""``zoo train``: train a registered model on your data (also under torchrun)."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+
+from zoo_core.cli import cli
+
+
+@cli.command("train")
+@click.argument("model_id")
+@click.option(
+    "--data",
+    "data",
+    required=True,
+    type=click.Path(exists=True),
+    help="Folder or file of training data (see the model card for its layout).",
+)
+@click.option(
+    "--out",
+    "out_dir",
+    type=click.Path(file_okay=False),
+    default=None,
+    help="Output folder (default: runs/MODEL_ID).",
+)
+@click.option("--resume", is_flag=True, help="Continue from the latest checkpoint in --out.")
+@click.option(
+    "--steps",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Generator updates to run (same as train.steps=N).",
+)
+@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if present).")
+@click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in batch jobs).")
+@click.argument("overrides", nargs=-1)
+def train_command(
+    model_id: str,
+    data: str,
+    out_dir: str | None,
+    resume: bool,
+    steps: int | None,
+    device: str | None,
+    no_progress: bool,
+    overrides: tuple[str, ...],
+) -> None:
+    """Train MODEL_ID on --data, with dotlist OVERRIDES (train.batch_size=8 ...).
+
+    Checkpoints go to OUT/checkpoints every train.checkpoint_every steps, at the end and on
+    Ctrl-C; OUT/losses.csv and OUT/losses.png are written at the end. For several GPUs or
+    nodes run it under torchrun:  torchrun --nproc_per_node 4 "$(which zoo)" train ...
+    """  # fmt: skip
+    from zoo_core.training import TrainingInterrupted, train
+
+    overrides_list = list(overrides)
+    if steps is not None:
+        overrides_list.append(f"train.steps={steps}")
+    try:
+        final = train(model_id, data, overrides_list, out_dir, resume, device=device,
+                      progress=not no_progress)  # fmt: skip
+    except TrainingInterrupted as exc:
+        click.secho(str(exc), fg="yellow", err=True)
+        sys.exit(130)
+    click.echo(f"Final checkpoint: {final}")
+    click.echo(f"Publish it with: zoo push {final} --repo-id ORG/NAME")

@@ -1,0 +1,8 @@
+"""GAN training: the shared loop (:class:`GANTrainer`) and :func:`train` for registered ids."""
+
+from __future__ import annotations
+
+from zoo_core.training.run import train
+from zoo_core.training.trainer import GANTrainer, TrainingInterrupted, latest_checkpoint
+
+__all__ = ["GANTrainer", "TrainingInterrupted", "latest_checkpoint", "train"]

@@ -1,0 +1,47 @@
+"""A rich progress bar with the latest losses, the step rate and the ETA."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ProgressBar:
+    def __init__(self, total: int, start: int, description: str, enabled: bool):
+        self._progress: Any = None
+        if not enabled:
+            return
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self._progress = Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[rate]}"),
+            TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
+            TextColumn("{task.fields[losses]}"),
+        )
+        self._task = self._progress.add_task(description, total=total, completed=start,
+                                             losses="", rate="")  # fmt: skip
+        self._progress.start()
+
+    def update(self, step: int, losses: dict[str, float]) -> None:
+        if self._progress is None:
+            return
+        task = self._progress.tasks[0]
+        rate = f"{task.speed:.2f} step/s" if task.speed else ""
+        text = " ".join(f"{k}={v:.4g}" for k, v in losses.items())
+        self._progress.update(self._task, completed=step, losses=text, rate=rate)
+
+    def close(self) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+            self._progress = None
