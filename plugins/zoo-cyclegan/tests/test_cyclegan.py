@@ -1,0 +1,176 @@
+"""CycleGAN: conformance, cycle/identity/gradient-consistency terms by hand, the trainer,
+whole-volume translation, unpaired data, and the shared layers it is built from."""
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from zoo_core.testing import check_plugin
+
+IDS = ["hiasa-cyclegan-mrct", "zhu-cyclegan-mrct"]
+TINY = ["model.g_filters=4", "model.d_filters=4", "model.n_blocks=1", "model.resolution=32"]
+
+
+def _cfg(model_id="zhu-cyclegan-mrct", overrides=()):
+    from zoo_core import config
+    from zoo_core.registry import get_registry
+
+    reg = get_registry()
+    path = reg.model(model_id).config_path()
+    return config.load(reg.architecture("cyclegan"), path, list(overrides))
+
+
+def _model(model_id="zhu-cyclegan-mrct", overrides=TINY):
+    from zoo_core.api import build
+
+    return build("cyclegan", _cfg(model_id, overrides))
+
+
+class Shift(nn.Module):
+    def __init__(self, by: float):
+        super().__init__()
+        self.by = by
+
+    def forward(self, x):
+        return x + self.by
+
+
+def test_plugin_passes_the_conformance_kit():
+    assert sorted(check_plugin("cyclegan", tiny={i: TINY for i in IDS})) == IDS
+
+
+def test_paper_configuration():
+    cfg = _cfg()
+    assert (cfg.model.n_blocks, cfg.model.g_filters, cfg.model.resolution) == (9, 64, 256)
+    assert cfg.train.adversarial == "lsgan" and cfg.train.loss_weights["cycle"] == 10.0
+    assert (cfg.train.identity_weight, cfg.train.pool_size) == (0.5, 50)
+    assert _cfg("hiasa-cyclegan-mrct").train.gradient_consistency_weight > 0
+    model = _model(overrides=[])
+    rf = model.discriminator.b.receptive_field
+    assert rf == 70 and len(model.generator.ab.net) == 4 + 2 * 3 + 9 + 2 * 3 + 3
+
+
+def test_cycle_and_identity_terms_by_hand():
+    model = _model()
+    model.generator.ab, model.generator.ba = Shift(1.0), Shift(-0.5)
+    a, b = torch.zeros(2, 1, 8, 8), torch.ones(2, 1, 8, 8)
+    terms = model.cycle_terms({"condition": a, "target": b}, model.generator.ab(a))
+    # rec_a = ba(ab(0)) = 0.5 -> |0.5 - 0|; rec_b = ab(ba(1)) = 1.5 -> |1.5 - 1|
+    assert torch.isclose(terms["cycle"], torch.tensor(1.0))
+    # |ab(b) - b| + |ba(a) - a| = 1 + 0.5
+    assert torch.isclose(terms["identity"], torch.tensor(1.5))
+    assert torch.equal(terms["fake_a"], torch.full((2, 1, 8, 8), 0.5))
+
+
+def test_gradient_consistency_by_hand():
+    from zoo_cyclegan.losses import gradient_consistency, gradient_correlation
+
+    gc = gradient_consistency()
+    x = torch.rand(3, 1, 16, 16)
+    assert torch.allclose(gradient_correlation(x, 2 * x + 3), torch.ones(3), atol=1e-5)
+    assert torch.isclose(gc(x, 2 * x + 3), torch.tensor(0.0), atol=1e-5)
+    assert torch.isclose(gc(x, -x), torch.tensor(2.0), atol=1e-5)
+    # a horizontal ramp against a vertical ramp: d/dx correlates with nothing (0), d/dy likewise
+    ramp = torch.arange(16.0).repeat(16, 1)[None, None]
+    assert torch.isclose(gc(ramp, ramp.transpose(2, 3)), torch.tensor(1.0), atol=1e-5)
+
+
+def test_trainer_moves_all_four_networks_and_fills_the_pools(tmp_path):
+    from zoo_cyclegan.trainer import CycleGANTrainer
+
+    from zoo_core.training import GANTrainer
+
+    overrides = [*TINY, "train.batch_size=2", "train.steps=3", "train.log_every=1",
+                 "train.pool_size=4", "train.gradient_consistency_weight=0.5"]  # fmt: skip
+    cfg = _cfg("zhu-cyclegan-mrct", overrides)
+    model = _model(overrides=TINY)
+    torch.manual_seed(0)
+    data = [{"source": torch.rand(1, 32, 32) * 2 - 1, "target": torch.rand(1, 32, 32) - 1}
+            for _ in range(8)]  # fmt: skip
+    nets = {"G_ab": model.generator.ab, "G_ba": model.generator.ba,
+            "D_a": model.discriminator.a, "D_b": model.discriminator.b}  # fmt: skip
+    before = {k: [p.detach().clone() for p in v.parameters()] for k, v in nets.items()}
+    trainer = CycleGANTrainer(model, cfg, data, tmp_path, "zhu-cyclegan-mrct", progress=False)
+    assert isinstance(trainer, GANTrainer) and model.gc_weight == 0.5
+    trainer.fit()
+    rows = trainer.history.rows
+    assert len({round(r["d_loss"], 6) for r in rows}) == 3
+    assert len({round(r["g_loss"], 6) for r in rows}) == 3
+    assert {"d_a", "d_b", "g_ab", "g_ba", "cycle", "identity", "gc"} <= set(rows[0])
+    for name, net in nets.items():
+        moved = any(
+            not torch.equal(a, b) for a, b in zip(before[name], net.parameters(), strict=True)
+        )
+        assert moved, f"{name} did not change"
+    assert len(trainer.pool_a) == 4 and len(trainer.pool_b) == 4
+
+
+def test_trainer_refuses_a_non_least_squares_loss(tmp_path):
+    from zoo_cyclegan.trainer import CycleGANTrainer
+
+    from zoo_core.errors import ConfigError
+
+    cfg = _cfg("zhu-cyclegan-mrct", [*TINY, "train.adversarial=bce"])
+    with pytest.raises(ConfigError, match="lsgan"):
+        CycleGANTrainer(_model(), cfg, [], tmp_path, "zhu-cyclegan-mrct", progress=False)
+
+
+def test_translate_volume_slice_by_slice_keeps_the_geometry():
+    from zoo_cyclegan import translate_volume
+
+    model = _model()
+    volume = torch.rand(10, 13, 5) * 2 - 1  # sizes that are no multiple of 4
+    out = translate_volume(model, volume, axis=2, batch_size=2)
+    assert out.shape == (1, 10, 13, 5)
+    one = model.generate(condition=volume[None, None, :, :, 3].float())
+    assert torch.allclose(out[:, :, :, 3], one[0], atol=1e-5)
+    # a 5D condition (what `zoo generate --condition volume.nii.gz` passes) takes the same path
+    assert torch.allclose(model.generate(condition=volume[None, None])[0], out, atol=1e-5)
+
+
+def test_unpaired_slices_scale_each_domain_and_pair_every_combination(tmp_path):
+    from zoo_cyclegan.data import unpaired_slices
+
+    mr = np.zeros((8, 8, 4), np.float32)
+    mr[2:6, 2:6] = np.linspace(100, 800, 16, dtype=np.float32).reshape(4, 4)[..., None]
+    ct = np.full((8, 8, 3), -1000.0, np.float32)
+    ct[2:6, 2:6] = 400.0
+    for folder, name, data in (("domain_a", "mr", mr), ("domain_b", "ct", ct)):
+        (tmp_path / folder).mkdir()
+        nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / folder / f"{name}.nii.gz")
+    cfg = _cfg(overrides=["data.spatial_size=[8,8]"]).data
+    ds = unpaired_slices(cfg, tmp_path)
+    assert len(ds) == 4 * 3
+    item = ds[5]
+    assert item["source"].shape == (1, 8, 8) and item["target"].shape == (1, 8, 8)
+    assert torch.isclose(item["target"].max(), torch.tensor(0.4))  # 400 HU in [-1000, 1000]
+    assert item["source"].max() <= 1 and item["source"].min() >= -1
+
+
+def test_patchgan_score_sees_a_70x70_patch():
+    from zoo_core.layers import PatchGANDiscriminator
+
+    net = PatchGANDiscriminator(1, base_filters=2, n_layers=3, norm="batch").eval()
+    x = torch.randn(1, 1, 128, 128, requires_grad=True)
+    scores = net(x)
+    assert scores.shape == (1, 1, 14, 14)
+    scores[0, 0, 7, 7].backward()
+    rows = (x.grad[0, 0].abs().sum(1) > 0).nonzero()
+    cols = (x.grad[0, 0].abs().sum(0) > 0).nonzero()
+    assert int(rows.max() - rows.min() + 1) == 70 and int(cols.max() - cols.min() + 1) == 70
+
+
+def test_image_pool():
+    from zoo_core.layers import ImagePool
+
+    pool = ImagePool(3)
+    first = torch.arange(2.0).view(2, 1, 1, 1)
+    assert torch.equal(pool.query(first), first) and len(pool) == 2
+    rng = torch.Generator().manual_seed(0)
+    for _ in range(10):
+        new = torch.full((2, 1, 1, 1), 9.0)
+        out = pool.query(new, generator=rng)
+        assert out.shape == (2, 1, 1, 1) and len(pool) == 3
+    assert torch.equal(ImagePool(0).query(first), first)

@@ -1,0 +1,53 @@
+"""CycleGAN (Zhu et al. 2017) for unpaired MR <-> CT translation, with Hiasa et al.'s (2018)
+gradient-consistency loss as an option. No torch here: everything is named as strings.
+"""
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_cyclegan.config import CycleGANConfig, CycleGANDataConfig, CycleGANTrainConfig
+
+IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="cyclegan",
+            builder="zoo_cyclegan.model:build",
+            config=CycleGANConfig,
+            description="Two ResNet generators (A->B, B->A) and two 70x70 PatchGAN "
+            "discriminators; least-squares adversarial, cycle-consistency and identity losses, "
+            "image pool; optional gradient consistency (Hiasa et al. 2018).",
+            trainer="zoo_cyclegan.trainer:CycleGANTrainer",
+            train_config=CycleGANTrainConfig,
+            data_config=CycleGANDataConfig,
+            dataset="zoo_cyclegan.data:unpaired_slices",
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="cyclegan",
+                config=f"zoo_cyclegan:configs/{model_id}.yaml",
+                card=f"zoo_cyclegan:model_cards/{model_id}.md",
+            )
+        )
+
+
+@hookimpl
+def register_losses(register):
+    register("gradient_consistency", "zoo_cyclegan.losses:gradient_consistency")
+
+
+def __getattr__(name):
+    """``zoo_cyclegan.translate_volume`` without importing torch when the plugin loads."""
+    if name == "translate_volume":
+        from zoo_cyclegan.volume import translate_volume
+
+        return translate_volume
+    raise AttributeError(f"module 'zoo_cyclegan' has no attribute {name!r}")
