@@ -100,6 +100,7 @@ def generate_command(
       zoo generate sanchez-srgan3d-mni152 --condition lowres.nii.gz --format nifti --out sr
       zoo generate beers-pggan-rop -n 4 --untrained --out /tmp/x
     """
+    import numpy as np
     import torch
     from rich.progress import Progress
 
@@ -116,6 +117,8 @@ def generate_command(
     if untrained:
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
     previews: list[Any] = []
+    modality = model.card.zoo.get("modality") if model.card is not None else None
+    dicom_kw = {"modality": modality} if fmt == "dicom" and modality in ("CT", "MR") else {}
 
     def write(sample: torch.Tensor, stem: Path, record: dict, **geometry: Any) -> None:
         array = sample.numpy()
@@ -126,6 +129,7 @@ def generate_command(
             value_range=value_range,
             channel_names=channel_names,
             provenance=record,
+            **dicom_kw,
             **geometry,
         )
         if montage and len(previews) < MONTAGE_MAX:
@@ -193,7 +197,7 @@ def generate_command(
         count = n
     if montage and previews:
         zio.save_montage(
-            previews,
+            np.stack(previews),
             out_dir / "montage.png",
             value_range=value_range,
             channel_names=channel_names,

@@ -127,8 +127,8 @@ def generate(
     with ``n`` and a single condition, ``n`` samples of that condition are drawn (different
     noise per sample). ``first_index`` numbers the samples from there, so that
     ``generate(m, 10, seed=s, first_index=10)`` continues ``generate(m, 10, seed=s)`` (how
-    long runs are written chunk by chunk). Block models (``block_size`` declared) given conditions larger than
-    one block go through :func:`zoo_core.generation.infer_volume` (``overlap``,
+    long runs are written chunk by chunk). Block models (``block_size`` declared) given
+    conditions larger than one block go through :func:`zoo_core.generation.infer_volume` (``overlap``,
     ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to ``zoo.load`` when
     ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
     """

@@ -109,15 +109,17 @@ def output_affine(
 ) -> np.ndarray:
     """The affine of an output covering the same field of view as its condition.
 
-    Equal shapes keep the affine; an upsampled output gets voxel sizes divided by the factor
-    and an origin that keeps the volume's centre where it was (nibabel's ``rescale_affine``).
+    Equal shapes keep the affine. An output ``s`` times larger splits each input voxel into
+    ``s`` voxels, so output voxel ``j`` sits at input coordinate ``(j - (s - 1) / 2) / s``:
+    the spacing is divided by ``s`` and the field of view (and its centre) stays put.
     """
-    import nibabel.affines
-
     affine = np.asarray(affine, dtype=float)
     in_shape, out_shape = tuple(in_shape), tuple(out_shape)
     if in_shape == out_shape:
         return affine.copy()
-    zooms = nibabel.affines.voxel_sizes(affine)[: len(in_shape)]
-    new_zooms = [z * i / o for z, i, o in zip(zooms, in_shape, out_shape, strict=True)]
-    return nibabel.affines.rescale_affine(affine, in_shape, new_zooms, out_shape)
+    ratio = np.array([i / o for i, o in zip(in_shape, out_shape, strict=True)])
+    voxel_map = np.eye(4)
+    k = len(ratio)
+    voxel_map[:k, :k] = np.diag(ratio)
+    voxel_map[:k, 3] = (ratio - 1) / 2
+    return affine @ voxel_map
