@@ -320,7 +320,7 @@ def push(
         metadata = dict(base_card.metadata)
         metadata["zoo"] = dict(base_card.zoo)
         metadata["zoo"]["weights"] = {"repo_id": repo_id, "revision": None, "files": files}
-        card = cards.ModelCard(metadata, base_card.body, f"{repo_id}/{CARD_FILE}")
+        card = cards.for_hub(cards.ModelCard(metadata, base_card.body, f"{repo_id}/{CARD_FILE}"))
         cards.validate(card)
         ModelCard(card.text()).save(staging / CARD_FILE)
         message = commit_message or f"Publish {model_id} weights with zoo-core"

@@ -167,15 +167,24 @@ def validate(card: ModelCard) -> None:
     from omegaconf.errors import OmegaConfBaseException
 
     try:
-        OmegaConf.merge(OmegaConf.structured(CardMetadata), card.metadata)
+        merged = OmegaConf.merge(OmegaConf.structured(CardMetadata), card.metadata)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "?"
         msg = str(exc).splitlines()[0]
         raise CardError(f"{card.source}: key {key!r}: {msg}") from None
+    # A merge leaves required fields the card lacks as '???' instead of failing.
+    missing = sorted(OmegaConf.missing_keys(merged))
+    if missing:
+        keys = ", ".join(repr(k) for k in missing)
+        raise CardError(
+            f"{card.source}: key {keys} is missing (required by the card schema, "
+            "zoo_core.cards.CardMetadata)."
+        )
 
-    meta, zoo = card.metadata, card.zoo
+    meta = OmegaConf.to_container(merged)  # with the schema's defaults filled in
+    zoo = meta["zoo"]
     problems = []
-    if meta["license"] not in SPDX_LICENSES:
+    if str(meta["license"]).lower() not in {spdx.lower() for spdx in SPDX_LICENSES}:
         problems.append(f"license {meta['license']!r} is not one of {', '.join(SPDX_LICENSES)}")
     if zoo["modality"] not in MODALITIES:
         problems.append(f"zoo.modality {zoo['modality']!r} is not one of {', '.join(MODALITIES)}")
@@ -195,12 +204,24 @@ def validate(card: ModelCard) -> None:
             problems.append("zoo.weights.files must list every published file with its sha256")
         for name, digest in weights["files"].items():
             if not SHA256.match(str(digest)):
-                problems.append(f"zoo.weights.files[{name!r}] is not a lower-case sha256 hex digest")
+                problems.append(f"zoo.weights.files[{name!r}] is not a lower-case sha256 digest")
         revision = weights.get("revision")
         if revision is not None and not GIT_SHA.match(str(revision)):
             problems.append("zoo.weights.revision must be a 40-hex commit id (or null)")
     if problems:
         raise CardError(f"{card.source}: " + "; ".join(problems))
+
+
+def for_hub(card: ModelCard) -> ModelCard:
+    """The card as the Hugging Face Hub accepts it for a repo's README.md.
+
+    SPDX ids are case-insensitive, but the Hub's metadata check only knows their lower-case
+    spelling (``apache-2.0``, ``cc-by-4.0``) and refuses a commit with ``Apache-2.0``.
+    """
+    metadata = dict(card.metadata)
+    if isinstance(metadata.get("license"), str):
+        metadata["license"] = metadata["license"].lower()
+    return ModelCard(metadata, card.body, card.source)
 
 
 def summary(card: ModelCard) -> dict[str, Any]:

@@ -8,6 +8,21 @@ import click
 
 from zoo_core.cli import cli
 
+
+def _console():
+    """A rich console that never cuts a cell when the output goes to a pipe or a file.
+
+    Off a terminal rich assumes 80 columns and shortens cells to "publ…"; scripts that grep
+    `zoo list` need whole words, so the width is then as wide as the table needs.
+    """
+    from rich.console import Console
+
+    console = Console()
+    if not console.is_terminal:
+        console = Console(width=max(console.width, 200))
+    return console
+
+
 LIST_COLUMNS = ("id", "architecture", "paper", "modality", "task", "dims", "resolution", "weights")
 
 
@@ -47,7 +62,6 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
     if as_json:
         click.echo(json.dumps(rows, indent=2))
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table(title=f"{len(rows)} model(s)", title_justify="left")
@@ -57,7 +71,7 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
         cells = [row.get(c, "") for c in LIST_COLUMNS]
         cells[-1] = "published" if row.get("weights") else "-"
         table.add_row(*(str(c) for c in cells))
-    Console().print(table)
+    _console().print(table)
     if not rows:
         click.echo("No model matches. `zoo plugins` shows which plugins are installed.")
 
@@ -73,7 +87,6 @@ def info_command(model_id: str, raw: bool) -> None:
     if raw:
         click.echo(card.text())
         return
-    from rich.console import Console
     from rich.markdown import Markdown
     from rich.table import Table
 
@@ -97,7 +110,7 @@ def info_command(model_id: str, raw: bool) -> None:
     ]
     for key, value in rows:
         facts.add_row(f"[bold]{key}[/bold]", str(value))
-    console = Console()
+    console = _console()
     console.print(facts)
     console.print(Markdown(card.body))
 
@@ -117,15 +130,19 @@ def plugins_command(as_json: bool) -> None:
         click.echo(
             json.dumps(
                 [
-                    {"name": i.name, "version": i.version, "module": i.module,
-                     "hooks": i.hooks, "errors": i.errors}
+                    {
+                        "name": i.name,
+                        "version": i.version,
+                        "module": i.module,
+                        "hooks": i.hooks,
+                        "errors": i.errors,
+                    }
                     for i in infos
                 ],
                 indent=2,
             )
         )
         return
-    from rich.console import Console
     from rich.table import Table
 
     table = Table()
@@ -134,4 +151,4 @@ def plugins_command(as_json: bool) -> None:
     for info in infos:
         status = "ok" if info.ok else "[red]" + "; ".join(info.errors) + "[/red]"
         table.add_row(info.name, info.version, info.module, ", ".join(info.hooks), status)
-    Console().print(table)
+    _console().print(table)

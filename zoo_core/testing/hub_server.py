@@ -36,6 +36,82 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import yaml
 
 REPO_TYPES = ("model", "dataset", "space")
+#: Licence ids the Hub's metadata check accepts (its lower-case spelling of SPDX ids, plus its
+#: own keys); a README whose ``license`` is not among them is refused, as on the Hub.
+HUB_LICENSES = frozenset(
+    [
+        "apache-2.0",
+        "mit",
+        "openrail",
+        "bigscience-openrail-m",
+        "creativeml-openrail-m",
+        "bigscience-bloom-rail-1.0",
+        "bigcode-openrail-m",
+        "afl-3.0",
+        "artistic-2.0",
+        "bsl-1.0",
+        "bsd",
+        "bsd-2-clause",
+        "bsd-3-clause",
+        "bsd-3-clause-clear",
+        "c-uda",
+        "cc",
+        "cc0-1.0",
+        "cc-by-2.0",
+        "cc-by-2.5",
+        "cc-by-3.0",
+        "cc-by-4.0",
+        "cc-by-sa-3.0",
+        "cc-by-sa-4.0",
+        "cc-by-nc-2.0",
+        "cc-by-nc-3.0",
+        "cc-by-nc-4.0",
+        "cc-by-nd-4.0",
+        "cc-by-nc-nd-3.0",
+        "cc-by-nc-nd-4.0",
+        "cc-by-nc-sa-2.0",
+        "cc-by-nc-sa-3.0",
+        "cc-by-nc-sa-4.0",
+        "cdla-sharing-1.0",
+        "cdla-permissive-1.0",
+        "cdla-permissive-2.0",
+        "wtfpl",
+        "ecl-2.0",
+        "epl-1.0",
+        "epl-2.0",
+        "etalab-2.0",
+        "eupl-1.1",
+        "eupl-1.2",
+        "agpl-3.0",
+        "gfdl",
+        "gpl",
+        "gpl-2.0",
+        "gpl-3.0",
+        "lgpl",
+        "lgpl-2.1",
+        "lgpl-3.0",
+        "isc",
+        "lppl-1.3c",
+        "ms-pl",
+        "mpl-2.0",
+        "odc-by",
+        "odbl",
+        "openrail++",
+        "osl-3.0",
+        "postgresql",
+        "ofl-1.1",
+        "ncsa",
+        "unlicense",
+        "zlib",
+        "pddl",
+        "lgpl-lr",
+        "llama2",
+        "llama3",
+        "gemma",
+        "unknown",
+        "other",
+    ]
+)
 _GITATTRIBUTES = b"*.safetensors filter=lfs diff=lfs merge=lfs -text\n"
 
 
@@ -239,6 +315,35 @@ class HubServer:
         return self._corrupted.get((repo.repo_id, path), data)
 
 
+def _card_errors(content: str) -> list[str]:
+    """What the Hub's metadata check says about a README (the subset the zoo can trip)."""
+    if not content.startswith("---"):
+        return []
+    parts = content.split("---", 2)
+    if len(parts) < 3:
+        return ["metadata block is not closed by '---'"]
+    try:
+        data = yaml.safe_load(parts[1])
+    except yaml.YAMLError as exc:
+        return [f"invalid YAML: {exc}"]
+    if data is None:
+        return []
+    if not isinstance(data, dict):
+        return ["metadata must be a mapping"]
+    errors = []
+    licence = data.get("license")
+    for value in licence if isinstance(licence, list) else [licence]:
+        if value is not None and value not in HUB_LICENSES:
+            errors.append(f'"license" must be one of [{", ".join(sorted(HUB_LICENSES))}]')
+    for key in ("tags", "datasets", "metrics"):
+        value = data.get(key)
+        if value is not None and not (
+            isinstance(value, str) or all(isinstance(v, str) for v in value)
+        ):
+            errors.append(f'"{key}" must be a string or a list of strings')
+    return errors
+
+
 def _iso(timestamp: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(timestamp))
 
@@ -399,18 +504,9 @@ class _Handler(BaseHTTPRequestHandler):
         return self._json(200, {"url": url, "name": repo_id, "id": repo_id})
 
     def _validate_yaml(self, payload: dict) -> None:
-        """Check that the card's front matter is YAML mapping, as the Hub does (less strictly)."""
-        content = payload.get("content", "")
-        errors = []
-        if content.startswith("---"):
-            front = content.split("---", 2)[1] if content.count("---") >= 2 else ""
-            try:
-                data = yaml.safe_load(front)
-                if data is not None and not isinstance(data, dict):
-                    errors.append({"message": "metadata must be a mapping"})
-            except yaml.YAMLError as exc:
-                errors.append({"message": f"invalid YAML: {exc}"})
-        return self._json(200 if not errors else 400, {"errors": errors, "warnings": []})
+        errors = _card_errors(payload.get("content", ""))
+        body = {"errors": [{"message": e} for e in errors], "warnings": []}
+        return self._json(400 if errors else 200, body)
 
     def _info(self, repo: Repo, revision: str) -> None:
         with self.hub._lock:
@@ -516,6 +612,11 @@ class _Handler(BaseHTTPRequestHandler):
                 raise _HubError(400, None, "this server takes regular uploads only (no LFS)")
             else:
                 raise _HubError(400, None, f"unknown commit operation {key!r}")
+        if "README.md" in added and repo.repo_type == "model":
+            errors = _card_errors(added["README.md"].decode("utf-8", "replace"))
+            if errors:
+                message = "Invalid metadata in README.md.\n- " + "\n- ".join(errors)
+                raise _HubError(400, None, message)
         with self.hub._lock:
             if revision in repo.commits:
                 raise _HubError(400, None, "cannot commit on top of a commit id; name a branch")

@@ -1,0 +1,127 @@
+"""The model-card schema, checked against every card in the repository."""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+
+import pytest
+import yaml
+from helpers.cards import card_metadata, card_text
+
+from zoo_core import cards
+from zoo_core.cli.scaffold import render_plugin
+from zoo_core.errors import CardError
+
+REPO = Path(__file__).resolve().parents[1]
+REPO_CARDS = sorted([*REPO.glob("model_cards/*.md"), *REPO.glob("plugins/*/*/model_cards/*.md")])
+
+
+@pytest.fixture(scope="module")
+def template_card(tmp_path_factory) -> Path:
+    project = render_plugin("cardgan", "doe", tmp_path_factory.mktemp("template"))
+    return project / "zoo_cardgan" / "model_cards" / "doe-cardgan-example.md"
+
+
+@pytest.mark.parametrize("path", REPO_CARDS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_card_in_the_repository_validates(path: Path):
+    card = cards.read(path)
+    cards.validate(card)
+    assert card.zoo["id"] == path.stem  # model_cards/<id>.md
+    assert card.metadata.get("library_name", cards.LIBRARY_NAME) == cards.LIBRARY_NAME
+
+
+def test_the_template_card_validates_and_says_no_weights(template_card: Path):
+    card = cards.read(template_card)
+    cards.validate(card)
+    assert card.zoo["id"] == "doe-cardgan-example"
+    assert card.weights is None
+    summary = cards.summary(card)
+    assert summary == {
+        "architecture": "cardgan",
+        "paper": "Radford 2016",
+        "modality": "MR",
+        "task": "unconditional-generation",
+        "dims": 2,
+        "resolution": "32x32",
+        "weights": False,
+    }
+
+
+def test_cards_are_hugging_face_model_cards(template_card: Path):
+    from huggingface_hub import ModelCard
+
+    card = cards.read(template_card)
+    hub_card = ModelCard(cards.for_hub(card).text())
+    assert hub_card.data.license == "apache-2.0"  # the Hub's spelling of the SPDX id
+    assert hub_card.data.library_name == "zoo-core"
+    assert hub_card.data.to_dict()["zoo"]["id"] == "doe-cardgan-example"
+    assert cards.parse(str(hub_card)).metadata == cards.for_hub(card).metadata
+
+
+def _broken(mutate) -> cards.ModelCard:
+    metadata = copy.deepcopy(card_metadata("doe-toy-card", "toy"))
+    mutate(metadata)
+    return cards.parse(f"---\n{yaml.safe_dump(metadata)}---\nbody\n", "model_cards/x.md")
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda m: m["zoo"].pop("modality"), r"key 'zoo\.modality' is missing"),
+        (lambda m: m["zoo"].update(dims="two"), r"key 'zoo\.dims'.*Integer"),
+        (lambda m: m["zoo"].update(colour="red"), r"key 'zoo\.colour'.*not in 'ZooCardFields'"),
+        (lambda m: m["zoo"]["paper"].pop("year"), r"key 'zoo\.paper\.year' is missing"),
+        (lambda m: m["zoo"]["outputs"][0].pop("name"), r"key 'zoo\.outputs\[0\]\.name' is"),
+        (lambda m: m["zoo"]["outputs"][0].update(value_range="wide"), r"value_range"),
+        (lambda m: m.update(license="Proprietary-1.0"), r"license 'Proprietary-1\.0' is not one"),
+        (lambda m: m["zoo"].update(modality="MRI"), r"zoo\.modality 'MRI' is not one of"),
+        (lambda m: m["zoo"].update(task="painting"), r"zoo\.task 'painting' is not one of"),
+        (lambda m: m["zoo"].update(dims=4), r"zoo\.dims must be 2 or 3"),
+        (lambda m: m["zoo"].update(resolution=[16, 16, 16]), r"zoo\.resolution must have one"),
+        (
+            lambda m: m["zoo"]["outputs"][0].update(value_range=[1.0, -1.0]),
+            r"image: value_range must be \[low, high\]",
+        ),
+        (
+            lambda m: m["zoo"].update(weights={"repo_id": "a/b", "files": {"m.safetensors": "x"}}),
+            r"zoo\.weights\.files\['m\.safetensors'\] is not a lower-case sha256",
+        ),
+        (
+            lambda m: m["zoo"].update(
+                weights={"repo_id": "a/b", "revision": "main", "files": {"m": "a" * 64}}
+            ),
+            r"zoo\.weights\.revision must be a 40-hex commit id",
+        ),
+        (lambda m: m["zoo"].update(weights={"files": {}}), r"key 'zoo\.weights\.repo_id'"),
+    ],
+)
+def test_a_broken_card_names_the_key_at_fault(mutate, expected):
+    with pytest.raises(CardError, match=expected) as caught:
+        cards.validate(_broken(mutate))
+    assert str(caught.value).startswith("model_cards/x.md: ")
+
+
+def test_a_valid_card_with_weights_passes():
+    weights = {"repo_id": "doe/toy", "revision": "a" * 40, "files": {"model.safetensors": "b" * 64}}
+    card = cards.parse(card_text("doe-toy-card", "toy", weights=weights, dims=3))
+    cards.validate(card)
+    assert cards.summary(card)["weights"] is True
+    assert card.weights == weights
+
+
+def test_front_matter_errors_name_the_file(tmp_path: Path):
+    with pytest.raises(CardError, match="must start with YAML front matter"):
+        cards.parse("# no metadata\n", "a.md")
+    with pytest.raises(CardError, match=r"b\.md: front matter is not valid YAML"):
+        cards.parse("---\nzoo: [unclosed\n---\n", "b.md")
+    with pytest.raises(CardError, match=r"c\.md: front matter must be a mapping"):
+        cards.parse("---\n- a\n- b\n---\n", "c.md")
+    with pytest.raises(CardError, match=r"cannot read model card .*missing\.md"):
+        cards.read(tmp_path / "missing.md")
+
+
+def test_card_text_round_trips():
+    card = cards.parse(card_text("doe-toy-card", "toy"), "x.md")
+    again = cards.parse(card.text(), "x.md")
+    assert again.metadata == card.metadata and again.body == card.body

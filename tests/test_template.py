@@ -1,0 +1,71 @@
+"""The plugin template: `zoo new-plugin` output is a plugin that passes the conformance kit."""
+
+from __future__ import annotations
+
+import tomllib
+
+import pytest
+from click.testing import CliRunner
+from helpers.example import card_path, render_example, set_card_weights
+
+from zoo_core import cards
+from zoo_core.cli import cli
+from zoo_core.testing import check_plugin
+from zoo_core.testing.kit import ConformanceError
+
+
+def test_rendered_template_passes_the_conformance_kit(plugin_site):
+    model_id = render_example(plugin_site, "tmplgan", author="doe")
+    plugin_site.activate()
+    # The same call the generated tests/test_tmplgan.py makes.
+    assert check_plugin("tmplgan", tiny={model_id: ["model.base_filters=8"]}) == [model_id]
+
+
+def test_kit_fails_a_plugin_whose_card_disagrees_with_the_registry(plugin_site):
+    model_id = render_example(plugin_site, "oddgan", author="doe")
+    path = card_path(plugin_site, "oddgan", model_id)
+    card = cards.read(path)
+    card.metadata["zoo"]["architecture"] = "othergan"
+    path.write_text(card.text())
+    plugin_site.activate()
+    with pytest.raises(ConformanceError, match="card says architecture 'othergan'"):
+        check_plugin("oddgan")
+    set_card_weights(path, {"repo_id": "doe/odd", "files": {"model.safetensors": "bad"}})
+    with pytest.raises(cards.CardError, match="is not a lower-case sha256"):
+        check_plugin("oddgan")
+    with pytest.raises(ConformanceError, match="plugin 'nosuchgan' is not installed"):
+        check_plugin("nosuchgan")
+
+
+def test_new_plugin_command_writes_an_installable_package(tmp_path):
+    runner = CliRunner()
+    result = runner.invoke(
+        cli, ["new-plugin", "cligan", "--author", "smith", "--dir", str(tmp_path)]
+    )
+    assert result.exit_code == 0, result.output
+    project = tmp_path / "zoo-cligan"
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text())
+    assert pyproject["project"]["name"] == "zoo-cligan"
+    assert pyproject["project"]["entry-points"]["zoo"] == {"cligan": "zoo_cligan"}
+    assert pyproject["tool"]["setuptools"]["package-data"]["zoo_cligan"] == [
+        "configs/*.yaml",
+        "model_cards/*.md",
+    ]
+    package = project / "zoo_cligan"
+    for relative in (
+        "__init__.py",
+        "config.py",
+        "model.py",
+        "configs/smith-cligan-example.yaml",
+        "model_cards/smith-cligan-example.md",
+    ):
+        assert (package / relative).is_file(), relative
+    init_lines = (package / "__init__.py").read_text().splitlines()
+    assert not [line for line in init_lines if line.startswith(("import torch", "from torch"))]
+    assert 'check_plugin("cligan"' in (project / "tests" / "test_cligan.py").read_text()
+    assert "${" not in "".join(p.read_text() for p in project.rglob("*") if p.is_file())
+
+    again = runner.invoke(cli, ["new-plugin", "cligan", "--dir", str(tmp_path)])
+    assert again.exit_code == 1 and "already exists" in again.output
+    bad = runner.invoke(cli, ["new-plugin", "My-GAN", "--dir", str(tmp_path)])
+    assert bad.exit_code == 1 and "must be lower-case letters and digits" in bad.output
