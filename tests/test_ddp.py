@@ -38,6 +38,27 @@ WORKER = textwrap.dedent(
             return super().discriminator_loss(batch)
 
 
+    class Direct(GANTrainer):
+        # Calls the networks' layers itself, bypassing the DDP wrappers (as multi-network
+        # trainers do with model.discriminator.b(x)): gradients must still be averaged.
+
+        def _critic(self, images):
+            x = images
+            for i in range(5):
+                x = getattr(self.model.discriminator, str(i))(x)
+            return x
+
+        def discriminator_loss(self, batch):
+            with torch.no_grad():
+                fake = self.model.fake_batch(batch, generator=self.noise)
+            real = self._critic(batch["target"])
+            return self.adversarial.d_loss(real, self._critic(fake)), {{}}
+
+        def generator_loss(self, batch):
+            fake = self.model.fake_batch(batch, generator=self.noise)
+            return self.adversarial.g_loss(self._critic(fake)), {{}}
+
+
     cfg = config(
         "train.steps=4", "train.batch_size=8", "train.adversarial=wgan-gp", "train.n_critic=2",
         "train.ema_decay=0.9", "train.checkpoint_every=2", "model.batchnorm=true",
@@ -54,6 +75,14 @@ WORKER = textwrap.dedent(
     save_state_dict(state, f"{{out}}/rank{{rank}}.safetensors")
     with open(f"{{out}}/rank{{rank}}.json", "w") as handle:
         json.dump({{"seen": trainer.seen, "local_batch": trainer.local_batch_size}}, handle)
+
+    direct_cfg = config("train.steps=3", "model.batchnorm=true")
+    torch.manual_seed(200 + rank)
+    direct = Direct(build(direct_cfg.model), direct_cfg, ConstantImages(), out + "/direct",
+                    "test-tinygan-ddp", progress=False)
+    direct.fit()
+    weights = {{k: v for k, v in direct.model.state_dict().items()}}
+    save_state_dict(weights, f"{{out}}/direct{{rank}}.safetensors")
     trainer.dist.close()
     """
 )
@@ -84,6 +113,9 @@ def test_two_cpu_processes_end_with_identical_weights(tmp_path):
     )
     different = [k for k in trained if not torch.equal(ranks[0][k], ranks[1][k])]
     assert not different, f"ranks differ in {different}"
+    direct = [load_state_dict(out / f"direct{r}.safetensors") for r in (0, 1)]
+    different = [k for k in direct[0] if not torch.equal(direct[0][k], direct[1][k])]
+    assert not different, f"ranks differ when the trainer bypasses DDP's forward: {different}"
     # BatchNorm statistics (buffers) too, and training moved the weights
     assert "model.discriminator.2.running_mean" in trained
     assert not torch.equal(

@@ -60,6 +60,30 @@ class TrainingInterrupted(TrainingError):
         )
 
 
+class _PhaseDDP(DistributedDataParallel):
+    """DDP that records whether its forward ran and lends out its module's attributes.
+
+    Trainers of multi-network architectures call sub-networks directly
+    (``model.discriminator.b(x)``); that bypasses DDP's forward, so DDP would not reduce the
+    gradients. The trainer then averages them itself (``forward_used`` is False).
+    """
+
+    forward_used = False
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if torch.is_grad_enabled():
+            self.forward_used = True
+        return super().forward(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "module":
+                raise
+            return getattr(self.module, name)
+
+
 def checkpoint_path(out_dir: Path, step: int) -> Path:
     return Path(out_dir) / CHECKPOINT_DIR / f"step-{step:08d}.safetensors"
 
@@ -309,7 +333,7 @@ class GANTrainer:
     def _update(self, loss, opt, scaler, params, network: str) -> None:
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        self.dist.all_reduce_grads(self._unwrapped_params(network, params))
+        self.dist.all_reduce_grads(self._params_ddp_missed(network, params))
         if self.train_cfg.grad_clip is not None:
             scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(params, float(self.train_cfg.grad_clip))
@@ -394,7 +418,7 @@ class GANTrainer:
         device_ids = [self.device.index] if self.device.type == "cuda" else None
         for name, module in self._plain.items():
             if any(p.requires_grad for p in module.parameters()):
-                self._ddp[name] = DistributedDataParallel(
+                self._ddp[name] = _PhaseDDP(
                     module,
                     device_ids=device_ids,
                     # progressive growing, fade-ins and auxiliary heads leave parameters unused
@@ -418,10 +442,15 @@ class GANTrainer:
             wrapped = self._ddp.get(name) if phase == name else None
             setattr(self.model, name, wrapped or module)
 
-    def _unwrapped_params(self, network: str, params: list[nn.Parameter]) -> list[nn.Parameter]:
-        """The optimiser's parameters that no DDP wrapper synchronises."""
-        if network not in self._ddp:
-            return params if self.dist.enabled else []
+    def _params_ddp_missed(self, network: str, params: list[nn.Parameter]) -> list[nn.Parameter]:
+        """The optimiser's parameters whose gradients DDP did not average in this backward:
+        all of them when the wrapper's forward was bypassed, else those outside the wrapper."""
+        if not self.dist.enabled:
+            return []
+        wrapper = self._ddp.get(network)
+        if wrapper is None or not wrapper.forward_used:
+            return params
+        wrapper.forward_used = False
         covered = {id(p) for p in self._plain[network].parameters()}
         return [p for p in params if id(p) not in covered]
 
