@@ -128,9 +128,9 @@ def generate(
     noise per sample). ``first_index`` numbers the samples from there, so that
     ``generate(m, 10, seed=s, first_index=10)`` continues ``generate(m, 10, seed=s)`` (how
     long runs are written chunk by chunk). Block models (``block_size`` declared) given
-    conditions larger than one block go through :func:`zoo_core.generation.infer_volume` (``overlap``,
-    ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to ``zoo.load`` when
-    ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
+    conditions larger than one block go through :func:`zoo_core.generation.infer_volume`
+    (``overlap``, ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to
+    ``zoo.load`` when ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ZooError(f"batch_size must be a positive integer, not {batch_size!r}.")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import importlib.util
+import warnings
 from pathlib import Path
 
 import torch
@@ -76,7 +77,9 @@ class InceptionFID(nn.Module):
     def __init__(self, path: Path | None = None) -> None:
         super().__init__()
         path = _checked(path or inception_weights_path())
-        self.net = torch.jit.load(str(path), map_location="cpu").eval()
+        with warnings.catch_warnings():  # TorchScript is deprecated, but it is what ships
+            warnings.simplefilter("ignore", FutureWarning)
+            self.net = torch.jit.load(str(path), map_location="cpu").eval()
         for p in self.net.parameters():
             p.requires_grad_(False)
 
