@@ -49,6 +49,7 @@ def gaussian(volume: torch.Tensor, scale: int, fwhm: float | None = None) -> tor
     sigma = (scale if fwhm is None else fwhm) * FWHM_TO_SIGMA
     if sigma > 0:
         kernel = gaussian_1d(torch.tensor(sigma), truncated=3.0).to(volume)
+        kernel = kernel / kernel.sum()  # the truncated kernel must keep the mean intensity
         volume = separable_filtering(volume, [kernel] * 3, mode="replicate")
     return F.avg_pool3d(volume, scale)
 

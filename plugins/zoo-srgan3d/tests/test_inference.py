@@ -1,0 +1,87 @@
+"""Whole-volume inference: sliding windows vs direct inference, output shape and affine."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from zoo_srgan3d.affine import upsampled_affine
+from zoo_srgan3d.inference import sliding_window, super_resolve
+from zoo_srgan3d.networks import TileReplication
+
+import zoo_core as zoo
+
+OBLIQUE = np.array(
+    [[0.9, 0.1, 0.0, -98.0], [0.0, 1.2, 0.2, -134.0], [0.1, 0.0, 1.5, -72.0], [0, 0, 0, 1]]
+)
+
+
+def test_one_window_equals_direct_inference(tiny_model):
+    model = tiny_model().eval()
+    volume = torch.rand(1, 1, 6, 6, 6) * 2 - 1  # exactly one block
+    with torch.no_grad():
+        direct = model.generator(volume)
+    # Equal up to the rounding of dividing by the (Gaussian) blending weight.
+    torch.testing.assert_close(sliding_window(model, volume), direct, rtol=0, atol=1e-6)
+
+
+def test_many_windows_stitch_exactly(tiny_model):
+    # With a generator that looks at one voxel only, every window's output is exactly what
+    # direct inference gives there, so the stitched volume must equal it to rounding:
+    # window placement, the x2 scaling of coordinates and the blending weights are all tested.
+    model = tiny_model().eval()
+    model.generator = nn.Sequential(TileReplication(2), nn.Tanh())
+    volume = torch.rand(1, 1, 17, 13, 9) * 2 - 1
+    out = model.generate(condition=volume)
+    assert out.shape == (1, 1, 34, 26, 18)
+    torch.testing.assert_close(out, torch.tanh(TileReplication(2)(volume)), rtol=0, atol=1e-6)
+
+
+def test_many_windows_are_close_to_direct_inference(tiny_model):
+    # A real generator sees 16 voxels around each output, so windows differ from the whole
+    # volume near their borders (zero padding inside each window); blending keeps that small.
+    model = tiny_model("model.inference_overlap=0.5").eval()
+    volume = torch.nn.functional.avg_pool3d(torch.rand(1, 1, 20, 20, 20) * 2 - 1, 3, 1, 1)
+    with torch.no_grad():
+        direct = model.generator(volume)
+    windowed = model.generate(condition=volume)
+    assert windowed.shape == direct.shape == (1, 1, 40, 40, 40)
+    assert (windowed - direct).abs().mean() < 0.02
+
+
+@pytest.mark.parametrize("scale", [2, 3])
+def test_super_resolve_shape_and_affine(tiny_model, scale):
+    model = tiny_model(f"model.scale_factor={scale}", "model.patch_size=12").eval()
+    volume = np.random.default_rng(0).uniform(-1, 1, (10, 13, 11)).astype(np.float32)
+    out, affine = super_resolve(model, volume, OBLIQUE)
+    assert out.shape == (10 * scale, 13 * scale, 11 * scale) and out.dtype == np.float32
+    # Spacing divided by the scale, axes' directions kept.
+    np.testing.assert_allclose(
+        np.linalg.norm(affine[:3, :3], axis=0), np.linalg.norm(OBLIQUE[:3, :3], axis=0) / scale
+    )
+    # High-resolution voxel j is the centre of its share of low-resolution voxel j // s.
+    j = np.array([0.0, 7.0, 20.0])
+    i = (j - (scale - 1) / 2) / scale
+    np.testing.assert_allclose(affine @ [*j, 1], OBLIQUE @ [*i, 1])
+    # The field of view is the same: the outer corners coincide.
+    np.testing.assert_allclose(affine @ [-0.5, -0.5, -0.5, 1], OBLIQUE @ [-0.5, -0.5, -0.5, 1])
+    far = np.array([10, 13, 11]) - 0.5
+    np.testing.assert_allclose(affine @ [*(far + 0.5) * scale - 0.5, 1], OBLIQUE @ [*far, 1])
+    # Channel-first input keeps its channel axis; no affine gives none back.
+    out4, none = super_resolve(model, volume[None])
+    assert out4.shape == (1, *out.shape) and none is None
+    np.testing.assert_array_equal(out4[0], out)
+
+
+def test_upsampled_affine_rejects_non_4x4():
+    with pytest.raises(ValueError, match="4x4"):
+        upsampled_affine(np.eye(3), 2)
+
+
+def test_core_generate_routes_whole_volumes_through_windows(tiny_model):
+    model = tiny_model().eval()
+    volume = torch.rand(1, 1, 9, 8, 7) * 2 - 1
+    out = zoo.generate(model, condition=volume, seed=0)
+    assert out.shape == (1, 1, 18, 16, 14)
+    assert model.block_size == 6 and model.scale_factor == 2
