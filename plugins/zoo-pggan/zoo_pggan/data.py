@@ -85,32 +85,26 @@ def fit_square(
     if side == size:
         return out
     tensor = torch.from_numpy(out)[None]
-    if nearest:
-        tensor = F.interpolate(tensor, size=(size, size), mode="nearest")
-    elif side > size:
-        tensor = F.interpolate(tensor, size=(size, size), mode="area")
-    else:
-        tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False)
+    mode = "nearest" if nearest else "area"  # side > size here: only ever shrinking
+    tensor = F.interpolate(tensor, size=(size, size), mode=mode)
     return tensor[0].numpy()
 
 
 # -- images mode (fundus) ---------------------------------------------------------------------
 
 
-def _read_picture(path: Path, mode: str) -> np.ndarray:
-    """(C, H, W) in [0, 1] from an 8- or 16-bit picture."""
-    from PIL import Image
+def _read_picture(path: Path, channels: int) -> np.ndarray:
+    """(channels, H, W) in [0, 1] from an 8- or 16-bit picture (zoo_core's reader)."""
+    from zoo_core.data import read_image
 
-    try:
-        with Image.open(path) as img:
-            img = img.convert(mode) if mode == "RGB" or img.mode not in ("I", "I;16") else img
-            array = np.asarray(img)
-    except OSError as exc:
-        raise DataError(f"cannot read image {path}: {exc}") from None
-    scale = 65535.0 if array.dtype == np.uint16 or array.max() > 255 else 255.0
-    array = array.astype(np.float32) / scale
-    array = array[None] if array.ndim == 2 else array.transpose(2, 0, 1)
-    return array
+    array, _ = read_image(path)
+    array = array[:3] if array.shape[0] == 4 else array  # drop an alpha channel
+    if array.shape[0] == 3 and channels == 1:
+        array = array.mean(axis=0, keepdims=True)
+    elif array.shape[0] == 1 and channels == 3:
+        array = np.repeat(array, 3, axis=0)
+    scale = 65535.0 if array.max() > 255 else 255.0
+    return (array / scale).astype(np.float32)
 
 
 def _find_by_stem(folder: Path, stem: str) -> Path | None:
@@ -132,7 +126,7 @@ def _image_dataset(data_cfg: Any, root: Path, size: int) -> StackedImages:
             "(`zoo pggan prepare-data fundus OUT` writes an example)."
         )
     seg_keys = list(data_cfg.segmentation_keys) if data_cfg.segmentation else []
-    colour = "L" if data_cfg.channels - len(seg_keys) == 1 else "RGB"
+    colour = 1 if data_cfg.channels - len(seg_keys) == 1 else 3
     items, names = [], []
     for file in files:
         channels = [_read_picture(file, colour)]
@@ -140,7 +134,7 @@ def _image_dataset(data_cfg: Any, root: Path, size: int) -> StackedImages:
             seg_file = _find_by_stem(root / key, file.stem)
             if seg_file is None:
                 raise DataError(f"{file} has no segmentation map {root / key / file.stem}.png")
-            seg = _read_picture(seg_file, "L")
+            seg = _read_picture(seg_file, 1)
             if seg.shape[1:] != channels[0].shape[1:]:
                 raise DataError(
                     f"{seg_file} is {seg.shape[1:]}, its image {file} is {channels[0].shape[1:]}"
@@ -208,35 +202,34 @@ def find_subjects(root: Path, image_keys: list[str], seg_keys: list[str]) -> lis
 
 
 def _load_volume(path: Path) -> np.ndarray:
+    """A 3D volume (zoo_core's reader) turned to RAS axes, so axis 2 is axial."""
     import nibabel as nib
 
-    try:
-        image = nib.as_closest_canonical(nib.load(str(path)))
-        return np.asarray(image.get_fdata(dtype=np.float32))
-    except Exception as exc:  # nibabel raises several types for broken files
-        raise DataError(f"cannot read NIfTI volume {path}: {exc}") from None
+    from zoo_core.data import read_image
+
+    array, meta = read_image(path)
+    if array.ndim != 4 or array.shape[0] != 1:
+        raise DataError(f"{path}: expected one 3D volume, got array shape {tuple(array.shape)}.")
+    orientation = nib.orientations.io_orientation(meta["affine"])
+    return np.ascontiguousarray(nib.orientations.apply_orientation(array[0], orientation))
 
 
-def normalise(volume: np.ndarray, mask: np.ndarray, mode: str) -> np.ndarray:
-    """One MR volume to [-1, 1], background at -1.
+def normalise(volume: np.ndarray, mask: np.ndarray, data_cfg: Any) -> np.ndarray:
+    """One MR volume to [-1, 1] with zoo_core's transform for ``data.intensity``, fitted on
+    the brain voxels only; background stays at -1.
 
-    ``mr``: the 0.5th-99.5th percentiles of the brain voxels map to [-1, 1] (the paper
-    standardises each volume to zero mean and unit variance; a bounded range is what the
-    zoo's [-1, 1] outputs need, and percentiles make it robust to bright outliers).
-    ``minmax``: the volume's min and max. ``none``: values taken as already in [0, 1].
+    ``mr`` maps the brain's 0.5th-99.5th percentiles (``data.mr_percentiles``) to [-1, 1].
+    The paper standardises each volume to zero mean and unit variance instead; a bounded
+    range is what the zoo's [-1, 1] outputs need, and percentiles resist bright outliers.
     """
-    if mode == "none":
+    from zoo_core.data import intensity_transform
+
+    if data_cfg.intensity == "none":  # values taken as already in [0, 1]
         out = volume * 2.0 - 1.0
     else:
-        values = volume[mask] if mask.any() else volume.ravel()
-        if mode == "mr":
-            low, high = np.percentile(values, [0.5, 99.5])
-        elif mode == "minmax":
-            low, high = float(values.min()), float(values.max())
-        else:
-            raise DataError(f"data.intensity {mode!r}: slices mode supports mr, minmax or none.")
-        scale = max(float(high - low), 1e-6)
-        out = (np.clip(volume, low, high) - low) / scale * 2.0 - 1.0
+        template = intensity_transform(data_cfg)
+        fitted = template.fit(volume[mask] if mask.any() else volume)
+        out = np.asarray(fitted(volume), dtype=np.float32)
     out = np.where(mask, out, -1.0)
     return np.clip(out, -1.0, 1.0).astype(np.float32)
 
@@ -251,7 +244,7 @@ def _subject_channels(data_cfg: Any, subject: Subject, seg_on: bool) -> np.ndarr
     mask = np.zeros(shape, dtype=bool)
     for volume in volumes:
         mask |= volume != 0
-    channels = [normalise(v, mask, data_cfg.intensity) for v in volumes]
+    channels = [normalise(v, mask, data_cfg) for v in volumes]
     if seg_on:
         labels = list(data_cfg.label_values)
         for path in subject.segmentation:

@@ -11,41 +11,76 @@ Both write a ``labels.csv`` (name,label) for ``zoo pggan encode``.
 from __future__ import annotations
 
 import csv
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 
 from zoo_core.errors import DataError
 
+MNI152_FILE = "mni_icbm152_{key}_tal_nlin_sym_09a_converted.nii.gz"
 
-def prepare_mni152(out_dir: str | Path, resolution: int = 2) -> Path:
-    """Write ``out_dir/mni152/mni152_{t1,gm,wm}.nii.gz`` and ``out_dir/labels.csv``.
 
-    ``labels.csv`` labels each axial slice ``mni152_zNNN`` with its height in the brain
-    (inferior/middle/superior third), the kind of label the paper's t-SNE plots colour by.
-    """
+def _nilearn_data() -> Path:
+    """nilearn's bundled data folder, found without importing nilearn (which takes seconds)."""
+    spec = importlib.util.find_spec("nilearn")
+    if spec is None or not spec.submodule_search_locations:
+        raise DataError("nilearn is not installed: `pip install nilearn` (it ships MNI152).")
+    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
+
+
+def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:
+    x, y, z = (s - s % factor for s in array.shape)
+    a = array[:x, :y, :z].reshape(x // factor, factor, y // factor, factor, z // factor, factor)
+    return a.mean(axis=(1, 3, 5))
+
+
+def load_mni152(resolution: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """The T1, GM and WM templates nilearn ships (``load_mni152_template`` & co. read the same
+    files) at 1 mm, or 2 mm by 2x2x2 block means; returns ``({key: volume}, affine)``."""
     import nibabel as nib
-    from nilearn import datasets
 
     if resolution not in (1, 2):
-        raise DataError(f"MNI152 templates ship at 1 or 2 mm, not {resolution} mm.")
+        raise DataError(f"MNI152 templates come at 1 or 2 mm, not {resolution} mm.")
+    folder = _nilearn_data()
+    volumes, affine = {}, None
+    for key in ("t1", "gm", "wm"):
+        path = folder / MNI152_FILE.format(key=key)
+        if not path.is_file():
+            raise DataError(f"{path} is missing: reinstall nilearn (it ships the MNI152 files).")
+        image = nib.load(str(path))
+        array = np.asarray(image.get_fdata(dtype=np.float32))
+        array /= max(float(array.max()), 1e-6)  # to [0, 1], as nilearn's loaders do
+        affine = image.affine
+        if resolution == 2:
+            array = _block_mean(array, 2)
+        volumes[key] = array
+    if resolution == 2:
+        centre = affine @ np.array([0.5, 0.5, 0.5, 1.0])  # the first 2x2x2 block's centre
+        affine = affine @ np.diag([2.0, 2.0, 2.0, 1.0])
+        affine[:3, 3] = centre[:3]
+    return volumes, affine
+
+
+def prepare_mni152(out_dir: str | Path, resolution: int = 1) -> Path:
+    """Write ``out_dir/mni152/mni152_{t1,gm,wm}.nii.gz`` and ``out_dir/labels.csv``.
+
+    The brain is extracted as nilearn's ``load_mni152_brain_mask`` does (T1 > 0.2), as BraTS
+    images are brain-extracted. ``labels.csv`` labels each axial slice ``mni152_zNNN`` with
+    its height in the brain (inferior/middle/superior third), the kind of label the paper's
+    t-SNE plots colour by.
+    """
+    import nibabel as nib
+
+    volumes, affine = load_mni152(resolution)
+    mask = volumes["t1"] > 0.2
     out = Path(out_dir)
     folder = out / "mni152"
     folder.mkdir(parents=True, exist_ok=True)
-    t1 = datasets.load_mni152_template(resolution=resolution)
-    mask = datasets.load_mni152_brain_mask(resolution=resolution).get_fdata() > 0
-    maps = {
-        "t1": np.where(mask, t1.get_fdata(), 0.0),
-        "gm": np.where(
-            mask, datasets.load_mni152_gm_template(resolution=resolution).get_fdata(), 0.0
-        ),
-        "wm": np.where(
-            mask, datasets.load_mni152_wm_template(resolution=resolution).get_fdata(), 0.0
-        ),
-    }
-    for key, array in maps.items():
-        image = nib.Nifti1Image(np.clip(array, 0.0, None).astype(np.float32), t1.affine)
-        image.header["descrip"] = b"MNI152 2009a (nilearn), brain-masked"
+    for key, array in volumes.items():
+        masked = np.where(mask, np.clip(array, 0.0, None), 0.0).astype(np.float32)
+        image = nib.Nifti1Image(masked, affine)
+        image.header["descrip"] = b"MNI152 2009a sym (nilearn), brain-masked"
         nib.save(image, str(folder / f"mni152_{key}.nii.gz"))
     brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
     low, high = brain_z.min(), brain_z.max()

@@ -81,11 +81,11 @@ class ProgressiveTrainer(GANTrainer):
         model, train = self.model, self.cfg.train
         real = batch["target"]
         with torch.no_grad():
-            fake = model.fake_batch(batch)
+            fake = model.fake_batch(batch, generator=self.noise)
         real_scores = model.critic(real, batch)
         fake_scores = model.critic(fake, batch)
         wasserstein = self._wasserstein.d_loss(real_scores, fake_scores)
-        penalty = self._penalty(model.critic, real, fake, batch)
+        penalty = self._penalty(model.critic, real, fake, batch, generator=self.noise)
         drift = real_scores.float().pow(2).mean()
         loss = wasserstein + float(train.gp_weight) * penalty + float(train.drift_weight) * drift
         logs = {
@@ -98,7 +98,7 @@ class ProgressiveTrainer(GANTrainer):
         return loss, logs
 
     def generator_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
-        fake = self.model.fake_batch(batch)
+        fake = self.model.fake_batch(batch, generator=self.noise)
         loss = self._wasserstein.g_loss(self.model.critic(fake, batch))
         return loss, {"g_wasserstein": float(loss.detach())}
 
@@ -112,7 +112,9 @@ class ProgressiveTrainer(GANTrainer):
         }
 
     def load_extra_state(self, state: dict[str, Any]) -> None:
+        """Called on resume before weights and optimiser states are loaded: put the model in
+        the checkpoint's phase and rebuild the optimisers over that phase's parameters, so
+        the saved Adam moments fit them (the core restores the batch size itself)."""
         if "level" in state:
             self.model.set_phase(int(state["level"]), float(state["alpha"]))
-        if "batch_size" in state and int(state["batch_size"]) != self.batch_size:
-            self.set_batch_size(int(state["batch_size"]))
+            self.rebuild_optimizers()
