@@ -74,6 +74,7 @@ def test_push_then_load_by_repo_id_is_bit_exact(example, hub_server, tmp_path):
         name: _sha256(files[name]) for name in ("model.safetensors", "config.yaml")
     }
     assert "base_filters: 4" in files["config.yaml"].decode()
+    assert card.metadata["license"] == "apache-2.0"  # the Hub refuses "Apache-2.0"
 
     start = len(hub_server.requests)
     model = zoo.load("zoo-test/roundtrip")
@@ -112,6 +113,10 @@ def test_revision_pinning_by_repo_id_and_by_registered_card(example, plugin_site
     assert model.weights_info["revision"] == first.commit
     # Asking for another revision trusts that revision's own card.
     assert_same_state(zoo.load(example, revision="main"), state2)
+    fetched = zoo.download(example)  # `zoo download ID` fills the cache at the pinned commit
+    assert fetched.commit == first.commit
+    assert sorted(fetched.files) == ["config.yaml", "model.safetensors"]
+    assert all(f"snapshots/{first.commit}/" in p.as_posix() for p in fetched.files.values())
 
 
 def test_model_card_push_to_hub_edits_the_card_and_loads_still_check(example, hub_server, tmp_path):
@@ -123,6 +128,9 @@ def test_model_card_push_to_hub_edits_the_card_and_loads_still_check(example, hu
     card.text += "\n## Evaluation\n\nFID 12.3 on the held-out split.\n"
     edit = card.push_to_hub("zoo-test/card-edit", commit_message="Add evaluation")
     assert any(r.path == "/api/validate-yaml" for r in hub_server.requests)
+
+    with pytest.raises(ValueError, match=r"license\W+ must be one of \[afl-3\.0"):  # as the Hub
+        ModelCard("---\nlicense: Apache-2.0\n---\n# x\n").push_to_hub("zoo-test/card-edit")
 
     model = zoo.load("zoo-test/card-edit")
     assert_same_state(model, state)
@@ -313,6 +321,25 @@ def test_dir_hub_round_trip_pinning_and_env_var(example, hub_server, tmp_path, m
         zoo.load("lab/other", source=f"dir:{root}")
 
 
+def test_mirror_a_hub_download_into_a_dir_hub_for_an_air_gapped_site(example, tmp_path):
+    """`zoo download` on a connected machine, `zoo push FOLDER --to dir:` for the offline one."""
+    ckpt, state = make_checkpoint(example, tmp_path, seed=10)
+    zoo.push(ckpt, "zoo-test/mirrored")
+    fetched = zoo.download("zoo-test/mirrored")
+    folder = tmp_path / "carry"
+    folder.mkdir()
+    for name, path in fetched.files.items():
+        (folder / name).write_bytes(path.read_bytes())
+    root = tmp_path / "airgap"
+    pushed = _push_cli(folder, "site/mirrored", "--to", f"dir:{root}", "--model-id", example)
+    model = zoo.load("site/mirrored", source=f"dir:{root}")
+    assert_same_state(model, state)
+    assert model.weights_info["revision"] == pushed["commit"]
+    assert pushed["files"] == {
+        name: _sha256(path.read_bytes()) for name, path in fetched.files.items()
+    }
+
+
 class _Payload:
     """Pickles to a call that would create a file: what a malicious .pt does."""
 
@@ -361,3 +388,66 @@ def test_pickle_weights_are_refused_unless_allowed_then_read_weights_only(exampl
     with pytest.raises(UnsafeWeightsError, match="weights_only=True refused it"):
         zoo.load("lab/malicious", source=source, allow_pickle=True)
     assert not marker.exists()  # the payload never ran
+
+
+def test_hub_server_is_a_context_manager_with_hub_errors(tmp_path):
+    """Plugin authors start their own server; 404s carry the codes the client relies on."""
+    import http.client
+
+    from zoo_core.testing.hub_server import HubServer
+
+    with HubServer() as other:
+        commit = other.commit("org/repo", {"a.txt": b"hello"})
+        host, port = other.url.removeprefix("http://").split(":")
+        conn = http.client.HTTPConnection(host, int(port), timeout=10)
+        answers = {}
+        for path in (
+            "/org/repo/resolve/main/a.txt",
+            "/org/repo/resolve/main/b.txt",
+            "/org/repo/resolve/v9/a.txt",
+            "/org/none/resolve/main/a.txt",
+        ):
+            conn.request("HEAD", path)  # one keep-alive connection for all four
+            response = conn.getresponse()
+            response.read()
+            answers[path] = (
+                response.status,
+                response.getheader("X-Error-Code"),
+                response.getheader("X-Repo-Commit"),
+            )
+        conn.close()
+        assert answers == {
+            "/org/repo/resolve/main/a.txt": (200, None, commit),
+            "/org/repo/resolve/main/b.txt": (404, "EntryNotFound", commit),
+            "/org/repo/resolve/v9/a.txt": (404, "RevisionNotFound", None),
+            "/org/none/resolve/main/a.txt": (404, "RepoNotFound", None),
+        }
+        assert [r.method for r in other.requests] == ["HEAD"] * 4
+    with pytest.raises(OSError):
+        http.client.HTTPConnection(host, int(port), timeout=2).request("GET", "/")
+
+
+def test_push_refuses_what_it_cannot_publish_and_publishes_nothing(example, tmp_path):
+    import torch
+
+    from zoo_core.errors import ZooError
+    from zoo_core.weights import save_state_dict
+
+    root = tmp_path / "hub"
+    to = f"dir:{root}"
+    plain = save_state_dict({"w": torch.zeros(2)}, tmp_path / "plain.safetensors")
+    with pytest.raises(ZooError, match="is not a zoo training checkpoint"):
+        zoo.push(plain, "lab/x", to=to)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "model.safetensors").write_bytes(plain.read_bytes())
+    with pytest.raises(ZooError, match=r"has no config\.yaml"):
+        zoo.push(folder, "lab/x", to=to, model_id=example)
+    (folder / "config.yaml").write_text("model:\n  base_filterz: 4\n")
+    with pytest.raises(ZooError, match=r"refusing to publish: .*unknown key 'model\.base_filterz'"):
+        zoo.push(folder, "lab/x", to=to, model_id=example)
+    with pytest.raises(ZooError, match="cannot tell which model this is"):
+        zoo.push(folder, "lab/x", to=to)
+    with pytest.raises(HubError, match="must look like 'ORG/NAME'"):
+        zoo.push(folder, "not-a-repo-id", to=to, model_id=example)
+    assert not root.exists()
