@@ -34,6 +34,7 @@ from zoo_core.data.intensity import IntensityTransform, intensity_transform
 from zoo_core.data.labels import gray_to_index, to_one_hot
 from zoo_core.data.readers import image_format, list_images, read_image, strip_suffix
 from zoo_core.data.sampling import (
+    background_value,
     block_grid,
     crop,
     fit_to_size,
@@ -80,6 +81,8 @@ class Prepared:
     array: torch.Tensor
     meta: dict[str, Any]
     intensity: IntensityTransform | None  # None for label maps
+    #: Level of the border (air, or 0 HU in a skull-stripped atlas): padding and "empty".
+    background: float = 0.0
 
 
 class VolumeCache:
@@ -109,7 +112,8 @@ class VolumeCache:
         array, meta = read_image(path)
         x = adapt_channels(torch.from_numpy(array), int(self.data_cfg.channels), str(path))
         transform = self.template.fit(x)
-        return Prepared(transform.forward(x).float(), meta, transform)
+        y = transform.forward(x).float()
+        return Prepared(y, meta, transform, background_value(y))
 
     def _prepare_label(self, path: Path) -> Prepared:
         array, meta = read_image(path)
@@ -285,11 +289,13 @@ class MedicalImageDataset(Dataset):
                 grid = block_grid(_spatial_shape(path, self.cache), self.size)
                 origins = grid.origins()
                 if cfg.skip_empty:
-                    volume = self.cache.get(path).array
+                    prepared = self.cache.get(path)
+                    volume, bg = prepared.array, prepared.background
                     origins = [
                         o
                         for o in origins
-                        if foreground_fraction(crop(volume, o, self.size)) >= cfg.min_foreground
+                        if foreground_fraction(crop(volume, o, self.size, bg), bg)
+                        >= cfg.min_foreground
                     ]
                 side.entries += [(path, o) for o in origins]
 
@@ -306,7 +312,8 @@ class MedicalImageDataset(Dataset):
         return {"path": str(path), "locator": locator, "intensity": record.to_dict()}
 
     def _cut(self, path: Path, locator: Any, origin: tuple[int, ...] | None, label: bool):
-        volume = self.cache.get(path, label=label).array
+        prepared = self.cache.get(path, label=label)
+        volume, bg = prepared.array, prepared.background
         if self.mode == "slices":
             if volume.ndim != 4:
                 raise DataError(
@@ -314,11 +321,11 @@ class MedicalImageDataset(Dataset):
                 )
             x = take_slice(volume, self.cfg.slice_axis, locator)
         elif self.mode == "blocks":
-            x = crop(volume, origin, self.size, pad_value=0 if label else -1.0)
+            x = crop(volume, origin, self.size, pad_value=bg)
         else:
             x = volume
         if self.mode != "blocks" and self.size:
-            x = fit_to_size(x, self.size, self.cfg.size_mode, label=label)
+            x = fit_to_size(x, self.size, self.cfg.size_mode, label=label, pad_value=bg)
         return x
 
     def _origin(self, path: Path, locator: Any) -> tuple[int, ...] | None:
@@ -326,12 +333,14 @@ class MedicalImageDataset(Dataset):
             return None
         if locator != "random":
             return locator
-        volume = self.cache.get(path).array
+        prepared = self.cache.get(path)
+        volume, bg = prepared.array, prepared.background
         for _ in range(_RANDOM_TRIES):
             origin = random_origin(volume.shape[1:], self.size)
             if not self.cfg.skip_empty:
                 break
-            if foreground_fraction(crop(volume, origin, self.size)) >= self.cfg.min_foreground:
+            patch = crop(volume, origin, self.size, bg)
+            if foreground_fraction(patch, bg) >= self.cfg.min_foreground:
                 break
         return origin
 

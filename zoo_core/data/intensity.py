@@ -165,7 +165,13 @@ class HistogramEqualize(IntensityTransform):
         if self.clip is not None:
             arr = np.clip(arr, *self.clip)
         q = np.linspace(0.0, 1.0, self.bins + 1)
-        quantiles = np.quantile(arr, q)
+        # One sort serves every level (np.quantile would partition once per level).
+        ordered = np.sort(arr)
+        position = q * (len(ordered) - 1)
+        below = np.floor(position).astype(np.int64)
+        above = np.minimum(below + 1, len(ordered) - 1)
+        frac = position - below
+        quantiles = ordered[below] * (1 - frac) + ordered[above] * frac
         values, first, counts = np.unique(quantiles, return_index=True, return_counts=True)
         levels = q[first] + (counts - 1) / (2.0 * self.bins)  # middle of each repeated run
         if len(values) == 1:  # constant image

@@ -146,7 +146,8 @@ def read_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
     if ndim not in (2, 3):
         raise DataError(
             f"{path}: has {ndim} spatial dimension(s) (array shape {tuple(array.shape[1:])}); "
-            "expected a 2D image or a 3D volume. Split 4D series into one file per volume."
+            "expected a 2D image or a 3D volume"
+            + ("; split it into one 3D file per volume." if ndim > 3 else ".")
         )
     if not np.isfinite(array).all():
         raise DataError(f"{path}: contains NaN or infinite values; fix or re-export it.")
@@ -164,11 +165,19 @@ def read_image(path: str | Path) -> tuple[np.ndarray, dict[str, Any]]:
         "spatial_shape": tuple(int(s) for s in array.shape[1:]),
     }
     if fmt == "dicom":
-        modality = raw_meta.get("00080060")
-        if isinstance(modality, dict):  # MONAI keeps DICOM JSON: {"vr": .., "Value": [..]}
-            modality = (modality.get("Value") or [None])[0]
-        meta["modality"] = modality
+        meta["modality"] = _dicom_modality(path)
     return array, meta
+
+
+def _dicom_modality(path: Path) -> str | None:
+    """Modality of a DICOM file or series (MONAI prunes it from its metadata)."""
+    import pydicom
+
+    first = _dicom_files(path)[0] if path.is_dir() else path
+    try:
+        return str(pydicom.dcmread(first, stop_before_pixels=True).get("Modality", "")) or None
+    except Exception:  # the pixels were readable; a missing tag is not worth failing for
+        return None
 
 
 def list_images(folder: str | Path) -> list[Path]:

@@ -23,13 +23,26 @@ import torch.nn.functional as F
 
 from zoo_core.errors import ConfigError
 
-#: A voxel counts as foreground when it is this far above the bottom of [-1, 1].
-FOREGROUND_LEVEL = -0.95
+#: A voxel is foreground when it differs from the background by more than this (2.5% of
+#: the [-1, 1] range).
+FOREGROUND_DELTA = 0.05
 
 
-def foreground_fraction(x: torch.Tensor) -> float:
-    """Share of values above the background level of a [-1, 1] image."""
-    return float((x > FOREGROUND_LEVEL).float().mean())
+def background_value(volume: torch.Tensor) -> float:
+    """The background level of a ``(C, *S)`` image: the median of its outer faces.
+
+    Air clipped by a CT window sits at -1, but a skull-stripped atlas has 0 HU around the head
+    and an MR background can be anywhere after normalisation: the border says which.
+    """
+    faces = []
+    for axis in range(1, volume.ndim):
+        faces += [volume.select(axis, 0).reshape(-1), volume.select(axis, -1).reshape(-1)]
+    return float(torch.cat(faces).float().median())
+
+
+def foreground_fraction(x: torch.Tensor, background: float = -1.0) -> float:
+    """Share of values that differ from the ``background`` level."""
+    return float(((x - background).abs() > FOREGROUND_DELTA).float().mean())
 
 
 def take_slice(volume: torch.Tensor, axis: int, index: int) -> torch.Tensor:
@@ -50,7 +63,8 @@ def slice_indices(
     if not skip_empty:
         return list(range(count))
     dims = [d for d in range(volume.ndim) if d != 1 + axis]
-    share = (volume > FOREGROUND_LEVEL).float().mean(dim=dims)
+    background = background_value(volume)
+    share = ((volume - background).abs() > FOREGROUND_DELTA).float().mean(dim=dims)
     return [i for i in range(count) if float(share[i]) >= min_foreground]
 
 
@@ -163,7 +177,8 @@ def fit_to_size(
     pad_value: float = -1.0,
 ) -> torch.Tensor:
     """Bring ``(C, *S)`` to ``spatial_size``: ``resize`` (interpolate) or ``crop`` (centre
-    crop/pad, keeping the voxel size). Label maps use nearest neighbour, never blending."""
+    crop/pad with ``pad_value``, keeping the voxel size). Label maps use nearest neighbour,
+    never blending (pass ``pad_value=0``, the background class, for them)."""
     from monai.transforms import Resize, ResizeWithPadOrCrop
 
     size = [int(s) for s in spatial_size]
@@ -177,8 +192,7 @@ def fit_to_size(
     dtype = x.dtype
     x = x.float()
     if method == "crop":
-        value = 0 if label else pad_value
-        out = ResizeWithPadOrCrop(size, mode="constant", value=value)(x)
+        out = ResizeWithPadOrCrop(size, mode="constant", value=pad_value)(x)
     elif method == "resize":
         if label:
             out = Resize(size, mode="nearest")(x)
