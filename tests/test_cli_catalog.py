@@ -80,6 +80,21 @@ def test_zoo_list_filters_without_importing_torch(catalog):
     assert heavy == [], f"`zoo list` imported {heavy}"
 
 
+def test_zoo_list_with_every_installed_plugin_imports_no_torch(monkeypatch):
+    """The first-party plugins (and any other installed one) keep torch out of `zoo list`."""
+    monkeypatch.delenv("ZOO_PLUGINS", raising=False)
+    proc = subprocess.run(
+        [sys.executable, "-c", _WRAPPER, "list", "--json"],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert isinstance(json.loads(proc.stdout), list)
+    heavy = json.loads(proc.stderr.rsplit("HEAVY=", 1)[1])
+    assert heavy == [], f"`zoo list` imported {heavy}"
+
+
 def test_zoo_list_table_and_facets(catalog):
     runner = CliRunner()
     table = runner.invoke(cli, ["list"])
