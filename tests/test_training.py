@@ -289,3 +289,37 @@ def test_zoo_train_and_cli_with_a_plugin(tmp_path, plugin_site):
     assert result.exit_code == 0, result.output
     assert "Resumed" in result.output and "step-00000004.safetensors" in result.output
     reset()
+
+
+def test_loss_options_reach_the_term_factories(tmp_path):
+    trainer = make_trainer(tmp_path, "train.loss_weights.tv=1", "train.loss_options.tv.power=1")
+    assert trainer.terms["tv"][0] == 1.0 and trainer.terms["tv"][1].power == 1
+    with pytest.raises(ConfigError, match=r"train.loss_options.tv: .*power must be 1 or 2"):
+        make_trainer(tmp_path, "train.loss_weights.tv=1", "train.loss_options.tv.power=3")
+    with pytest.raises(ConfigError, match=r"train.loss_options.l1: .*unexpected keyword"):
+        make_trainer(tmp_path, "train.loss_weights.l1=1", "train.loss_options.l1.nope=3")
+
+
+class Probe(GANTrainer):
+    def on_step_start(self):
+        self.deterministic_inside = torch.are_deterministic_algorithms_enabled()
+
+
+def test_deterministic_mode_is_on_while_training_and_amp_is_off_on_cpu(tmp_path):
+    assert not torch.are_deterministic_algorithms_enabled()
+    with pytest.warns(UserWarning, match="amp is ignored on CPU"):
+        trainer = make_trainer(
+            tmp_path, "train.steps=1", "train.deterministic=true", "train.amp=true", cls=Probe
+        )
+    assert trainer.amp_dtype is None and not trainer.scaler_g.is_enabled()
+    trainer.fit()
+    assert trainer.deterministic_inside
+    assert not torch.are_deterministic_algorithms_enabled()  # process-wide switch restored
+
+
+def test_resume_with_changed_settings_warns(tmp_path):
+    make_trainer(tmp_path, "train.steps=1").fit()
+    trainer = make_trainer(tmp_path, "train.steps=2", "train.optimizer_g.lr=0.01", resume=True)
+    with pytest.warns(UserWarning, match=r"changed settings: train.optimizer_g.lr"):
+        trainer.fit()
+    assert trainer.step == 2

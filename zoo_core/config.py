@@ -52,6 +52,9 @@ class TrainConfig:
     weight_clip: float | None = None
     #: Extra generator loss terms by registered name, e.g. ``{l1: 100.0}``.
     loss_weights: dict[str, float] = field(default_factory=dict)
+    #: Keyword options of those terms' factories, e.g.
+    #: ``{perceptual: {weights_path: vgg19.safetensors, layers: [relu2_2]}, tv: {power: 1}}``.
+    loss_options: dict[str, Any] = field(default_factory=dict)
     optimizer_g: OptimizerConfig = field(default_factory=OptimizerConfig)
     optimizer_d: OptimizerConfig = field(default_factory=OptimizerConfig)
     #: Exponential moving average of generator weights; null turns it off.
@@ -119,8 +122,9 @@ def schema(arch: ArchSpec) -> DictConfig:
     )
     OmegaConf.set_struct(cfg, True)
     # Free-form maps (loss term -> weight) take keys the schema cannot list.
-    if "loss_weights" in cfg.train:
-        OmegaConf.set_struct(cfg.train.loss_weights, False)
+    for free_form in ("loss_weights", "loss_options"):
+        if free_form in cfg.train:
+            OmegaConf.set_struct(cfg.train[free_form], False)
     return cfg
 
 

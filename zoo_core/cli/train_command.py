@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 import click
@@ -62,5 +63,6 @@ def train_command(
     except TrainingInterrupted as exc:
         click.secho(str(exc), fg="yellow", err=True)
         sys.exit(130)
-    click.echo(f"Final checkpoint: {final}")
-    click.echo(f"Publish it with: zoo push {final} --repo-id ORG/NAME")
+    if os.environ.get("RANK", "0") == "0":  # under torchrun, one process reports
+        click.echo(f"Final checkpoint: {final}")
+        click.echo(f"Publish it with: zoo push {final} --repo-id ORG/NAME")

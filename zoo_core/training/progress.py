@@ -21,12 +21,12 @@ class ProgressBar:
 
         self._progress = Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=16),
             MofNCompleteColumn(),
             TextColumn("{task.fields[rate]}"),
             TimeElapsedColumn(),
             TextColumn("ETA"),
-            TimeRemainingColumn(),
+            TimeRemainingColumn(compact=True),
             TextColumn("{task.fields[losses]}"),
         )
         self._task = self._progress.add_task(description, total=total, completed=start,
@@ -38,7 +38,7 @@ class ProgressBar:
             return
         task = self._progress.tasks[0]
         rate = f"{task.speed:.2f} step/s" if task.speed else ""
-        text = " ".join(f"{k}={v:.4g}" for k, v in losses.items())
+        text = " ".join(f"{k}={v:.3g}" for k, v in losses.items())
         self._progress.update(self._task, completed=step, losses=text, rate=rate)
 
     def close(self) -> None:

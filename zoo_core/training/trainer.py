@@ -60,6 +60,10 @@ class TrainingInterrupted(TrainingError):
         )
 
 
+#: Settings that do not change what training computes, so changing them on resume is fine.
+_BOOKKEEPING = {"train.steps", "train.log_every", "train.checkpoint_every", "train.num_workers"}
+
+
 class _PhaseDDP(DistributedDataParallel):
     """DDP that records whether its forward ran and lends out its module's attributes.
 
@@ -137,6 +141,7 @@ class GANTrainer:
 
         seed = int(self.train_cfg.seed)
         train_state.seed_everything(seed + self.dist.rank)
+        self._determinism_before = _determinism()
         if self.train_cfg.deterministic:
             _deterministic_mode()
         #: Noise for fake batches, the penalty's interpolation etc.; saved in checkpoints.
@@ -299,6 +304,7 @@ class GANTrainer:
             bar.close()
             restore_sigint()
             self._set_phase(None)
+            _restore_determinism(self._determinism_before)
         if self._last_checkpoint is None or self._checkpoint_step != self.step:
             self.save_checkpoint()  # resumed at the end: keep returning the final checkpoint
         self._write_history()
@@ -507,9 +513,12 @@ class GANTrainer:
                 continue
             try:
                 factory = get_registry().loss(name)
-                term = factory(**dict(options.get(name, {}) or {}))
             except ZooError as exc:
                 raise ConfigError(f"train.loss_weights.{name}: {exc}") from None
+            try:
+                term = factory(**_plain_options(options.get(name)))
+            except (TypeError, ValueError, ZooError) as exc:
+                raise ConfigError(f"train.loss_options.{name}: {exc}") from None
             if getattr(term, "needs_reconstruction", False) and (
                 type(self).term_inputs is GANTrainer.term_inputs
             ):
@@ -593,6 +602,7 @@ class GANTrainer:
                 "pass another --out."
             )
         state = info["state"]
+        self._warn_config_changes(path, info["config"])
         self.load_extra_state(state.get("extra", {}))
         self._set_phase(None)
         try:
@@ -635,6 +645,21 @@ class GANTrainer:
         if self.dist.is_main:
             print(f"Resumed {self.model_id} from {path} at step {self.step}.")
 
+    def _warn_config_changes(self, path: Path, saved_yaml: str) -> None:
+        """Resuming with other settings is allowed (more steps, say) but is not the same run."""
+        from omegaconf import OmegaConf
+
+        saved = _flatten(OmegaConf.to_container(OmegaConf.create(saved_yaml)))
+        current = _flatten(OmegaConf.to_container(self.cfg, resolve=True))
+        changed = sorted(k for k in saved.keys() | current.keys()
+                         if k not in _BOOKKEEPING and saved.get(k) != current.get(k))  # fmt: skip
+        if changed and self.dist.is_main:
+            warnings.warn(
+                f"resuming from {path} with changed settings: {', '.join(changed[:8])}; the "
+                "result will differ from an uninterrupted run with the old settings.",
+                stacklevel=3,
+            )
+
     def _write_history(self) -> None:
         if not self.dist.is_main or not self.history.rows:
             return
@@ -660,6 +685,23 @@ class GANTrainer:
         return lambda: signal.signal(signal.SIGINT, previous)
 
 
+def _determinism() -> tuple[bool, bool, bool, bool]:
+    return (
+        torch.are_deterministic_algorithms_enabled(),
+        torch.is_deterministic_algorithms_warn_only_enabled(),
+        torch.backends.cudnn.benchmark,
+        torch.backends.cudnn.deterministic,
+    )
+
+
+def _restore_determinism(before: tuple[bool, bool, bool, bool]) -> None:
+    """Leave the process-wide switches as they were before this trainer."""
+    enabled, warn_only, benchmark, deterministic = before
+    torch.use_deterministic_algorithms(enabled, warn_only=warn_only)
+    torch.backends.cudnn.benchmark = benchmark
+    torch.backends.cudnn.deterministic = deterministic
+
+
 def _deterministic_mode() -> None:
     """Reproducible kernels: cuDNN autotuning off and deterministic algorithms where they exist."""
     import os
@@ -668,6 +710,24 @@ def _deterministic_mode() -> None:
     torch.backends.cudnn.benchmark = False
     torch.backends.cudnn.deterministic = True
     torch.use_deterministic_algorithms(True, warn_only=True)
+
+
+def _plain_options(node: Any) -> dict[str, Any]:
+    """A term's options as plain Python values (OmegaConf nodes become dicts and lists)."""
+    from omegaconf import DictConfig, OmegaConf
+
+    if isinstance(node, DictConfig):
+        return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
+    return dict(node or {})
+
+
+def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
+    if isinstance(tree, dict):
+        out: dict[str, Any] = {}
+        for key, value in tree.items():
+            out.update(_flatten(value, f"{prefix}{key}."))
+        return out
+    return {prefix.rstrip("."): tree}
 
 
 def _num(value: torch.Tensor | float) -> float:
