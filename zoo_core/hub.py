@@ -46,8 +46,9 @@ _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 def _snapshot_commit(path: Path) -> str | None:
     """The commit a file of the huggingface_hub cache belongs to (``snapshots/<commit>/...``)."""
     parts = path.parts
-    if "snapshots" in parts and parts.index("snapshots") + 1 < len(parts):
-        return parts[parts.index("snapshots") + 1]
+    for i in range(1, len(parts) - 1):
+        if parts[i] == "snapshots" and parts[i - 1].startswith(("models--", "datasets--")):
+            return parts[i + 1]
     return None
 
 
