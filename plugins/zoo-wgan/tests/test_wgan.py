@@ -64,3 +64,38 @@ def test_gradient_penalty_by_hand_on_a_linear_critic():
         lambda x: (x * w).flatten(1).sum(1), torch.randn(3, 1, 4, 4), torch.randn(3, 1, 4, 4)
     )
     assert torch.isclose(value, torch.tensor(16.0))  # (5 - 1)^2
+
+
+def test_short_clipped_run_keeps_critic_weights_in_bounds_and_moves_losses(tmp_path):
+    from zoo_core.api import build
+    from zoo_core.training import GANTrainer
+
+    overrides = [*TINY, "train.batch_size=4", "train.steps=3", "train.log_every=1"]
+    cfg = _cfg("arjovsky-wgan-mni152", overrides)
+    model = build("wgan", cfg)
+    assert max(p.abs().max() for p in model.discriminator.parameters()) > 0.01  # N(1, .02) BN
+    torch.manual_seed(0)
+    data = [{"target": torch.rand(1, 16, 16) * 2 - 1} for _ in range(8)]
+    trainer = GANTrainer(model, cfg, data, tmp_path, "arjovsky-wgan-mni152", progress=False)
+    trainer.fit()
+    bound = max(p.abs().max() for p in model.discriminator.parameters())
+    assert bound <= 0.01
+    rows = trainer.history.rows
+    assert len({round(r["d_loss"], 7) for r in rows}) > 1
+    assert len({round(r["g_loss"], 7) for r in rows}) > 1
+
+
+def test_short_gp_run_logs_the_penalty_and_moves_losses(tmp_path):
+    from zoo_core.api import build
+    from zoo_core.training import GANTrainer
+
+    overrides = [*TINY, "train.batch_size=4", "train.steps=2", "train.log_every=1"]
+    cfg = _cfg("gulrajani-wgangp-mni152", overrides)
+    model = build("wgan", cfg)
+    torch.manual_seed(0)
+    data = [{"target": torch.rand(1, 16, 16) * 2 - 1} for _ in range(8)]
+    trainer = GANTrainer(model, cfg, data, tmp_path, "gulrajani-wgangp-mni152", progress=False)
+    trainer.fit()
+    rows = trainer.history.rows
+    assert all(r["gp"] > 0 for r in rows)
+    assert rows[0]["d_loss"] != rows[1]["d_loss"] and rows[0]["g_loss"] != rows[1]["g_loss"]
