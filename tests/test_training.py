@@ -179,6 +179,17 @@ def test_sigint_finishes_the_step_then_saves(tmp_path):
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
 
+def test_frozen_parameters_stay_frozen(tmp_path):
+    trainer = make_trainer(tmp_path, "train.steps=2", "train.weight_clip=0.01")
+    frozen = trainer.model.discriminator[1].weight
+    frozen.requires_grad_(False)
+    trainer.rebuild_optimizers()
+    before = frozen.detach().clone()
+    trainer.fit()
+    assert not frozen.requires_grad and torch.equal(frozen, before)  # not trained, not clipped
+    assert all(p.abs().max() <= 0.01 for p in trainer.model.discriminator[4].parameters())
+
+
 def test_weight_clipping_bounds_the_critic(tmp_path):
     trainer = make_trainer(
         tmp_path,

@@ -255,6 +255,8 @@ class GANTrainer:
         """
         self._set_phase(None)
         self._plain = {"generator": self.model.generator, "discriminator": self.model.discriminator}
+        # Frozen parameters (requires_grad=False, e.g. a fixed feature network) stay frozen:
+        # they are neither optimised, clipped nor switched on by the phase changes.
         self._g_params = _unique(self.model.generator_parameters())
         self._d_params = _unique(self.model.discriminator_parameters())
         train = self.train_cfg
@@ -440,10 +442,14 @@ class GANTrainer:
         """
         if not hasattr(self, "_plain"):
             return
-        generator_ids = {id(p) for p in getattr(self, "_g_params", [])}
-        for p in getattr(self, "_d_params", []):
-            if id(p) not in generator_ids:
-                p.requires_grad_(phase != "generator")
+        for p in getattr(self, "_paused", []):  # switch back on only what this switched off
+            p.requires_grad_(True)
+        self._paused: list[nn.Parameter] = []
+        if phase == "generator":
+            generator_ids = {id(p) for p in self._g_params}
+            self._paused = [p for p in self._d_params if id(p) not in generator_ids]
+            for p in self._paused:
+                p.requires_grad_(False)
         for name, module in self._plain.items():
             wrapped = self._ddp.get(name) if phase == name else None
             setattr(self.model, name, wrapped or module)
@@ -735,9 +741,10 @@ def _num(value: torch.Tensor | float) -> float:
 
 
 def _unique(params) -> list[nn.Parameter]:
+    """Trainable parameters, each once."""
     seen, out = set(), []
     for p in params:
-        if id(p) not in seen:
+        if p.requires_grad and id(p) not in seen:
             seen.add(id(p))
             out.append(p)
     return out
