@@ -185,6 +185,7 @@ def test_ct_window_hand_values_and_round_trip():
 
 def test_histogram_equalisation_of_head_ct_round_trips_to_hu():
     hu, _ = read_image(HEAD_CT)
+    hu = np.ascontiguousarray(hu[:, ::2, ::2, ::2])  # every other voxel keeps the test quick
     cfg = data_cfg(intensity="ct", hu_window=[-100.0, 400.0], histogram_equalize=True)
     template = intensity_transform(cfg)
     assert isinstance(template, HistogramEqualize)
@@ -394,3 +395,26 @@ def test_minmax_fit_is_per_image_and_leaves_template():
     template = MinMax()
     fitted = template.fit(np.array([2.0, 4.0]))
     assert template.low is None and (fitted.low, fitted.high) == (2.0, 4.0)
+
+
+def test_disk_cache_memory_maps_prepared_volumes(ct_dir, tmp_path):
+    cfg = data_cfg(
+        mode="blocks", spatial_size=[32, 32, 32], intensity="ct", cache_dir=str(tmp_path / "cache")
+    )
+    first = training_dataset(cfg, ct_dir)
+    assert first.cache.reads == 1 and len(list((tmp_path / "cache").glob("*.npy"))) == 1
+    second = training_dataset(cfg, ct_dir)  # e.g. a new worker or the next run
+    assert torch.equal(second[7]["target"], first[7]["target"])
+    assert second.cache.reads == 0  # served from the memory map, nothing decoded
+    assert second.describe(0)["intensity"] == first.describe(0)["intensity"]
+    other = training_dataset(
+        data_cfg(
+            mode="blocks",
+            spatial_size=[32, 32, 32],
+            intensity="ct",
+            hu_window=[-100.0, 400.0],
+            cache_dir=str(tmp_path / "cache"),
+        ),
+        ct_dir,
+    )
+    assert other.cache.reads == 1  # other settings, other cache entry

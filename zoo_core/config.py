@@ -107,6 +107,8 @@ class DataConfig:
     one_hot: bool = False
     #: Volumes kept in memory per data-loader worker (least recently used are dropped).
     cache_volumes: int = 4
+    #: Folder for prepared volumes as memory-mapped .npy (fast shuffled blocks); null: none.
+    cache_dir: str | None = None
 
 
 def schema(arch: ArchSpec) -> DictConfig:

@@ -1,12 +1,8 @@
 """Reading medical images for training: MONAI readers, intensity handling, label maps,
 slices and blocks, and the training dataset (see each module's docstring for the why)."""
 
-from zoo_core.data.datasets import (
-    MedicalImageDataset,
-    VolumeCache,
-    adapt_channels,
-    training_dataset,
-)
+from zoo_core.data.cache import Prepared, VolumeCache, adapt_channels
+from zoo_core.data.datasets import MedicalImageDataset, training_dataset
 from zoo_core.data.intensity import (
     CTWindow,
     HistogramEqualize,
@@ -38,6 +34,7 @@ __all__ = [
     "MRNormalize",
     "MedicalImageDataset",
     "MinMax",
+    "Prepared",
     "VolumeCache",
     "adapt_channels",
     "block_grid",

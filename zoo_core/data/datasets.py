@@ -15,26 +15,24 @@ Items are dicts of float tensors ``(C, *spatial)`` in [-1, 1]: ``target``, plus 
 
 Volumes are read lazily: the dataset stores only file names, slice indices and block corners,
 and keeps the ``data.cache_volumes`` most recently used prepared volumes per worker, so a
-folder far larger than memory streams. Random choices (patch corners, augmentation) are
-drawn from torch's RNG, so a seeded run (and its DataLoader workers) draws the same samples.
+folder far larger than memory streams; ``data.cache_dir`` adds memory-mapped copies on disk
+for shuffled block/slice access over many volumes (see :mod:`zoo_core.data.cache`). Random
+choices (patch corners, augmentation) are drawn from torch's RNG, so a seeded run (and its
+DataLoader workers) draws the same samples.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from zoo_core.data.intensity import IntensityTransform, intensity_transform
-from zoo_core.data.labels import gray_to_index, to_one_hot
-from zoo_core.data.readers import image_format, list_images, read_image, strip_suffix
+from zoo_core.data.cache import VolumeCache
+from zoo_core.data.labels import to_one_hot
+from zoo_core.data.readers import image_format, list_images, strip_suffix
 from zoo_core.data.sampling import (
-    background_value,
     block_grid,
     crop,
     fit_to_size,
@@ -49,90 +47,9 @@ MODES = ("images", "slices", "blocks", "volumes")
 _RANDOM_TRIES = 20
 
 
-def adapt_channels(x: torch.Tensor, channels: int, where: str) -> torch.Tensor:
-    """Make ``x`` have ``data.channels`` channels where the meaning is unambiguous."""
-    have = x.shape[0]
-    if have == channels:
-        return x
-    if have == 4 and channels in (1, 3):  # RGBA: the alpha channel carries no image
-        x, have = x[:3], 3
-        if channels == 3:
-            return x
-    if have == 3 and channels == 1:  # ITU-R 601 luma, as PIL's convert("L")
-        weights = torch.tensor([0.299, 0.587, 0.114], dtype=x.dtype).view(3, *[1] * (x.ndim - 1))
-        return (x * weights).sum(0, keepdim=True)
-    if have == 1 and channels == 3:
-        return x.expand(3, *x.shape[1:]).clone()
-    raise DataError(
-        f"{where}: has {have} channels but data.channels is {channels}; convert the images or "
-        "set data.channels."
-    )
-
-
 def _plain(x: Any) -> torch.Tensor:
     """MONAI transforms return MetaTensors; the trainer wants plain tensors."""
     return x.as_tensor() if hasattr(x, "as_tensor") else torch.as_tensor(x)
-
-
-@dataclass
-class Prepared:
-    """An image read, channel-adapted and normalised, with what it takes to undo that."""
-
-    array: torch.Tensor
-    meta: dict[str, Any]
-    intensity: IntensityTransform | None  # None for label maps
-    #: Level of the border (air, or 0 HU in a skull-stripped atlas): padding and "empty".
-    background: float = 0.0
-
-
-class VolumeCache:
-    """Least-recently-used cache of prepared images, so blocks/slices of one volume that are
-    drawn close together read the file once, without ever holding the whole folder."""
-
-    def __init__(self, data_cfg: Any, maxsize: int):
-        self.data_cfg = data_cfg
-        self.maxsize = max(int(maxsize), 1)
-        self.template = intensity_transform(data_cfg)
-        self._items: OrderedDict[tuple[str, bool], Prepared] = OrderedDict()
-        self.reads = 0  # files actually read (for tests and tuning)
-
-    def get(self, path: Path, label: bool = False) -> Prepared:
-        key = (str(path), label)
-        if key in self._items:
-            self._items.move_to_end(key)
-            return self._items[key]
-        item = self._prepare_label(path) if label else self._prepare_image(path)
-        self.reads += 1
-        self._items[key] = item
-        while len(self._items) > self.maxsize:
-            self._items.popitem(last=False)
-        return item
-
-    def _prepare_image(self, path: Path) -> Prepared:
-        array, meta = read_image(path)
-        x = adapt_channels(torch.from_numpy(array), int(self.data_cfg.channels), str(path))
-        transform = self.template.fit(x)
-        y = transform.forward(x).float()
-        return Prepared(y, meta, transform, background_value(y))
-
-    def _prepare_label(self, path: Path) -> Prepared:
-        array, meta = read_image(path)
-        if array.shape[0] != 1:
-            raise DataError(
-                f"{path}: a label map must have one channel, not {array.shape[0]}; save it as a "
-                "single-channel integer image."
-            )
-        values = list(self.data_cfg.label_values)
-        if values:
-            index = gray_to_index(np.rint(array), values, where=str(path))
-        else:
-            if not np.array_equal(array, np.rint(array)):
-                raise DataError(
-                    f"{path}: label maps must hold whole-number class indices; set "
-                    "data.label_values if the classes are stored as gray values."
-                )
-            index = array
-        return Prepared(torch.from_numpy(np.asarray(index, dtype=np.int64)), meta, None)
 
 
 def _spatial_shape(path: Path, cache: VolumeCache) -> tuple[int, ...]:
@@ -217,7 +134,7 @@ class MedicalImageDataset(Dataset):
             raise ConfigError(
                 f"data.patch_sampling must be grid or random, not {data_cfg.patch_sampling!r}."
             )
-        self.cache = VolumeCache(data_cfg, data_cfg.cache_volumes)
+        self.cache = VolumeCache(data_cfg, data_cfg.cache_volumes, data_cfg.cache_dir)
         self.num_classes = int(data_cfg.num_classes) or len(data_cfg.label_values)
         if data_cfg.one_hot and not self.num_classes:
             raise ConfigError("data.one_hot needs data.num_classes or data.label_values.")
