@@ -1,0 +1,60 @@
+"""Training data from real shipped images: MNI152 slices and the fundus photograph."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from zoo_pggan.data import fit_square, training_dataset
+from zoo_pggan.prepare import prepare_fundus
+
+import zoo_core as zoo
+from zoo_core.errors import DataError
+
+
+def test_mni152_slices_with_tissue_channels(mni_dir):
+    cfg = zoo.model_config("beers-pggan-mni152")
+    ds = training_dataset(cfg.data, mni_dir)
+    assert ds.channels == ["t1", "gm", "wm"]
+    assert len(ds) > 40  # axial slices with >= 10 % brain from a 2 mm template
+    item = ds[len(ds) // 2]
+    assert item["target"].shape == (3, 32, 32) and item["name"].startswith("mni152_z")
+    x = item["target"]
+    assert x.min() >= -1 and x.max() <= 1
+    # Tissue maps lie on the brain of the T1 channel (whose darkest 0.5 % of brain voxels
+    # map to -1 like the background); grey + white matter never exceed probability 1.
+    tissue = (x[1] > -1) | (x[2] > -1)
+    assert tissue.float().mean() > 0.2 and (x[0][tissue] > -1).float().mean() > 0.98
+    assert ((x[1] + 1) / 2 + (x[2] + 1) / 2 <= 1.01).all()
+    off = zoo.model_config("beers-pggan-mni152", ["model.use_segmentation=false"])
+    assert training_dataset(off.data, mni_dir)[0]["target"].shape == (1, 32, 32)
+
+
+def test_fundus_with_pseudo_vessel_map(tmp_path):
+    prepare_fundus(tmp_path, size=64, copies=4)
+    vessels = np.asarray(Image.open(tmp_path / "vessels" / "retina_00.png")) > 0
+    assert 0.03 < vessels.mean() < 0.25  # a vessel tree, not noise or nothing
+    mirrored = np.asarray(Image.open(tmp_path / "images" / "retina_01.png"))
+    assert mirrored.shape == (64, 64, 3)
+    cfg = zoo.model_config("beers-pggan-rop", ["model.max_resolution=32"])
+    ds = training_dataset(cfg.data, tmp_path)
+    assert len(ds) == 4 and ds[0]["target"].shape == (4, 32, 32)
+    vessel_channel = ds[0]["target"][3]
+    assert vessel_channel.min() == -1 and vessel_channel.max() == 1
+    assert 0.03 < (vessel_channel > 0).float().mean() < 0.3
+    labels = (tmp_path / "labels.csv").read_text().splitlines()
+    assert labels[:3] == ["name,label", "retina_00,original", "retina_01,mirrored"]
+
+
+def test_missing_vessel_map_is_a_clear_error(tmp_path):
+    (tmp_path / "images").mkdir()
+    Image.new("RGB", (8, 8)).save(tmp_path / "images" / "a.png")
+    cfg = zoo.model_config("beers-pggan-rop", ["model.max_resolution=8"])
+    with pytest.raises(DataError, match=r"a\.png has no segmentation map"):
+        training_dataset(cfg.data, tmp_path)
+
+
+def test_fit_square_pads_small_slices_with_background():
+    out = fit_square(np.ones((1, 240, 240), np.float32), 256)
+    assert out.shape == (1, 256, 256)
+    assert out[0, 8:248, 8:248].min() == 1 and out[0, :8].max() == -1
