@@ -418,3 +418,19 @@ def test_disk_cache_memory_maps_prepared_volumes(ct_dir, tmp_path):
         ct_dir,
     )
     assert other.cache.reads == 1  # other settings, other cache entry
+
+
+def test_label_suffix_beside_images_and_channel_adaptation(tmp_path):
+    rgb = np.zeros((8, 8, 3), np.uint8)
+    rgb[..., 1] = 200
+    Image.fromarray(rgb).save(tmp_path / "eye.png")
+    _png(tmp_path / "eye_seg.png", np.eye(8))
+    cfg = data_cfg(labels="_seg", intensity="none", channels=1)
+    dataset = training_dataset(cfg, tmp_path)
+    assert len(dataset) == 1  # the label file is not an image of its own
+    item = dataset[0]
+    assert item["target"].shape == (1, 8, 8)
+    assert float(item["target"][0, 0, 0]) == pytest.approx(0.587 * 200, abs=1e-3)  # luma
+    assert torch.equal(item["label"][0], torch.eye(8, dtype=torch.int64))
+    with pytest.raises(DataError, match=r"eye\.png: has 3 channels but data\.channels is 2"):
+        training_dataset(data_cfg(channels=2, labels="_seg"), tmp_path)[0]
