@@ -16,11 +16,16 @@ MONTAGE_MAX = 64
 
 
 def _output_spec(model: Any) -> tuple[tuple[float, float], list[str] | None]:
-    """Value range and channel names of the model's first output, from its card."""
+    """Value range and channel names of the model's outputs, from its card.
+
+    A model with several outputs (an image and its segmentation channels, say) produces
+    their channels concatenated in the card's order; each channel is written to its own file.
+    """
     outputs = (model.card.zoo.get("outputs") if model.card is not None else None) or []
     spec = outputs[0] if outputs else {}
     value_range = tuple(float(v) for v in (spec.get("value_range") or model.value_range))
-    return value_range, spec.get("channels") or None
+    channels = [c for o in outputs for c in (o.get("channels") or [])]
+    return value_range, channels or None
 
 
 def _condition_paths(path: Path) -> list[Path]:
