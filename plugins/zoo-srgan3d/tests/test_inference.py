@@ -6,7 +6,6 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
-from zoo_srgan3d.affine import upsampled_affine
 from zoo_srgan3d.inference import sliding_window, super_resolve
 from zoo_srgan3d.networks import TileReplication
 
@@ -74,14 +73,34 @@ def test_super_resolve_shape_and_affine(tiny_model, scale):
     np.testing.assert_array_equal(out4[0], out)
 
 
-def test_upsampled_affine_rejects_non_4x4():
-    with pytest.raises(ValueError, match="4x4"):
-        upsampled_affine(np.eye(3), 2)
-
-
 def test_core_generate_routes_whole_volumes_through_windows(tiny_model):
     model = tiny_model().eval()
     volume = torch.rand(1, 1, 9, 8, 7) * 2 - 1
     out = zoo.generate(model, condition=volume, seed=0)
     assert out.shape == (1, 1, 18, 16, 14)
     assert model.block_size == 6 and model.scale_factor == 2
+
+
+def test_zoo_generate_writes_the_super_resolved_nifti(tmp_path):
+    import nibabel as nib
+    from click.testing import CliRunner
+
+    from zoo_core.cli import cli
+
+    low_affine = np.array([[2.0, 0, 0, -33.5], [0, 2.0, 0, -48.5], [0, 0, 2.0, 20.5], [0, 0, 0, 1]])
+    low = np.random.default_rng(1).uniform(0, 1, (14, 9, 8)).astype(np.float32)
+    nib.save(nib.Nifti1Image(low, low_affine), str(tmp_path / "low.nii.gz"))
+    args = [
+        "generate", "sanchez-srgan3d-mni152", "--condition", str(tmp_path / "low.nii.gz"),
+        "--format", "nifti", "--out", str(tmp_path / "out"), "--untrained",
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    (written,) = (tmp_path / "out").glob("*.nii.gz")
+    image = nib.load(written)
+    assert image.shape == (28, 18, 16)
+    # 1 mm voxels, the same field of view: voxel 0 centred half a new voxel inside the corner.
+    expected = low_affine @ np.array(
+        [[0.5, 0, 0, -0.25], [0, 0.5, 0, -0.25], [0, 0, 0.5, -0.25], [0, 0, 0, 1]]
+    )
+    np.testing.assert_allclose(image.affine, expected)

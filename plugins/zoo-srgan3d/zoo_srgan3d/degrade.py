@@ -2,8 +2,9 @@
 
 Every method returns a volume whose voxel ``j`` stands for the ``scale``^3 block of
 high-resolution voxels ``scale*j .. scale*j + scale - 1`` (its centre ``scale*j + (scale-1)/2``):
-the same convention as the generator's tile replication and as :func:`affine.upsampled_affine`,
-so a low-resolution volume, its super-resolved output and their affines line up in world space.
+the same convention as the generator's tile replication and as the output affine of
+:func:`zoo_core.generation.output_affine`, so a low-resolution volume, its super-resolved output
+and their affines line up in world space.
 """
 
 from __future__ import annotations

@@ -1,9 +1,10 @@
 """Does the SRGAN beat interpolation? PSNR/SSIM of its output and of trilinear and tricubic
 up-sampling of the same low-resolution input, against the high-resolution original.
 
-Each high-resolution volume is MR-normalised to [-1, 1] (the core's percentile normalisation,
-as in training), cropped to a multiple of the scale, degraded exactly as training degrades
-patches (``model.degrade``), then up-sampled three ways. Every method's output is clipped to
+Each high-resolution volume is normalised to [-1, 1] as in training (the model config's
+``data.intensity``, MR percentiles for the shipped configs), cropped to a multiple of the
+scale, degraded exactly as training degrades patches (``model.degrade``), then up-sampled
+three ways. Every method's output is clipped to
 [-1, 1], the data's range, so no method gains from values the data cannot take. All three use
 the same voxel convention (low-resolution voxel i covers high-resolution voxels s*i..s*i+s-1):
 ``align_corners=False`` for torch and ``grid_mode=True`` for scipy.
@@ -76,9 +77,13 @@ def evaluate_folder(
     model: SRGAN3D, folder: str | Path, limit: int | None = None
 ) -> dict[str, object]:
     """Per-file and mean metrics over the NIfTI/DICOM volumes of ``folder``."""
-    from zoo_core.data.intensity import MRNormalize
+    from zoo_core.data.intensity import MRNormalize, intensity_transform
     from zoo_core.data.readers import list_images, read_image
     from zoo_core.errors import DataError
+
+    # The normalisation the model was trained with (data.intensity, data.mr_percentiles).
+    config = getattr(model, "config", None)
+    template = intensity_transform(config.data) if config is not None else MRNormalize()
 
     paths = list_images(folder)[:limit] if limit else list_images(folder)
     per_file = {}
@@ -88,7 +93,7 @@ def evaluate_folder(
             raise DataError(f"{path}: is 2D; the 3D SRGAN needs volumes (NIfTI or DICOM series).")
         if array.shape[0] != model.channels:
             raise DataError(f"{path}: has {array.shape[0]} channels, the model {model.channels}.")
-        normalised = MRNormalize().fit(array).forward(array)
+        normalised = template.fit(array).forward(array)
         per_file[str(path)] = evaluate_volume(model, torch.from_numpy(normalised))
     mean = {
         method: {

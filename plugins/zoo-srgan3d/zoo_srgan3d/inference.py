@@ -8,9 +8,10 @@ where they overlap, so memory stays bounded; it also notices that the output win
 
 Geometry: low-resolution voxel ``i`` covers the high-resolution voxels ``s*i .. s*i + s - 1``
 (the convention of the generator's tile replication and of :mod:`zoo_srgan3d.degrade`), so
-high-resolution voxel ``j`` sits at low-resolution voxel coordinate ``(j - (s - 1) / 2) / s``
-(:func:`zoo_srgan3d.affine.upsampled_affine`): the spacing is divided by ``s`` and the field
-of view is kept exactly.
+high-resolution voxel ``j`` sits at low-resolution voxel coordinate ``(j - (s - 1) / 2) / s``:
+the spacing is divided by ``s`` and the field of view is kept exactly. That is the core's
+:func:`zoo_core.generation.output_affine`, which ``zoo generate`` uses for NIfTI outputs too,
+so both paths give the same geometry (the tests check it against this formula).
 """
 
 from __future__ import annotations
@@ -21,7 +22,6 @@ import numpy as np
 import torch
 
 from zoo_core.errors import DataError
-from zoo_srgan3d.affine import upsampled_affine
 
 if TYPE_CHECKING:
     from zoo_srgan3d.model import SRGAN3D
@@ -58,6 +58,8 @@ def super_resolve(
     up-sampled volume in the same layout (float32) and its affine: voxel spacing divided by
     ``model.scale_factor``, same field of view.
     """
+    from zoo_core.generation import output_affine
+
     tensor = volume if torch.is_tensor(volume) else torch.as_tensor(np.asarray(volume))
     if tensor.ndim not in (3, 4):
         raise DataError(
@@ -68,6 +70,6 @@ def super_resolve(
     out = model.generate(condition=batch.to(model.device))[0]
     new_affine = None
     if affine is not None:
-        new_affine = upsampled_affine(affine, model.scale_factor)
+        new_affine = output_affine(affine, batch.shape[2:], out.shape[1:])
     out = out[0] if squeeze else out
     return out.cpu().numpy().astype(np.float32), new_affine
