@@ -249,7 +249,8 @@ def intensity_transform(data_cfg: Any) -> IntensityTransform:
     if kind == "ct":
         return CTWindow(*window)
     if kind == "mr":
-        return MRNormalize(percentiles=tuple(float(p) for p in data_cfg.mr_percentiles))
+        percentiles = getattr(data_cfg, "mr_percentiles", None) or (0.5, 99.5)
+        return MRNormalize(percentiles=tuple(float(p) for p in percentiles))
     if kind == "minmax":
         return MinMax()
     return IntensityTransform()
