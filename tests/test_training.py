@@ -28,11 +28,12 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def make_trainer(out_dir, *overrides, cls=GANTrainer, resume=False, model_seed=0):
+def make_trainer(out_dir, *overrides, cls=GANTrainer, resume=False, model_seed=0, data=None):
     cfg = config(*overrides)
     torch.manual_seed(model_seed)
     model = tiny_gan.build(cfg.model)
-    return cls(model, cfg, ConstantImages(), out_dir, MODEL_ID, resume=resume, progress=False)
+    data = data or ConstantImages()
+    return cls(model, cfg, data, out_dir, MODEL_ID, resume=resume, progress=False)
 
 
 def full_state(trainer: GANTrainer) -> dict[str, torch.Tensor]:
@@ -103,17 +104,39 @@ RESUME = (
 )
 
 
-def test_resume_gives_bit_identical_weights(tmp_path):
-    # 32 images, batch 8, 2 critic batches per step: step 3 stops mid-epoch (epoch 1, 16 in)
-    straight = make_trainer(tmp_path / "a", "train.steps=7", *RESUME)
+class Recording(GANTrainer):
+    def discriminator_loss(self, batch):
+        self.seen = [*getattr(self, "seen", []), batch["target"].clone()]
+        return super().discriminator_loss(batch)
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_resume_gives_bit_identical_weights(tmp_path, workers):
+    # 32 images, batch 8, 2 critic batches per step: step 3 stops mid-epoch (epoch 1, 16 in);
+    # the data are randomly augmented, in the main process or in 2 DataLoader workers
+    settings = (*RESUME, f"train.num_workers={workers}")
+    data = ConstantImages(jitter=0.1)
+    straight = make_trainer(tmp_path / "a", "train.steps=7", *settings, cls=Recording, data=data)
     straight.fit()
 
-    first = make_trainer(tmp_path / "b", "train.steps=3", *RESUME)
+    first = make_trainer(tmp_path / "b", "train.steps=3", *settings, cls=Recording, data=data)
     first.fit()
     assert first.epoch == 1 and first._position == 16
     # a different initialisation, then everything comes from the checkpoint
-    second = make_trainer(tmp_path / "b", "train.steps=7", *RESUME, resume=True, model_seed=99)
+    second = make_trainer(
+        tmp_path / "b",
+        "train.steps=7",
+        *settings,
+        resume=True,
+        model_seed=99,
+        cls=Recording,
+        data=data,
+    )
     second.fit()
+    # the same augmented samples, whichever process loaded them
+    resumed = first.seen + second.seen
+    assert len(resumed) == len(straight.seen) == 14
+    assert all(torch.equal(x, y) for x, y in zip(straight.seen, resumed, strict=True))
     assert second.step == 7
     assert_identical(full_state(straight), full_state(second))
     a = [{k: v for k, v in r.items() if k != "seconds"} for r in straight.history.rows]

@@ -65,17 +65,22 @@ def build(cfg) -> TinyGAN:
 
 
 class ConstantImages(torch.utils.data.Dataset):
-    """``n`` images of ``MEAN`` plus N(0, 0.05^2) noise, fixed by ``seed``."""
+    """``n`` images of ``MEAN`` plus N(0, 0.05^2) noise, fixed by ``seed`` (+ random jitter)."""
 
-    def __init__(self, n: int = 32, seed: int = 0):
+    def __init__(self, n: int = 32, seed: int = 0, jitter: float = 0.0):
         rng = torch.Generator().manual_seed(seed)
         self.images = (MEAN + 0.05 * torch.randn(n, 1, SIZE, SIZE, generator=rng)).clamp(-1, 1)
+        #: Random augmentation from the global torch RNG, as the core's datasets draw it.
+        self.jitter = jitter
 
     def __len__(self) -> int:
         return len(self.images)
 
     def __getitem__(self, index: int) -> dict:
-        return {"target": self.images[index], "index": index}
+        image = self.images[index]
+        if self.jitter:
+            image = image + self.jitter * torch.randn(image.shape)
+        return {"target": image, "index": index}
 
 
 def dataset(data_cfg, path) -> ConstantImages:

@@ -8,7 +8,8 @@ mixed precision, EMA, clipping, NaN detection, checkpoints, resuming, DDP) is do
 
 Resuming reproduces an uninterrupted run bit for bit: checkpoints hold the weights, the EMA,
 optimiser and gradient-scaler states, every random number generator and the position in the
-epoch's (seeded) data order. The data loader draws no random numbers of its own.
+epoch's (seeded) data order; every sample's random choices are made under a seed of its own
+(:mod:`zoo_core.training.data`), so neither workers nor resuming change them.
 """
 
 from __future__ import annotations
@@ -28,7 +29,7 @@ import torch
 from torch import nn
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler
+from torch.utils.data import DataLoader, Dataset
 
 from zoo_core import checkpoint
 from zoo_core.config import to_yaml
@@ -36,6 +37,7 @@ from zoo_core.errors import ConfigError, DataError, TrainingError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
 from zoo_core.registry import get_registry
 from zoo_core.training import state as train_state
+from zoo_core.training.data import SeededItems, epoch_keys
 from zoo_core.training.distributed import DistContext
 from zoo_core.training.history import LossHistory
 from zoo_core.training.optim import build_optimizer
@@ -375,26 +377,16 @@ class GANTrainer:
                 f"the training data has {len(self.dataset)} samples, fewer than one batch "
                 f"(train.batch_size={self.batch_size}); add data or lower the batch size."
             )
-        sampler = DistributedSampler(
-            self.dataset,
-            num_replicas=self.dist.world_size,
-            rank=self.dist.rank,
-            shuffle=True,
-            seed=int(self.train_cfg.seed),
-            drop_last=True,
-        )
-        sampler.set_epoch(self.epoch)
-        indices = list(sampler)[self._position :]
-        workers_rng = torch.Generator()
-        seed = int(self.train_cfg.seed) * 7919 + self.epoch * 104_729 + self._position
-        workers_rng.manual_seed(seed)
+        keys = epoch_keys(self.dataset, int(self.train_cfg.seed), self.epoch, self.dist.rank,
+                          self.dist.world_size, self._position)  # fmt: skip
         return DataLoader(
-            self.dataset,
+            SeededItems(self.dataset),
             batch_size=self.local_batch_size,
-            sampler=indices,
+            sampler=keys,
             drop_last=True,
             num_workers=int(self.train_cfg.num_workers),
-            generator=workers_rng,
+            # workers draw their base seed from here, not from the global RNG
+            generator=torch.Generator().manual_seed(int(self.train_cfg.seed)),
             pin_memory=self.device.type == "cuda",
         )
 
