@@ -1,0 +1,47 @@
+"""Krishna & Mueller's per-organ style-transfer cGAN: region map + noise -> CT slice.
+
+No torch here: builders, trainer and dataset are named as strings.
+"""
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_stylecgan.config import StyleCGANConfig, StyleCGANDataConfig, StyleCGANTrainConfig
+
+IDS = ("krishna-stylecgan-ct", "krishna-stylecgan-headct")
+
+
+@hookimpl
+def register_architectures(register):
+    register(
+        ArchSpec(
+            name="stylecgan",
+            builder="zoo_stylecgan.model:build",
+            config=StyleCGANConfig,
+            description="Segmentation map + 200-d noise -> CT slice: encoder-decoder with skips, "
+            "conditional critic, per-organ (masked) VGG-19 Gram style, content and TV losses "
+            "(Krishna & Mueller).",
+            trainer="zoo_stylecgan.trainer:StyleCGANTrainer",
+            train_config=StyleCGANTrainConfig,
+            data_config=StyleCGANDataConfig,
+            dataset="zoo_stylecgan.data:region_pairs",
+        )
+    )
+
+
+@hookimpl
+def register_models(register):
+    for model_id in IDS:
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="stylecgan",
+                config=f"zoo_stylecgan:configs/{model_id}.yaml",
+                card=f"zoo_stylecgan:model_cards/{model_id}.md",
+            )
+        )
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_stylecgan.cli import stylecgan
+
+    cli.add_command(stylecgan)
