@@ -53,7 +53,13 @@ def _preview(sample: Any) -> Any:
     required=True,
     help="Folder to write the samples, provenance.json and the montage into.",
 )
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="png", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    default=None,
+    help="[default: nifti for 3D models, png for 2D ones]",
+)
 @click.option(
     "--condition",
     type=click.Path(exists=True, path_type=Path),
@@ -81,7 +87,7 @@ def generate_command(
     model_id: str,
     n: int | None,
     out_dir: Path,
-    fmt: str,
+    fmt: str | None,
     condition: Path | None,
     seed: int,
     batch_size: int,
@@ -116,6 +122,9 @@ def generate_command(
     model = load(
         model_id, pretrained=not untrained, device=device, revision=revision, source=source
     )
+    if fmt is None:  # PNG cannot hold volumes: 3D models default to NIfTI
+        dims = model.card.zoo.get("dims") if model.card is not None else None
+        fmt = "nifti" if dims == 3 else "png"
     value_range, channel_names = _output_spec(model)
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = {"command": "zoo generate", "format": fmt, "untrained": untrained}
