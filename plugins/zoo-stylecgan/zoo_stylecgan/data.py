@@ -10,11 +10,14 @@ Every item is ``{"target": CT (1, H, W) in [-1, 1], "label": map (1, H, W) int64
 "style": CT, "style_label": map}``: x_o, y and the style slice x_s with its map. The style
 slice comes from another file (patient) when the folder has several, else from a slice at
 least ``data.style_min_gap`` away; with ``data.style_pick=fixed`` it is always slice
-``data.style_index``. The paper trains on 20 slices, so the slices are held in memory.
+``data.style_index``. 2D slices named ``<patient>_z<index>`` (what ``prepare-headct``
+writes) count as slice ``index`` of ``patient``; any other file is a patient of its own. The
+paper trains on 20 slices, so the slices are held in memory.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -35,8 +38,8 @@ class Slice:
 
     image: torch.Tensor  # (1, H, W) float32
     label: torch.Tensor  # (1, H, W) int64
-    source: int  # index of the file (patient) it came from
-    position: int  # slice index within that file (0 for 2D images)
+    source: int  # index of the patient it came from
+    position: int  # slice index within that patient
 
 
 def ct_to_unit(array: np.ndarray, fmt: str, window: CTWindow) -> np.ndarray:
@@ -56,6 +59,18 @@ def read_map(path: Path, values: list[float], num_classes: int) -> np.ndarray:
     if array.min() >= 0 and array.max() < num_classes:
         return array.astype(np.int64)
     return np.asarray(gray_to_index(array, values, where=str(path)), dtype=np.int64)
+
+
+_SLICE_NAME = re.compile(r"^(?P<patient>.+)_z(?P<index>\d+)$")
+
+
+def patient_and_position(path: Path) -> tuple[str, int | None]:
+    """``case7_z120.nii.gz`` -> ("case7", 120); other names are their own patient."""
+    stem = strip_suffix(path.name)
+    match = _SLICE_NAME.match(stem)
+    if match:
+        return match["patient"], int(match["index"])
+    return stem, None
 
 
 def _slices_of(volume: np.ndarray, axis: int) -> list[tuple[int, np.ndarray]]:
@@ -91,7 +106,8 @@ class RegionPairs(Dataset):
         self.files = [p for p in list_images(root) if p != maps_dir]
         self.size = [int(s) for s in data_cfg.spatial_size]
         self.slices: list[Slice] = []
-        for k, path in enumerate(self.files):
+        patients: dict[str, int] = {}
+        for path in self.files:
             label_path = None
             if not self.derived:
                 label_path = maps.get(strip_suffix(path.name))
@@ -101,7 +117,8 @@ class RegionPairs(Dataset):
                         f"same name in {data_cfg.maps}/ (or remove {data_cfg.maps}/ to derive "
                         "maps from the HU values)."
                     )
-            self._add(k, path, label_path)
+            patient, position = patient_and_position(path)
+            self._add(patients.setdefault(patient, len(patients)), path, label_path, position)
         if not self.slices:
             raise DataError(
                 f"{root}: no slice has a body share of at least data.min_foreground="
@@ -113,7 +130,7 @@ class RegionPairs(Dataset):
                 "training slices."
             )
 
-    def _add(self, source: int, path: Path, label_path: Path | None) -> None:
+    def _add(self, source: int, path: Path, label_path: Path | None, named: int | None) -> None:
         array, meta = read_image(path)
         array = array[:1]
         fmt = meta["format"]
@@ -145,7 +162,8 @@ class RegionPairs(Dataset):
                 mode = self.cfg.size_mode
                 image_t = fit_to_size(image_t, self.size, mode, pad_value=background)
                 label_t = fit_to_size(label_t, self.size, mode, label=True, pad_value=0)
-            self.slices.append(Slice(image_t.float(), label_t.long(), source, position))
+            where = named if named is not None and unit.ndim == 3 else position
+            self.slices.append(Slice(image_t.float(), label_t.long(), source, where))
 
     def __len__(self) -> int:
         return len(self.slices)

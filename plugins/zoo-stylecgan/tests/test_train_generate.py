@@ -1,0 +1,112 @@
+"""`zoo train` on real head CT slices, then `zoo stylecgan generate` with a style and --perturb."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+import torch
+from click.testing import CliRunner
+from zoo_stylecgan.data import region_pairs
+
+import zoo_core as zoo
+from zoo_core import checkpoint
+from zoo_core.api import build, model_config
+from zoo_core.cli import cli
+from zoo_core.io import is_synthetic
+
+STEPS = 4
+
+
+@pytest.fixture(scope="module")
+def trained(headct_dir, tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    overrides = [
+        "model.resolution=32", "model.g_depth=4", "model.g_filters=8", "model.g_max_filters=32",
+        "model.d_filters=8", "model.d_max_filters=32", "model.noise_side=8",
+        "data.spatial_size=[32,32]", "train.vgg_allow_random=true", "train.vgg_hub_repo=null",
+        f"train.steps={STEPS}", "train.log_every=1", "train.checkpoint_every=0",
+        "train.optimizer_g.lr=0.002", "data.style_min_gap=24",
+    ]  # fmt: skip
+    with pytest.warns(UserWarning, match="RANDOM weights"):
+        final = zoo.train("krishna-stylecgan-headct", data=headct_dir, overrides=overrides,
+                          out_dir=out, progress=False)  # fmt: skip
+    return final, out
+
+
+def test_dataset_pairs_slices_maps_and_distant_styles(headct_dir, tiny):
+    cfg = model_config("krishna-stylecgan-headct", [*tiny, "data.style_min_gap=24"])
+    data = region_pairs(cfg.data, headct_dir)
+    assert not data.derived  # prepare_headct wrote maps/
+    item = data[0]
+    assert item["target"].shape == (1, 32, 32) and item["label"].dtype == torch.int64
+    assert set(item) == {"target", "label", "style", "style_label"}
+    assert float(item["target"].min()) >= -1 and float(item["target"].max()) <= 1
+    torch.manual_seed(0)
+    for index in range(len(data)):
+        style = data.style_choice(index)
+        assert abs(data.slices[style].position - data.slices[index].position) >= 24
+    cfg.data.maps = "no-such-folder"  # maps derived from HU give the same regions
+    derived = region_pairs(cfg.data, headct_dir)
+    assert derived.derived
+    agree = float((derived[0]["label"] == item["label"]).float().mean())
+    assert agree > 0.97
+
+
+def test_short_training_run_moves_the_losses(trained):
+    final, out = trained
+    rows = list(csv.DictReader((out / "losses.csv").open()))
+    assert [int(r["step"]) for r in rows] == list(range(1, STEPS + 1))
+    for key in ("g_adv", "style", "content", "tv", "d_adv"):
+        values = [float(r[key]) for r in rows]
+        assert all(np.isfinite(values)) and len(set(values)) > 1, (key, values)
+    assert float(rows[0]["style"]) > 0 and float(rows[0]["content"]) > 0
+    groups, info = checkpoint.read(final)
+    assert info["state"]["extra"]["vgg_source"].startswith("random initialisation")
+    torch.manual_seed(int(info["state"].get("seed", 0)))
+    fresh = build("stylecgan", model_config("krishna-stylecgan-headct", [
+        "model.resolution=32", "model.g_depth=4", "model.g_filters=8", "model.g_max_filters=32",
+        "model.d_filters=8", "model.d_max_filters=32", "model.noise_side=8"]))  # fmt: skip
+    weights = groups["model"]
+    moved = [k for k, v in fresh.state_dict().items()
+             if v.is_floating_point() and not torch.equal(v, weights[k])]  # fmt: skip
+    assert any(k.startswith("generator.") for k in moved)
+    assert any(k.startswith("discriminator.") for k in moved)
+
+
+def test_generate_with_style_and_perturbation_writes_everything(trained, headct_dir, tmp_path):
+    final, _ = trained
+    maps = sorted((headct_dir / "maps").glob("*.png"))
+    styles = sorted(headct_dir.glob("*.nii.gz"))
+    out = tmp_path / "out"
+    args = [
+        "stylecgan", "generate", "krishna-stylecgan-headct", "--checkpoint", str(final),
+        "--condition", str(maps[len(maps) // 2]), "--style", str(styles[-2]), "--perturb",
+        "-n", "2", "--adapt-steps", "2", "--allow-random-vgg", "--out", str(out),
+    ]  # fmt: skip
+    result = CliRunner().invoke(cli, args, catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in out.iterdir()}
+    for j in range(2):
+        assert {f"sample_{j:03d}.png", f"sample_{j:03d}.nii.gz", f"sample_{j:03d}.dcm",
+                f"map_{j:03d}.png"} <= names  # fmt: skip
+    assert {"montage.png", "provenance.json"} <= names
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["synthetic"] and record["perturb"] and record["adapt_steps"] == 2
+    assert len(record["adapt_losses"]) == 2 and "random" in record["vgg19"]
+    import nibabel as nib
+    import pydicom
+    from PIL import Image
+
+    hu = nib.load(str(out / "sample_000.nii.gz")).get_fdata()
+    assert hu.shape == (32, 32) and hu.min() >= -50.0 - 1e-3 and hu.max() <= 150.0 + 1e-3
+    ds = pydicom.dcmread(out / "sample_000.dcm")
+    assert ds.Modality == "CT" and is_synthetic(ds)
+    dicom_hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
+    # zoo_core's writers take (C, X, Y); DICOM stores X along the columns, hence the transpose
+    np.testing.assert_allclose(dicom_hu, hu.T, atol=0.01)
+    perturbed = np.asarray(Image.open(out / "map_000.png"))
+    assert set(np.unique(perturbed)) <= {0, 50, 100, 150, 200, 230}
+    assert Image.open(out / "montage.png").size[0] > 3 * 32  # map | style | result
