@@ -24,8 +24,8 @@ def test_interpolate_writes_a_marked_strip(tiny_model, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     with Image.open(out) as img:
-        # Row 1: T1 (4 steps of 16 px); row 2: GM and WM side by side (4 x 2 x 16 px).
-        assert img.size == (128, 32)
+        # One column per step (4 x 16 px), one row per channel: T1, GM, WM (3 x 16 px).
+        assert img.size == (64, 48)
         assert img.text["Synthetic"] == "true"
     pixels = np.asarray(Image.open(out))
     assert not np.array_equal(pixels[:16, :16], pixels[:16, 48:64])  # the ends differ
@@ -40,13 +40,16 @@ def test_generate_writes_image_and_segmentation_apart(tiny_model, tmp_path):
     names = sorted(p.name for p in (tmp_path / "gen").iterdir())
     assert names == [
         "montage.png",
+        "provenance.json",
         "sample_000_image.png",
-        "sample_000_segmentation.png",
+        "sample_000_segmentation_grey-matter.png",
+        "sample_000_segmentation_white-matter.png",
         "sample_001_image.png",
-        "sample_001_segmentation.png",
+        "sample_001_segmentation_grey-matter.png",
+        "sample_001_segmentation_white-matter.png",
     ]
-    with Image.open(tmp_path / "gen" / "sample_000_segmentation.png") as seg:
-        assert seg.size == (32, 16) and seg.text["Channels"] == "grey-matter,white-matter"
+    with Image.open(tmp_path / "gen" / "sample_000_segmentation_white-matter.png") as seg:
+        assert seg.size == (16, 16) and seg.text["Synthetic"] == "true"
 
 
 def test_encode_plots_real_slices_coloured_by_label(tiny_model, tmp_path, mni_dir):

@@ -69,8 +69,15 @@ def test_train_through_two_phases_resumes_mid_fade_in_exactly(mni_dir, tmp_path)
         assert a[group].keys() == b[group].keys()
         for key in a[group]:
             assert torch.equal(a[group][key], b[group][key]), f"{group}/{key}"
-    # The checkpoint loads for generation at the resolution it reached.
+    # The checkpoint loads for generation at the resolution it reached, and it publishes
+    # and loads back by repo id through the core's hub I/O (a local folder hub here).
     from zoo_pggan.loading import open_model
 
     model = open_model(str(split))
-    assert model.generate(n=2, seed=1).shape == (2, 3, 8, 8)
+    expected = model.generate(n=2, seed=1)
+    assert expected.shape == (2, 3, 8, 8)
+    hub = f"dir:{tmp_path / 'hub'}"
+    zoo.push(split, "lab/pggan-mni152-test", to=hub)
+    published = zoo.load("lab/pggan-mni152-test", source=hub)
+    assert published.model_id == "beers-pggan-mni152"
+    assert torch.equal(published.generate(n=2, seed=1), expected)

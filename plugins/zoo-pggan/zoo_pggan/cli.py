@@ -157,13 +157,15 @@ def encode_command(
 @click.option("--out", "out_png", required=True, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--device", default="cpu", show_default=True)
 def interpolate_command(model_ref: str, seeds, steps: int, out_png: Path, device: str) -> None:
-    """An image strip along the latent path between two seeds (image row, segmentation row)."""
+    """An image strip along the latent path between two seeds: one column per step, one row
+    per channel group (RGB together; each MR modality and segmentation channel in grey)."""
     from zoo_pggan.loading import open_model
-    from zoo_pggan.outputs import interpolation_strip, save_strip
+    from zoo_pggan.outputs import interpolation_strip, provenance, save_strip
 
     model = open_model(model_ref, device=device)
     images = interpolation_strip(model, tuple(seeds), steps)
-    save_strip(model, images, out_png, {"Seeds": f"{seeds[0]},{seeds[1]}", "Steps": str(steps)})
+    record = provenance(model, seeds[0], "zoo pggan interpolate", seeds=list(seeds), steps=steps)
+    save_strip(model, images, out_png, record)
     click.echo(f"wrote {out_png} ({steps} steps, {model.resolution}x{model.resolution})")
 
 
@@ -171,15 +173,20 @@ def interpolate_command(model_ref: str, seeds, steps: int, out_png: Path, device
 @click.argument("model_ref", metavar="MODEL")
 @click.option("-n", "count", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["png", "nifti"]), default="png",
+              show_default=True)  # fmt: skip
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
 @click.option("--device", default="cpu", show_default=True)
-def generate_command(model_ref: str, count: int, seed: int, out_dir: Path, device: str) -> None:
-    """Write N samples: image and segmentation channels as separate PNGs, plus a montage."""
+def generate_command(
+    model_ref: str, count: int, seed: int, fmt: str, out_dir: Path, device: str
+) -> None:
+    """Write N samples with image and segmentation channels in separate files, plus
+    montage.png and provenance.json (also from checkpoints and weights folders)."""
     from zoo_pggan.loading import open_model
-    from zoo_pggan.outputs import save_strip, write_samples
+    from zoo_pggan.outputs import save_montage, write_samples
 
     model = open_model(model_ref, device=device)
     images = model.generate(n=count, seed=seed)
-    written = write_samples(model, images, out_dir)
-    save_strip(model, images, out_dir / "montage.png", {"Seed": str(seed)})
-    click.echo(f"wrote {len(written)} PNGs and montage.png to {out_dir}")
+    written = write_samples(model, images, out_dir, fmt=fmt, seed=seed)
+    save_montage(model, images, out_dir / "montage.png")
+    click.echo(f"wrote {len(written)} files, montage.png and provenance.json to {out_dir}")
