@@ -92,7 +92,7 @@ def test_zoo_generate_writes_the_super_resolved_nifti(tmp_path):
     nib.save(nib.Nifti1Image(low, low_affine), str(tmp_path / "low.nii.gz"))
     args = [
         "generate", "sanchez-srgan3d-mni152", "--condition", str(tmp_path / "low.nii.gz"),
-        "--format", "nifti", "--out", str(tmp_path / "out"), "--untrained",
+        "--out", str(tmp_path / "out"), "--untrained",  # 3D models default to NIfTI
     ]  # fmt: skip
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output

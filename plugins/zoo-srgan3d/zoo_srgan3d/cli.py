@@ -37,6 +37,7 @@ def mni152_command(out_dir: Path) -> None:
     help="A training checkpoint written by `zoo train` (instead of the published weights).",
 )
 @click.option("--untrained", is_flag=True, help="Evaluate the freshly initialised architecture.")
+@click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH' (default $ZOO_HUB).")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N volumes.")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
@@ -45,19 +46,23 @@ def evaluate_command(
     data: Path,
     checkpoint: Path | None,
     untrained: bool,
+    source: str | None,
     limit: int | None,
     device: str,
     json_path: Path | None,
 ) -> None:
     """PSNR/SSIM of MODEL_ID's super-resolution vs trilinear and tricubic up-sampling.
 
+    MODEL_ID is a registered id or a published repo (ORG/NAME, see `zoo push`).
     Each volume is degraded as in training (the model's config), then up-sampled by the
     model and by both interpolations; the table shows means over the volumes.
     """
     from zoo_srgan3d.evaluate import evaluate_folder, markdown_table
     from zoo_srgan3d.loading import load_model
 
-    model = load_model(model_id, checkpoint=checkpoint, untrained=untrained, device=device)
+    model = load_model(
+        model_id, checkpoint=checkpoint, untrained=untrained, source=source, device=device
+    )
     results = evaluate_folder(model, data, limit=limit)
     click.echo(
         f"{model_id}: x{results['scale_factor']} super-resolution of {results['volumes']} "

@@ -15,6 +15,7 @@ def load_model(
     *,
     checkpoint: str | Path | None = None,
     untrained: bool = False,
+    source: str | None = None,
     device: str = "cpu",
 ) -> SRGAN3D:
     """``zoo.load`` unless a ``checkpoint`` from ``zoo train`` is given (or ``untrained``).
@@ -31,7 +32,7 @@ def load_model(
     from zoo_core.registry import get_registry
 
     if checkpoint is None:
-        return api.load(model_id, pretrained=not untrained, device=device)
+        return api.load(model_id, pretrained=not untrained, device=device, source=source)
     groups, info = ckpt.read(checkpoint)
     if info["model_id"] != model_id:
         raise ZooError(f"{checkpoint} is a checkpoint of {info['model_id']!r}, not {model_id!r}.")
