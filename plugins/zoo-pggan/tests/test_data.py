@@ -58,3 +58,39 @@ def test_fit_square_pads_small_slices_with_background():
     out = fit_square(np.ones((1, 240, 240), np.float32), 256)
     assert out.shape == (1, 256, 256)
     assert out[0, 8:248, 8:248].min() == 1 and out[0, :8].max() == -1
+
+
+def _brats_like(root, subjects=2, shape=(20, 24, 6)):
+    """Tiny volumes in the BraTS layout: 4 modalities and a label volume with 1, 2, 4."""
+    import nibabel as nib
+
+    rng = np.random.default_rng(0)
+    for s in range(subjects):
+        folder = root / f"BraTS_{s}"
+        folder.mkdir(parents=True)
+        brain = np.zeros(shape, np.float32)
+        brain[2:18, 2:22] = 1.0
+        for key in ("t1", "t1ce", "t2", "flair"):
+            volume = brain * rng.uniform(100, 1000, shape).astype(np.float32)
+            nib.save(nib.Nifti1Image(volume, np.eye(4)), str(folder / f"BraTS_{s}_{key}.nii.gz"))
+        seg = np.zeros(shape, np.float32)
+        seg[5:8, 5:8], seg[8:10, 5:8], seg[10:12, 5:8] = 2, 1, 4  # edema, necrosis, enhancing
+        nib.save(nib.Nifti1Image(seg, np.eye(4)), str(folder / f"BraTS_{s}_seg.nii.gz"))
+
+
+def test_brats_layout_label_channels_and_memory_mapped_cache(tmp_path):
+    _brats_like(tmp_path / "data")
+    overrides = ["model.max_resolution=32", "data.max_memory_mb=0",
+                 f"data.cache_dir={tmp_path / 'cache'}"]  # fmt: skip
+    cfg = zoo.model_config("beers-pggan-brats", overrides)
+    ds = training_dataset(cfg.data, tmp_path / "data")
+    assert len(ds) == 12 and ds.channels[4:] == ["seg=2", "seg=1", "seg=4"]
+    assert isinstance(ds.array, np.memmap) and len(list((tmp_path / "cache").iterdir())) == 2
+    x = ds[0]["target"].numpy()
+    assert x.shape == (7, 32, 32) and x[:4].max() == 1.0
+    # 20x24 slices are padded into 32x32 (rotated so anterior is up: 24 rows, 20 columns).
+    edema, necrosis, enhancing = (x[4:] > 0).sum(axis=(1, 2))
+    assert (edema, necrosis, enhancing) == (9, 6, 6)
+    assert not ((x[4:] > 0).sum(axis=0) > 1).any()  # one label per pixel
+    again = training_dataset(cfg.data, tmp_path / "data")  # served from the cache
+    assert again.names == ds.names and np.array_equal(np.asarray(again.array), np.asarray(ds.array))
