@@ -66,7 +66,12 @@ def main() -> None:
     cli(prog_name="zoo")
 
 
-from zoo_core.cli import catalog, hub_commands, scaffold  # noqa: E402,F401  (registers commands)
-from zoo_core.cli import generate_command  # noqa: E402,F401
-from zoo_core.cli import evaluate_command  # noqa: E402,F401
-from zoo_core.cli import train_command  # noqa: E402,F401
+# Importing the command modules registers their commands on `cli`.
+from zoo_core.cli import (  # noqa: E402,F401
+    catalog,
+    evaluate_command,
+    generate_command,
+    hub_commands,
+    scaffold,
+    train_command,
+)

@@ -108,7 +108,8 @@ class GANModel(nn.Module):
         ``"condition"``/``"label"`` where the data has them). Task models override it to make
         their condition on the fly: a noisy or downsampled copy of the target, say.
         """
-        return {k: v.to(self.device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
+        device = self.device
+        return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
     def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         """Generator output for a training batch (gradients kept), shaped like its target."""

@@ -1,7 +1,7 @@
 """The conformance kit: checks every plugin's own tests call.
 
 >>> from zoo_core.testing import check_plugin
->>> check_plugin("zoo_pggan", tiny={"beers-pggan-rop": ["model.max_resolution=16"]})  # doctest: +SKIP
+>>> check_plugin("pggan", tiny={"beers-pggan-rop": ["model.max_resolution=16"]})  # doctest: +SKIP
 
 The kit is plain functions (usable from any test runner) plus a pytest plugin that exposes
 them as the ``zoo_kit`` fixture.

@@ -50,8 +50,11 @@ def check_card(spec: ModelSpec) -> cards.ModelCard:
     if card.zoo["id"] != spec.id:
         _fail(spec.id, f"card says id {card.zoo['id']!r}")
     if card.zoo["architecture"] != spec.architecture:
-        _fail(spec.id, f"card says architecture {card.zoo['architecture']!r}, "
-              f"registry says {spec.architecture!r}")
+        _fail(
+            spec.id,
+            f"card says architecture {card.zoo['architecture']!r}, "
+            f"registry says {spec.architecture!r}",
+        )
     arch = get_registry().architecture(spec.architecture)
     zoo_config.load(arch, spec.config_path())
     return card
@@ -100,9 +103,11 @@ def check_architecture(spec: ModelSpec, overrides: Sequence[str] = (), batch_siz
     low, high = min(o["value_range"][0] for o in outputs), max(o["value_range"][1] for o in outputs)
     generated = _generate(model, batch, batch_size, seed=0)
     if generated.ndim != 2 + card.zoo["dims"]:
-        _fail(spec.id, f"generate() gives {generated.ndim}-d tensors for a {card.zoo['dims']}D card")
+        dims = card.zoo["dims"]
+        _fail(spec.id, f"generate() gives {generated.ndim}-d tensors for a {dims}D card")
     if generated.shape[1] != channels:
-        _fail(spec.id, f"generate() gives {generated.shape[1]} channels, the card declares {channels}")
+        got = generated.shape[1]
+        _fail(spec.id, f"generate() gives {got} channels; the card declares {channels}")
     if not torch.isfinite(generated).all() or generated.min() < low or generated.max() > high:
         _fail(spec.id, f"generate() leaves the card's value range [{low}, {high}] or is not finite")
 
