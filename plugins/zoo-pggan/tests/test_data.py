@@ -41,7 +41,7 @@ def test_fundus_with_pseudo_vessel_map(tmp_path):
     assert len(ds) == 4 and ds[0]["target"].shape == (4, 32, 32)
     vessel_channel = ds[0]["target"][3]
     assert vessel_channel.min() == -1 and vessel_channel.max() == 1
-    assert 0.03 < (vessel_channel > 0).float().mean() < 0.3
+    assert 0.01 < (vessel_channel > 0).float().mean() < 0.3
     labels = (tmp_path / "labels.csv").read_text().splitlines()
     assert labels[:3] == ["name,label", "retina_00,original", "retina_01,mirrored"]
 
@@ -58,9 +58,11 @@ def test_fit_square_pads_small_slices_with_background():
     out = fit_square(np.ones((1, 240, 240), np.float32), 256)
     assert out.shape == (1, 256, 256)
     assert out[0, 8:248, 8:248].min() == 1 and out[0, :8].max() == -1
+    # A much smaller picture is resized instead (a 256 px photograph into a 512 px config).
+    assert fit_square(np.ones((3, 16, 16), np.float32), 32).min() == 1
 
 
-def _brats_like(root, subjects=2, shape=(20, 24, 6)):
+def _brats_like(root, subjects=2, shape=(30, 28, 6)):
     """Tiny volumes in the BraTS layout: 4 modalities and a label volume with 1, 2, 4."""
     import nibabel as nib
 
@@ -88,7 +90,7 @@ def test_brats_layout_label_channels_and_memory_mapped_cache(tmp_path):
     assert isinstance(ds.array, np.memmap) and len(list((tmp_path / "cache").iterdir())) == 2
     x = ds[0]["target"].numpy()
     assert x.shape == (7, 32, 32) and x[:4].max() == 1.0
-    # 20x24 slices are padded into 32x32 (rotated so anterior is up: 24 rows, 20 columns).
+    # 30x28 slices nearly fit 32x32: padded, native pixels kept, so label areas are exact.
     edema, necrosis, enhancing = (x[4:] > 0).sum(axis=(1, 2))
     assert (edema, necrosis, enhancing) == (9, 6, 6)
     assert not ((x[4:] > 0).sum(axis=0) > 1).any()  # one label per pixel

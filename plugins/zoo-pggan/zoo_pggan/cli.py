@@ -22,7 +22,7 @@ def pggan() -> None:
 @click.argument("dataset", type=click.Choice(["mni152", "fundus"]))
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--resolution", default=1, show_default=True, help="MNI152: 1 or 2 mm.")
-@click.option("--size", default=256, show_default=True, help="Fundus: picture size in pixels.")
+@click.option("--size", default=512, show_default=True, help="Fundus: picture size in pixels.")
 @click.option("--copies", default=16, show_default=True, help="Fundus: rotated/mirrored copies.")
 def prepare_data(dataset: str, out_dir: Path, resolution: int, size: int, copies: int) -> None:
     """Build a small real training set from images installed packages ship.
@@ -111,11 +111,21 @@ def train_encoder_command(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the latent vectors as CSV (name, label, z0..z127).",
 )
+@click.option(
+    "--image-only",
+    is_flag=True,
+    help="The folder has no segmentation maps: encode the image channels alone.",
+)
 @click.option("--device", default="cpu", show_default=True)
 def encode_command(
-    model_ref: str, data_dir: Path, labels, out_png: Path, latents, device: str
+    model_ref: str, data_dir: Path, labels, out_png: Path, latents, image_only: bool, device: str
 ) -> None:
-    """Encode real images into latents and plot them with t-SNE (the paper's Fig. 5)."""
+    """Encode real images into latents and plot them with t-SNE (the paper's Fig. 5).
+
+    Segmentation channels are read with the images (the encoder was trained on both); with
+    --image-only they are left out and filled with background.
+    """
+    import copy
     import csv
 
     import torch
@@ -126,7 +136,10 @@ def encode_command(
     from zoo_pggan.loading import open_model
 
     model = open_model(model_ref, device=device)
-    dataset = training_dataset(model.config.data, data_dir)
+    cfg = copy.deepcopy(model.config)
+    if image_only:
+        cfg.data.segmentation = False
+    dataset = training_dataset(cfg.data, data_dir)
     images = torch.stack([dataset[i]["target"] for i in range(len(dataset))])
     names = list(dataset.names)
     codes = encode(model, images).numpy()

@@ -73,20 +73,26 @@ def fit_square(
 ) -> np.ndarray:
     """(C, H, W) -> (C, size, size): centre-pad to a square, then resize if needed.
 
-    Padding (with the background value) keeps native pixels where the image already fits, as
-    BraTS's 240x240 slices do in 256x256; larger images are area-averaged down (nearest for
-    hard label maps, so labels stay 0/1).
+    An image that nearly fits (at least 7/8 of ``size``, as BraTS's 240x240 slices in 256x256)
+    is padded with the background value and keeps its native pixels; others are padded to a
+    square and resized: area-averaged down, bilinear up, nearest for hard label maps so that
+    labels stay -1/1.
     """
     c, h, w = array.shape
-    side = max(h, w, size if max(h, w) <= size else 0)
+    longest = max(h, w)
+    side = size if 8 * longest >= 7 * size and longest <= size else longest
     out = np.full((c, side, side), fill, dtype=np.float32)
     top, left = (side - h) // 2, (side - w) // 2
     out[:, top : top + h, left : left + w] = array
     if side == size:
         return out
     tensor = torch.from_numpy(out)[None]
-    mode = "nearest" if nearest else "area"  # side > size here: only ever shrinking
-    tensor = F.interpolate(tensor, size=(size, size), mode=mode)
+    if nearest:
+        tensor = F.interpolate(tensor, size=(size, size), mode="nearest")
+    elif side > size:
+        tensor = F.interpolate(tensor, size=(size, size), mode="area")
+    else:
+        tensor = F.interpolate(tensor, size=(size, size), mode="bilinear", align_corners=False)
     return tensor[0].numpy()
 
 

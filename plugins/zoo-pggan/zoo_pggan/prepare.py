@@ -116,7 +116,7 @@ def vessel_map(rgb: np.ndarray, quantile: float = 0.88) -> np.ndarray:
     return (ridges > threshold).astype(np.uint8) * 255
 
 
-def prepare_fundus(out_dir: str | Path, size: int = 256, copies: int = 16) -> Path:
+def prepare_fundus(out_dir: str | Path, size: int = 512, copies: int = 16) -> Path:
     """Write ``images/`` and ``vessels/`` PNGs (``copies`` rotated/mirrored versions)."""
     from PIL import Image
     from skimage import data
@@ -126,9 +126,11 @@ def prepare_fundus(out_dir: str | Path, size: int = 256, copies: int = 16) -> Pa
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "vessels").mkdir(parents=True, exist_ok=True)
-    photo = Image.fromarray(data.retina()).resize((size, size), Image.Resampling.LANCZOS)
-    rgb = np.asarray(photo)
-    vessels = Image.fromarray(vessel_map(rgb))
+    retina = Image.fromarray(data.retina())
+    photo = retina.resize((size, size), Image.Resampling.LANCZOS)
+    # The filter's scales and rim margin are tuned at 256 px; the map is resized from there.
+    work = np.asarray(retina.resize((256, 256), Image.Resampling.LANCZOS))
+    vessels = Image.fromarray(vessel_map(work)).resize((size, size), Image.Resampling.NEAREST)
     angles = np.linspace(-20.0, 20.0, max(1, (copies + 1) // 2))
     rows = []
     for i in range(copies):
