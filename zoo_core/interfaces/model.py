@@ -32,6 +32,9 @@ class GANModel(nn.Module):
     conditional: ClassVar[bool] = False
     #: Output value range the card declares; generate() output lies within it.
     value_range: tuple[float, float] = (-1.0, 1.0)
+    #: Spatial sizes the networks accept must be multiples of this (``2**downsamplings`` for
+    #: fully convolutional encoders); ``zoo.generate`` pads slices up to it and crops back.
+    size_multiple: int = 1
 
     def __init__(self) -> None:
         super().__init__()
@@ -89,6 +92,16 @@ class GANModel(nn.Module):
             self.train(was_training)
         low, high = self.value_range
         return out.clamp(low, high)
+
+    def output_intensity(self) -> Any:
+        """How outputs map to physical units: a fixed ``zoo_core.data`` intensity transform
+        (e.g. ``CTWindow(-1000, 1000)`` for synthetic CT), or None for "as the condition".
+
+        None suits same-domain models (denoising, super-resolution): outputs are written in the
+        units of their input. Translation models (MR -> CT) override it, so that ``zoo
+        generate`` writes HU rather than the input's MR units.
+        """
+        return None
 
     def sample(
         self,
