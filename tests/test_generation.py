@@ -1,21 +1,33 @@
-"""Generation: reproducible seeds, the synthetic Dataset, sliding-window volumes, the CLI."""
+"""Generation: reproducible seeds, the synthetic Dataset, sliding-window volumes, volumes
+through 2D models slice by slice, output units, the CLI."""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from click.testing import CliRunner
+from omegaconf import OmegaConf
 from torch import nn
 
 import zoo_core as zoo
 from zoo_core.cli import cli
 from zoo_core.cli.scaffold import render_plugin
-from zoo_core.errors import ZooError
-from zoo_core.generation import SyntheticDataset, infer_volume, output_affine
+from zoo_core.data.intensity import CTWindow, MRNormalize
+from zoo_core.errors import ConfigError, ZooError
+from zoo_core.generation import (
+    SyntheticDataset,
+    infer_slices,
+    infer_volume,
+    output_affine,
+    output_intensity,
+    spatial_dims_of,
+)
 from zoo_core.interfaces.model import GANModel
 
 TINY = ["model.base_filters=8", "model.latent_dim=16"]
@@ -144,6 +156,90 @@ def test_generate_routes_large_conditions_of_block_models_through_infer_volume()
     assert {s[2:] for s in model.seen} == {(8, 8, 8)}
 
 
+# -- volumes through 2D models -----------------------------------------------------------------
+
+
+class SliceModel(GANModel):
+    """A 2D conditional toy (3x3 conv) that only takes sizes that are multiples of 4."""
+
+    conditional = True
+    value_range = (-10.0, 10.0)
+    size_multiple = 4
+
+    def __init__(self, scale: int = 1):
+        super().__init__()
+        torch.manual_seed(0)
+        self.generator = nn.Conv2d(1, 2, 3, padding=1)
+        self.scale = scale
+        self.card = SimpleNamespace(zoo={"dims": 2})
+        self.seen: list[tuple[int, ...]] = []
+
+    def sample(self, n, condition, generator):
+        assert condition.ndim == 4 and not any(s % 4 for s in condition.shape[2:])
+        self.seen.append(tuple(condition.shape))
+        out = self.generator(condition)
+        return F.interpolate(out, scale_factor=self.scale) if self.scale > 1 else out
+
+
+def _by_hand(model: SliceModel, volume: torch.Tensor, axis: int) -> torch.Tensor:
+    """Each slice on its own: pad to a multiple of 4 with -1, translate, crop, stack."""
+    outputs = []
+    for i in range(volume.shape[1 + axis]):
+        image = volume.select(1 + axis, i)[None]  # (1, C, H, W)
+        h, w = image.shape[2:]
+        padded = F.pad(image, (0, (-w) % 4, 0, (-h) % 4), value=-1.0)
+        k = model.scale
+        outputs.append(model.generate(condition=padded)[0, :, : h * k, : w * k])
+    return torch.stack(outputs, dim=1 + axis)
+
+
+def test_zoo_generate_runs_a_2d_model_over_a_volume_slice_by_slice_in_bounded_batches():
+    model = SliceModel()
+    volume = torch.rand(1, 10, 9, 5) * 2 - 1  # in-plane sizes that are no multiple of 4
+    expected = _by_hand(model, volume, axis=2)
+    model.seen.clear()
+    out = zoo.generate(model, condition=volume[None], batch_size=3, seed=0)
+    assert out.shape == (1, 2, 10, 9, 5)
+    assert torch.allclose(out[0], expected, atol=1e-6)
+    # never more than batch_size slices through the model, each padded to 12 x 12
+    assert model.seen == [(3, 1, 12, 12), (2, 1, 12, 12)]
+    # sagittal slices, and a 2D super-resolution model (x2 in-plane, not along the slices)
+    sagittal = infer_slices(model, volume, axis=0)
+    assert torch.allclose(sagittal, _by_hand(model, volume, 0), atol=1e-6)
+    sr = SliceModel(scale=2)
+    up = infer_slices(sr, volume, axis=2, batch_size=4)
+    assert up.shape == (2, 20, 18, 5)
+    assert torch.allclose(up, _by_hand(sr, volume, 2), atol=1e-6)
+
+
+def test_slice_axis_comes_from_the_config_and_dims_from_the_data_mode():
+    model = SliceModel()
+    model.card = None
+    model.config = OmegaConf.create({"data": {"mode": "slices", "slice_axis": 1}})
+    assert spatial_dims_of(model) == 2
+    volume = torch.rand(1, 4, 6, 8)
+    out = zoo.generate(model, condition=volume[None], batch_size=2)
+    assert [s[0] for s in model.seen] == [2, 2, 2]  # 6 coronal slices, 2 at a time
+    assert torch.allclose(out[0], _by_hand(model, volume, axis=1), atol=1e-6)
+    model.config = OmegaConf.create({"data": {"mode": "blocks"}})
+    assert spatial_dims_of(model) == 3
+    with pytest.raises(ZooError, match="slice axis"):
+        infer_slices(model, volume, axis=3)
+
+
+def test_output_intensity_must_be_a_fixed_transform():
+    model = SliceModel()
+    assert output_intensity(model) is None  # the default: outputs in the condition's units
+    model.output_intensity = lambda: CTWindow(-500.0, 1500.0)
+    assert output_intensity(model) == CTWindow(-500.0, 1500.0)
+    model.output_intensity = lambda: MRNormalize()
+    with pytest.raises(ConfigError, match="unfitted 'mr'"):
+        output_intensity(model)
+    model.output_intensity = lambda: "ct"
+    with pytest.raises(ConfigError, match="returned a str"):
+        output_intensity(model)
+
+
 def test_output_affine_halves_spacing_and_keeps_the_centre():
     affine = np.diag([2.0, 2.0, 3.0, 1.0])
     affine[:3, 3] = [-10, 5, 7]
@@ -234,3 +330,154 @@ def test_zoo_evaluate_generated_against_real_pngs(tiny_plugin, tmp_path):
     assert (out / "memorisation.png").is_file()
     run = _zoo("evaluate", tiny_plugin, "--real", str(real), "--untrained")
     assert run.code == 1 and "exactly one of" in run.output
+
+
+# -- output units: a tiny MR -> CT translation plugin ------------------------------------------
+
+_TRANS_INIT = """
+from dataclasses import dataclass
+
+from zoo_core import ArchSpec, ModelSpec, hookimpl
+
+
+@dataclass
+class TransConfig:
+    declare_ct: bool = True
+
+
+@hookimpl
+def register_architectures(register):
+    register(ArchSpec(name="tinytrans", builder="zoo_tinytrans.model:build", config=TransConfig))
+
+
+@hookimpl
+def register_models(register):
+    for model_id in ("test-tinytrans-mrct", "test-tinytrans-mr"):
+        register(
+            ModelSpec(
+                id=model_id,
+                architecture="tinytrans",
+                config="zoo_tinytrans:configs/" + model_id + ".yaml",
+                card="zoo_tinytrans:model_cards/" + model_id + ".md",
+            )
+        )
+"""
+
+_TRANS_MODEL = """
+from torch import nn
+
+from zoo_core.data.intensity import CTWindow
+from zoo_core.interfaces.model import GANModel
+
+
+class Translator(GANModel):
+    # The identity on [-1, 1]: what comes out is the normalised MR, read as a CT if declared.
+    conditional = True
+    size_multiple = 4
+
+    def __init__(self, cfg):
+        super().__init__()
+        self.declare_ct = cfg.declare_ct
+        self.generator, self.discriminator = nn.Identity(), nn.Identity()
+
+    def sample(self, n, condition, generator):
+        if condition.ndim != 4 or any(s % 4 for s in condition.shape[2:]):
+            raise ValueError(f"2D slices with sides multiple of 4 only, not {condition.shape}")
+        return condition.clone()
+
+    def output_intensity(self):
+        return CTWindow(*self.config.data.hu_window) if self.declare_ct else None
+
+
+def build(cfg):
+    return Translator(cfg)
+"""
+
+
+@pytest.fixture
+def translation_plugin(plugin_site):
+    import yaml
+    from helpers.cards import card_metadata
+
+    files = {"__init__.py": _TRANS_INIT, "model.py": _TRANS_MODEL}
+    for model_id, ct in (("test-tinytrans-mrct", True), ("test-tinytrans-mr", False)):
+        meta = card_metadata(model_id, "tinytrans", modality="MR", task="translation")
+        meta["zoo"]["inputs"] = [dict(meta["zoo"]["outputs"][0], name="mr")]
+        front = yaml.safe_dump(meta, sort_keys=False)
+        files[f"model_cards/{model_id}.md"] = f"---\n{front}---\n# {model_id}\n"
+        files[f"configs/{model_id}.yaml"] = (
+            f"model: {{declare_ct: {str(ct).lower()}}}\n"
+            "data: {mode: slices, intensity: mr, hu_window: [-1000.0, 1000.0]}\n"
+        )
+    plugin_site.add_package("zoo-tinytrans", "tinytrans", "zoo_tinytrans", files)
+    plugin_site.activate()
+
+
+def _mr_volume(path):
+    import nibabel as nib
+
+    rng = np.random.default_rng(0)
+    mr = rng.uniform(0.0, 900.0, size=(10, 9, 3)).astype(np.float32)  # T1-like units
+    affine = np.diag([2.0, 2.0, 3.0, 1.0])
+    affine[:3, 3] = [-9.0, 4.0, 20.0]
+    nib.save(nib.Nifti1Image(mr, affine), path)
+    return mr, affine
+
+
+def test_zoo_generate_writes_a_translation_in_the_units_the_model_declares(
+    translation_plugin, tmp_path
+):
+    import nibabel as nib
+
+    mr, affine = _mr_volume(tmp_path / "mr.nii.gz")
+    normalised = MRNormalize().fit(mr).forward(mr)
+    out = tmp_path / "ct"
+    # a 2D model, a volume: slice by slice, NIfTI by default, 2 slices per model call
+    run = _zoo("generate", "test-tinytrans-mrct", "--condition", str(tmp_path / "mr.nii.gz"),
+               "--out", str(out), "--untrained", "--batch-size", "2")  # fmt: skip
+    assert run.code == 0, run.output
+    image = nib.load(out / "mr_000.nii.gz")
+    written = image.get_fdata()
+    assert written.shape == (10, 9, 3) and np.allclose(image.affine, affine)
+    hu = (normalised + 1.0) / 2.0 * 2000.0 - 1000.0  # CTWindow(-1000, 1000).inverse
+    assert np.allclose(written, hu, atol=1e-2)
+    assert written.min() >= -1000 and written.max() <= 1000 and written.min() < -900
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["output_intensity"] == {
+        "declared_by": "model", "kind": "ct", "low": -1000.0, "high": 1000.0,
+    }  # fmt: skip
+    # DICOM: a CT series in HU, whatever the card's (input) modality
+    import pydicom
+    from pydicom.pixels import apply_rescale
+
+    run = _zoo("generate", "test-tinytrans-mrct", "--condition", str(tmp_path / "mr.nii.gz"),
+               "--out", str(tmp_path / "dcm"), "--untrained", "--format", "dicom")  # fmt: skip
+    assert run.code == 0, run.output
+    files = sorted((tmp_path / "dcm" / "mr_000").glob("*.dcm"))
+    ds = pydicom.dcmread(files[0])
+    assert len(files) == 3 and ds.Modality == "CT"
+    values = np.concatenate([apply_rescale(d.pixel_array, d).ravel()
+                             for d in map(pydicom.dcmread, files)])  # fmt: skip
+    assert values.min() >= -1000.5 and values.max() <= 1000.5
+    assert np.allclose(np.sort(values), np.sort(hu.ravel()), atol=1.0)
+
+
+def test_zoo_generate_keeps_the_condition_units_for_same_domain_models(
+    translation_plugin, tmp_path
+):
+    import nibabel as nib
+
+    mr, _ = _mr_volume(tmp_path / "mr.nii.gz")
+    out = tmp_path / "mr"
+    run = _zoo("generate", "test-tinytrans-mr", "--condition", str(tmp_path / "mr.nii.gz"),
+               "--out", str(out), "--untrained")  # fmt: skip
+    assert run.code == 0, run.output
+    written = nib.load(out / "mr_000.nii.gz").get_fdata()
+    low, high = np.percentile(mr, (0.5, 99.5))
+    assert np.allclose(written, np.clip(mr, low, high), atol=1e-2)  # MR units, as before
+    record = json.loads((out / "provenance.json").read_text())
+    assert record["output_intensity"] == {"declared_by": "condition", "kind": "mr"}
+    # PNG cannot hold the volume: one clear line
+    run = _zoo("generate", "test-tinytrans-mr", "--condition", str(tmp_path / "mr.nii.gz"),
+               "--out", str(out), "--untrained", "--format", "png")  # fmt: skip
+    assert run.code == 1 and "PNG cannot hold it" in run.output

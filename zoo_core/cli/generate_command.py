@@ -39,6 +39,24 @@ def _condition_paths(path: Path) -> list[Path]:
     return list_images(path)
 
 
+def _is_medical(path: Path) -> bool:
+    """NIfTI files and DICOM series: outputs of such conditions keep their geometry."""
+    from zoo_core.data.readers import image_format
+
+    return image_format(path) in ("nifti", "dicom")
+
+
+def _intensity_record(declared: Any, template: Any, fmt: str) -> dict[str, Any]:
+    """What the provenance says about the units of the written values."""
+    if fmt == "png":
+        return {"declared_by": "png", "kind": "model value range"}
+    if declared is not None:
+        return {"declared_by": "model", **declared.to_dict()}
+    if template is not None:
+        return {"declared_by": "condition", "kind": template.kind}
+    return {"declared_by": "none", "kind": "none"}
+
+
 def _preview(sample: Any) -> Any:
     return sample[..., sample.shape[-1] // 2] if sample.ndim == 4 else sample
 
@@ -58,7 +76,7 @@ def _preview(sample: Any) -> Any:
     "fmt",
     type=click.Choice(FORMATS),
     default=None,
-    help="[default: nifti for 3D models, png for 2D ones]",
+    help="[default: nifti for 3D models and NIfTI/DICOM conditions, else png]",
 )
 @click.option(
     "--condition",
@@ -101,9 +119,12 @@ def generate_command(
     """Generate N synthetic images with MODEL_ID and write them to --out.
 
     Every file is marked as synthetic (PNG text chunk, NIfTI extension, DICOM ImageType
-    DERIVED\\SECONDARY) and provenance.json records the model, weights sha256, seed and
-    conditions. Conditional models take --condition; block models (3D cGAN, 3D SRGAN) run
-    over whole volumes block by block, and NIfTI outputs keep the condition's geometry.
+    DERIVED\\SECONDARY) and provenance.json records the model, weights sha256, seed,
+    conditions and output units. Conditional models take --condition; block models (3D cGAN,
+    3D SRGAN) run over whole volumes block by block, 2D models over volumes slice by slice
+    (--batch-size slices at a time), and NIfTI outputs keep the condition's geometry.
+    NIfTI/DICOM values are physical: in the condition's units, or in the units the model
+    declares for its outputs (HU for MR -> CT translation).
 
     \b
     Examples:
@@ -117,25 +138,53 @@ def generate_command(
 
     from zoo_core import io as zio
     from zoo_core.api import load
-    from zoo_core.generation import derive_seed, generate, output_affine
+    from zoo_core.data.intensity import intensity_transform
+    from zoo_core.generation import (
+        derive_seed,
+        generate,
+        output_affine,
+        output_intensity,
+        output_modality,
+    )
 
     model = load(
         model_id, pretrained=not untrained, device=device, revision=revision, source=source
     )
-    if fmt is None:  # PNG cannot hold volumes: 3D models default to NIfTI
+    paths = _condition_paths(condition) if model.conditional and condition is not None else []
+    if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
         dims = model.card.zoo.get("dims") if model.card is not None else None
-        fmt = "nifti" if dims == 3 else "png"
+        fmt = "nifti" if dims == 3 or (paths and _is_medical(paths[0])) else "png"
     value_range, channel_names = _output_spec(model)
+    declared = output_intensity(model)  # None: outputs are in the condition's units
+    # Conditions are always normalised as in training; the inverse of that is the outputs'
+    # scaling only when the model declares none (same-domain models).
+    template = None
+    if model.conditional and model.config is not None:
+        template = intensity_transform(model.config.data)
     out_dir.mkdir(parents=True, exist_ok=True)
-    extra = {"command": "zoo generate", "format": fmt, "untrained": untrained}
+    extra = {
+        "command": "zoo generate",
+        "format": fmt,
+        "untrained": untrained,
+        "output_intensity": _intensity_record(declared, template, fmt),
+    }
     if untrained:
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
     previews: list[Any] = []
-    modality = model.card.zoo.get("modality") if model.card is not None else None
+    modality = output_modality(
+        declared, model.card.zoo.get("modality") if model.card is not None else None
+    )
     dicom_kw = {"modality": modality} if fmt == "dicom" and modality in ("CT", "MR") else {}
 
     def write(sample: torch.Tensor, stem: Path, record: dict, **geometry: Any) -> None:
         array = sample.numpy()
+        if fmt == "png" and array.ndim == 4:
+            raise ZooError(
+                f"{model_id} made a volume {tuple(array.shape[1:])}: PNG cannot hold it; "
+                "pass --format nifti or --format dicom."
+            )
+        if fmt != "png" and declared is not None:
+            geometry["intensity_inverse"] = declared.inverse
         zio.write_sample(
             array,
             stem,
@@ -155,15 +204,13 @@ def generate_command(
                 f"{model_id} is conditional: pass --condition PATH (an image, a DICOM series "
                 "folder, or a folder of them)."
             )
-        from zoo_core.data.intensity import intensity_transform
         from zoo_core.data.readers import read_image, strip_suffix
 
-        paths = _condition_paths(condition)
         record = zio.provenance_record(
             model, seed=seed, conditions=[str(p) for p in paths], extra=extra
         )
         zio.write_provenance(out_dir, record)
-        transform = intensity_transform(model.config.data) if model.config is not None else None
+        transform = template
         per_condition = n or 1
         with Progress() as progress:
             task = progress.add_task("Generating", total=len(paths) * per_condition)
@@ -186,7 +233,7 @@ def generate_command(
                         if samples.ndim == x.ndim + 1
                         else None
                     )
-                    if fitted is not None:
+                    if fitted is not None and declared is None:
                         geometry["intensity_inverse"] = fitted.inverse
                 for j, sample in enumerate(samples):
                     stem = out_dir / f"{strip_suffix(path.name)}_{j:03d}"

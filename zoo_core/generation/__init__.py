@@ -2,12 +2,15 @@
 
 ``zoo.generate`` draws samples reproducibly (sample ``i`` depends only on ``seed`` and ``i``),
 :class:`SyntheticDataset` streams them into another model's DataLoader, and
-:func:`infer_volume` runs block/patch models over whole volumes with bounded memory.
+:func:`infer_volume` runs block/patch models over whole volumes with bounded memory,
+:func:`infer_slices` runs 2D models over volumes slice by slice, and :func:`output_intensity`
+says in which physical units a model's outputs are written.
 """
 
 from __future__ import annotations
 
 from zoo_core.generation.dataset import SyntheticDataset
+from zoo_core.generation.intensity import output_intensity, output_modality
 from zoo_core.generation.sampling import (
     block_size_of,
     derive_seed,
@@ -15,6 +18,7 @@ from zoo_core.generation.sampling import (
     resolve_model,
     spatial_dims_of,
 )
+from zoo_core.generation.slices import infer_slices, size_multiple_of
 from zoo_core.generation.volume import infer_volume, output_affine
 
 __all__ = [
@@ -22,8 +26,12 @@ __all__ = [
     "block_size_of",
     "derive_seed",
     "generate",
+    "infer_slices",
     "infer_volume",
     "output_affine",
+    "output_intensity",
+    "output_modality",
     "resolve_model",
+    "size_multiple_of",
     "spatial_dims_of",
 ]

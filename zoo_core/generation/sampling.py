@@ -87,11 +87,18 @@ def block_size_of(model: GANModel) -> tuple[int, ...] | None:
     return size or None
 
 
+#: Spatial dimensions of what each data mode trains on.
+_MODE_DIMS = {"images": 2, "slices": 2, "blocks": 3, "volumes": 3}
+
+
 def spatial_dims_of(model: GANModel) -> int | None:
-    """2 or 3, from the model card (``zoo.dims``), when the model has one."""
+    """2 or 3: the model card's ``zoo.dims``, else what the config's ``data.mode`` trains on
+    (models built from a config without a card, as in plugin tests), else None."""
     card = getattr(model, "card", None)
     dims = card.zoo.get("dims") if card is not None else None
-    return int(dims) if dims else None
+    if dims:
+        return int(dims)
+    return _MODE_DIMS.get(str(_config_value(model, "data.mode")))
 
 
 def _batches(count: int, size: int) -> Iterator[tuple[int, int]]:
@@ -119,6 +126,7 @@ def generate(
     first_index: int = 0,
     overlap: float = 0.5,
     sw_batch_size: int = 4,
+    slice_axis: int | None = None,
     **load_kwargs: Any,
 ) -> torch.Tensor:
     """Generate samples (N, C, *spatial) on the CPU, in the model card's value range.
@@ -129,7 +137,10 @@ def generate(
     ``generate(m, 10, seed=s, first_index=10)`` continues ``generate(m, 10, seed=s)`` (how
     long runs are written chunk by chunk). Block models (``block_size`` declared) given
     conditions larger than one block go through :func:`zoo_core.generation.infer_volume`
-    (``overlap``, ``sw_batch_size``) so memory stays bounded. ``load_kwargs`` go to
+    (``overlap``, ``sw_batch_size``) so memory stays bounded. 2D models (card ``dims: 2``)
+    given volumes (N, C, X, Y, Z) go through :func:`zoo_core.generation.infer_slices`:
+    slices along ``slice_axis`` (default: the config's ``data.slice_axis``, else 2),
+    ``batch_size`` slices per model call. ``load_kwargs`` go to
     ``zoo.load`` when ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
@@ -156,8 +167,10 @@ def generate(
             condition = condition.expand(n, *condition.shape[1:])
         count = condition.shape[0]
         block = block_size_of(model)
+        by_slice = spatial_dims_of(model) == 2 and condition.ndim == 5
         whole = (
-            block is not None
+            not by_slice
+            and block is not None
             and len(block) == condition.ndim - 2
             and tuple(condition.shape[2:]) != tuple(block)
         )
@@ -166,9 +179,20 @@ def generate(
             raise ZooError(f"{name} is unconditional: pass n=<count>, not a condition.")
         if not isinstance(n, int) or isinstance(n, bool) or n < 1:
             raise ZooError(f"n must be a positive integer number of samples, not {n!r}.")
-        count, block, whole = n, None, False
+        count, block, whole, by_slice = n, None, False, False
 
     def draw(start: int, stop: int, sample_seed: int | None) -> torch.Tensor:
+        if by_slice:
+            from zoo_core.generation.slices import infer_slices
+
+            axis = slice_axis if slice_axis is not None else _config_value(model, "data.slice_axis")
+            return infer_slices(
+                model,
+                condition[start],
+                axis=2 if axis is None else int(axis),
+                batch_size=batch_size,
+                seed=sample_seed,
+            )[None]
         if whole:
             from zoo_core.generation.volume import infer_volume
 
@@ -186,7 +210,7 @@ def generate(
             out = model.generate(n=stop - start, seed=sample_seed)
         return out.detach().cpu()
 
-    if seed is None and not whole:
+    if seed is None and not (whole or by_slice):
         spans = list(_batches(count, batch_size))
         parts = [
             draw(a, b, None) for a, b in _track(spans, len(spans), f"Generating {count}", progress)
