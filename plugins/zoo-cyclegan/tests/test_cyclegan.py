@@ -126,8 +126,22 @@ def test_translate_volume_slice_by_slice_keeps_the_geometry():
     assert out.shape == (1, 10, 13, 5)
     one = model.generate(condition=volume[None, None, :, :, 3].float())
     assert torch.allclose(out[:, :, :, 3], one[0], atol=1e-5)
-    # a 5D condition (what `zoo generate --condition volume.nii.gz` passes) takes the same path
-    assert torch.allclose(model.generate(condition=volume[None, None])[0], out, atol=1e-5)
+    # a 5D condition (what `zoo generate --condition volume.nii.gz` passes) goes through the
+    # core's slice-by-slice inference, which pads 13 to 16 (size_multiple) and crops back
+    import zoo_core as zoo
+
+    assert model.size_multiple == 4
+    assert torch.allclose(zoo.generate(model, condition=volume[None, None])[0], out, atol=1e-5)
+
+
+def test_outputs_are_declared_in_hu_when_they_are_ct():
+    from zoo_core.data.intensity import CTWindow
+    from zoo_core.generation import output_intensity
+
+    model = _model(overrides=[*TINY, "data.hu_window=[-1024,2000]"])
+    assert output_intensity(model) == CTWindow(-1024.0, 2000.0)  # a2b: domain B is ct
+    model.direction = "b2a"  # MR outputs have no fixed physical scale: the model's values
+    assert output_intensity(model).kind == "none"
 
 
 def test_unpaired_slices_scale_each_domain_and_pair_every_combination(tmp_path):

@@ -71,7 +71,8 @@ class CycleGAN(GANModel):
         self.channels = (cfg.channels_a, cfg.channels_b)
         self.generator = GeneratorPair(cfg)
         self.discriminator = DiscriminatorPair(cfg)
-        self.multiple = self.generator.ab.multiple
+        # zoo.generate pads slices (of volumes too) to this and crops back
+        self.size_multiple = self.generator.ab.multiple
         # Weights of the objective; set from the train config by the trainer (defaults: paper).
         self.cycle_weight, self.identity_weight, self.gc_weight = 10.0, 0.5, 0.0
 
@@ -84,23 +85,33 @@ class CycleGAN(GANModel):
         if x.ndim != 4:
             raise ZooError(
                 f"CycleGAN translates 2D slices (N, C, H, W), got shape {tuple(x.shape)}; use "
-                "zoo_cyclegan.translate_volume for a volume."
+                "zoo.generate(model, condition=volumes) for (N, C, X, Y, Z) volumes."
             )
         expected = self.channels[0] if direction == "a2b" else self.channels[1]
         if x.shape[1] != expected:
             raise ZooError(f"{direction} expects {expected} channel(s), got {x.shape[1]}")
         h, w = x.shape[2:]
-        ph, pw = (-h) % self.multiple, (-w) % self.multiple
+        ph, pw = (-h) % self.size_multiple, (-w) % self.size_multiple
         if ph or pw:  # pad with the background value, -1
             x = nn.functional.pad(x, (0, pw, 0, ph), value=-1.0)
         return net(x)[:, :, :h, :w]
 
     def sample(self, n, condition, generator):
-        if condition.ndim == 5:  # (N, C, X, Y, Z) volumes: axial slices along the last axis
-            from zoo_cyclegan.volume import translate_volume
-
-            return torch.stack([translate_volume(self, v, axis=2) for v in condition])
         return self.translate(condition)
+
+    def output_intensity(self):
+        """HU for CT outputs (``data.intensity_b: ct`` for a2b, ``data.intensity: ct`` for
+        b2a) through ``data.hu_window``; MR outputs have no fixed physical scale, so they are
+        written as the model's values; None (as the condition) without a config."""
+        from zoo_core.data.intensity import CTWindow, IntensityTransform
+
+        data = getattr(self.config, "data", None)
+        if data is None:
+            return None
+        kind = data.intensity_b if self.direction == "a2b" else data.intensity
+        if kind == "ct" and not data.histogram_equalize:
+            return CTWindow(*(float(v) for v in data.hu_window))
+        return IntensityTransform()
 
     # -- training -------------------------------------------------------------------------
 

@@ -1,4 +1,9 @@
-"""Translating a whole volume with a 2D CycleGAN, slice by slice."""
+"""``translate_volume``: kept for existing callers; the slicing itself is the core's.
+
+``zoo_core.generation.infer_slices`` runs any 2D model over a volume (slice axis into the
+batch, ``batch_size`` slices per call, padding to ``size_multiple`` and cropping back), and
+``zoo.generate`` / ``zoo generate`` use it for (N, C, X, Y, Z) conditions of 2D models.
+"""
 
 from __future__ import annotations
 
@@ -17,31 +22,19 @@ def translate_volume(
     direction: str | None = None,
 ) -> torch.Tensor:
     """Translate ``volume`` (``(X, Y, Z)`` or ``(C, X, Y, Z)``, values already in [-1, 1])
-    slice by slice along spatial ``axis`` (2: axial for RAS volumes); returns ``(C', X, Y, Z)``.
-
-    Slices keep their size (the generators are fully convolutional; sizes are padded to a
-    multiple of 4 and cropped back), so the output has the input's geometry and affine.
-    ``batch_size`` slices go to the model's device at a time; the volume stays where it is.
+    slice by slice along spatial ``axis`` (2: axial for RAS volumes); returns ``(C', X, Y, Z)``
+    on the CPU. ``direction`` ("a2b"/"b2a") overrides the model's for this call.
     """
+    from zoo_core.generation import infer_slices
+
     volume = torch.as_tensor(volume)
     if volume.ndim == 3:
         volume = volume[None]
-    if volume.ndim != 4:
-        raise ZooError(f"a volume must be (X, Y, Z) or (C, X, Y, Z), got {tuple(volume.shape)}")
-    if axis not in (0, 1, 2):
-        raise ZooError(f"axis must be 0, 1 or 2 (a spatial axis), not {axis}")
-    if batch_size < 1:
-        raise ZooError(f"batch_size must be positive, not {batch_size}")
-    slices = volume.movedim(1 + axis, 0).float()  # (S, C, H, W)
-    was_training = model.training
-    model.eval()
-    outputs = []
+    if direction not in (None, "a2b", "b2a"):
+        raise ZooError(f"direction must be 'a2b' or 'b2a', not {direction!r}")
+    previous = model.direction
+    model.direction = direction or previous
     try:
-        with torch.no_grad():
-            for start in range(0, slices.shape[0], batch_size):
-                chunk = slices[start : start + batch_size].to(model.device)
-                out = model.translate(chunk, direction).clamp(*model.value_range)
-                outputs.append(out.to(volume.device))
+        return infer_slices(model, volume, axis=axis, batch_size=batch_size)
     finally:
-        model.train(was_training)
-    return torch.cat(outputs).movedim(0, 1 + axis)
+        model.direction = previous
