@@ -100,6 +100,49 @@ def _is_repo_id(name: str) -> bool:
     return "/" in name
 
 
+def _load_local(path: Path, overrides: list[str] | None, allow_pickle: bool) -> GANModel:
+    """A ``zoo train`` checkpoint, or a folder with model.safetensors and config.yaml.
+
+    The config travels with the weights (checkpoint metadata or config.yaml), so the model is
+    rebuilt exactly as it was trained; the card is the folder's README.md if it has one, else
+    the registered model's card.
+    """
+    from zoo_core import checkpoint
+    from zoo_core.weights import load_state_dict, read_metadata
+
+    card = None
+    if path.is_file():
+        groups, info = checkpoint.read(path)
+        weights = checkpoint.inference_weights(groups)
+        config_text, model_id = info["config"], info["model_id"]
+    else:
+        missing = [n for n in (WEIGHTS_FILE, CONFIG_FILE) if not (path / n).is_file()]
+        if missing:
+            raise ZooError(f"{path} has no {' or '.join(missing)}: not a model folder.")
+        weights = load_state_dict(path / WEIGHTS_FILE, allow_pickle=allow_pickle)
+        config_text = (path / CONFIG_FILE).read_text()
+        if (path / CARD_FILE).is_file():
+            card = cards.read(path / CARD_FILE)
+        model_id = (card.zoo.get("id") if card else None) or read_metadata(path / WEIGHTS_FILE).get(
+            "model_id"
+        )
+        if not model_id:
+            raise ZooError(f"{path}: no README.md card or weights metadata names the model id.")
+    if card is None:
+        card = model_card(model_id)
+    arch_name = card.zoo["architecture"]
+    arch = get_registry().architecture(arch_name)
+    cfg = zoo_config.load(arch, overrides=overrides, text=config_text, source=str(path))
+    model = build(arch_name, cfg)
+    missing_keys, unexpected = model.load_state_dict(weights, strict=False)
+    if missing_keys or unexpected:
+        raise ZooError(
+            f"{path} does not fit {arch_name}: missing {sorted(missing_keys)[:5]}, "
+            f"unexpected {sorted(unexpected)[:5]}."
+        )
+    return _attach(model, model_id, card, {"path": str(path)})
+
+
 def _fetch_published(
     repo_id: str,
     revision: str | None,
@@ -172,7 +215,8 @@ def load(
     overrides: list[str] | None = None,
     allow_pickle: bool = False,
 ) -> GANModel:
-    """Load a model by registered id or by published repo id (``ORG/NAME``).
+    """Load a model by registered id, by published repo id (``ORG/NAME``) or from a local
+    training checkpoint or model folder (a path that exists).
 
     ``pretrained=False`` returns the paper's architecture freshly initialised. ``revision``
     pins a commit, branch or tag; ``source`` is ``"hf"`` or ``"dir:PATH"`` (default:
@@ -182,7 +226,12 @@ def load(
 
     from zoo_core.interfaces.model import GANModel
 
-    if _is_repo_id(model_id):
+    local = Path(model_id)
+    if local.suffix == ".safetensors" or local.is_dir():
+        if not local.exists():
+            raise ZooError(f"{local} does not exist.")
+        model = _load_local(local, overrides, allow_pickle)
+    elif _is_repo_id(model_id):
         fetched, card = _fetch_published(model_id, revision, source, expected=None)
         arch_name = card.zoo.get("architecture")
         arch = get_registry().architecture(arch_name)

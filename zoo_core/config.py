@@ -221,33 +221,38 @@ def load(
     arch: ArchSpec,
     path: str | Path | None = None,
     overrides: list[str] | None = None,
+    *,
+    text: str | None = None,
+    source: str = "config",
 ) -> DictConfig:
-    """Merge the schema, a YAML file and dotlist overrides, checking every key and type."""
+    """Merge the schema, a YAML file (or YAML ``text`` from ``source``, e.g. a checkpoint's
+    metadata) and dotlist overrides, checking every key and type."""
     from omegaconf import OmegaConf
 
     cfg = schema(arch)
-    if path is not None:
-        path = Path(path)
+    where = str(path) if path is not None else source
+    if path is not None or text is not None:
         try:
-            file_cfg = OmegaConf.load(path)
+            file_cfg = OmegaConf.load(Path(path)) if path is not None else OmegaConf.create(text)
         except FileNotFoundError:
             raise ConfigError(f"config file {path} does not exist.") from None
         except Exception as exc:  # YAML syntax
-            raise ConfigError(f"{path}: not valid YAML: {exc}") from None
-        _refuse_resolvers(OmegaConf.to_container(file_cfg, resolve=False), str(path))
-        cfg = _merge(cfg, file_cfg, str(path))
+            raise ConfigError(f"{where}: not valid YAML: {exc}") from None
+        _refuse_resolvers(OmegaConf.to_container(file_cfg, resolve=False), where)
+        cfg = _merge(cfg, file_cfg, where)
     if overrides:
         bad = [o for o in overrides if "=" not in o]
         if bad:
             raise ConfigError(f"override {bad[0]!r} must look like 'section.key=value'.")
         for override in overrides:
-            where = f"override {override!r}"
             dotlist = OmegaConf.from_dotlist([override])
-            _refuse_resolvers(OmegaConf.to_container(dotlist, resolve=False), where)
-            cfg = _merge(cfg, dotlist, where)
+            _refuse_resolvers(
+                OmegaConf.to_container(dotlist, resolve=False), f"override {override!r}"
+            )
+            cfg = _merge(cfg, dotlist, f"override {override!r}")
     missing = sorted(OmegaConf.missing_keys(cfg))
     if missing:
-        raise ConfigError(f"{path or 'config'}: no value for {', '.join(missing)}.")
+        raise ConfigError(f"{where}: no value for {', '.join(missing)}.")
     return cfg
 
 

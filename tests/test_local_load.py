@@ -1,0 +1,44 @@
+"""zoo.load from local files: a training checkpoint or a model folder, as trained."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from helpers.example import make_checkpoint, render_example
+
+import zoo_core as zoo
+from zoo_core.errors import ZooError
+
+
+@pytest.fixture
+def example(plugin_site):
+    model_id = render_example(plugin_site, "localgan")
+    plugin_site.activate()
+    return model_id
+
+
+def test_checkpoint_loads_with_its_own_config_and_weights(example, tmp_path):
+    path, state = make_checkpoint(example, tmp_path, seed=3)
+    model = zoo.load(str(path))
+    assert model.model_id == example
+    assert model.config.model.base_filters == 4  # the checkpoint's config, not the paper's
+    assert not model.training
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, state[name]), name
+    assert model.weights_info == {"path": str(path)}
+
+
+def test_model_folder_loads_and_matches_the_checkpoint_it_came_from(example, tmp_path):
+    path, _ = make_checkpoint(example, tmp_path, seed=4)
+    published = zoo.push(path, "me/localgan", to=f"dir:{tmp_path / 'hub'}")
+    folder = tmp_path / "hub" / "me" / "localgan" / "commits" / published.commit
+    from_folder = zoo.load(str(folder)).generate(n=2, seed=0)
+    from_checkpoint = zoo.load(str(path)).generate(n=2, seed=0)
+    assert torch.equal(from_folder, from_checkpoint)
+
+
+def test_missing_local_files_are_named(tmp_path):
+    with pytest.raises(ZooError, match="does not exist"):
+        zoo.load(str(tmp_path / "nothing.safetensors"))
+    with pytest.raises(ZooError, match=r"no model\.safetensors or config\.yaml"):
+        zoo.load(str(tmp_path))
