@@ -34,6 +34,10 @@ class ArchSpec:
     ``data_config`` optionally extend the core's schemas with the architecture's own keys;
     ``dataset`` optionally names a ``"module:function(data_cfg, path)"`` returning the training
     dataset, for data the core's :func:`zoo_core.data.training_dataset` does not cover.
+    ``generate_options`` optionally names a ``"module:function()"`` returning a list of
+    ``click.Option`` that ``zoo generate`` accepts for this architecture's models (a style
+    image, a perturbation flag); the parsed values reach ``GANModel.generate(**options)``.
+    It is imported only when ``zoo generate`` runs for such a model, so listing stays light.
     """
 
     name: str
@@ -44,6 +48,7 @@ class ArchSpec:
     train_config: type | None = None
     data_config: type | None = None
     dataset: str | None = None
+    generate_options: str | None = None
     plugin: str = ""
 
     def build(self, model_config: Any) -> Any:

@@ -13,6 +13,73 @@ from zoo_core.errors import ZooError
 FORMATS = ("png", "nifti", "dicom")
 #: Samples shown in the montage at most.
 MONTAGE_MAX = 64
+#: ctx.meta key: (architecture name, its click options) once known from MODEL_ID.
+ARCH_OPTIONS = "zoo.generate.architecture_options"
+
+
+def _reserved(command: click.Command) -> set[str]:
+    names = {"help", "-h", "--help"}
+    for param in command.params:
+        names |= {param.name or "", *param.opts, *param.secondary_opts}
+    return names
+
+
+def _positionals(command: click.Command, args: list[str]) -> list[str]:
+    """Tokens that are not core options or their values: MODEL_ID is among them."""
+    takes_value = {
+        opt
+        for p in command.params
+        if isinstance(p, click.Option) and not p.is_flag and not p.count
+        for opt in p.opts
+    }
+    found, skip = [], False
+    for i, token in enumerate(args):
+        if skip:
+            skip = False
+        elif token == "--":
+            return found + list(args[i + 1 :])
+        elif token.startswith("-") and len(token) > 1:
+            skip = token in takes_value
+        else:
+            found.append(token)
+    return found
+
+
+class GenerateCommand(click.Command):
+    """``zoo generate`` plus the options the model's architecture declares.
+
+    The architecture is looked up from MODEL_ID before parsing (registered ids, checkpoints
+    and model folders), so its options are parsed, checked and shown by ``--help`` like the
+    core's; for models known only once loaded (Hub repo ids) unknown arguments are kept
+    (``ignore_unknown_options``) and parsed after loading.
+    """
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        from zoo_core.generation.options import architecture_of, architecture_options
+        from zoo_core.registry import get_registry
+
+        for ref in _positionals(self, args):
+            arch_name = architecture_of(ref)
+            if arch_name is not None:
+                arch = get_registry().architecture(arch_name)
+                ctx.meta[ARCH_OPTIONS] = (arch_name, architecture_options(arch, _reserved(self)))
+                break
+        return super().parse_args(ctx, args)
+
+    def get_params(self, ctx: click.Context) -> list[click.Parameter]:
+        _, extra = ctx.meta.get(ARCH_OPTIONS, (None, []))
+        return [*super().get_params(ctx), *extra]
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        arch_name, extra = ctx.meta.get(ARCH_OPTIONS, (None, []))
+        for title, params in (
+            ("Options", super().get_params(ctx)),
+            (f"Options of the {arch_name} architecture", extra),
+        ):
+            records = [r for r in (p.get_help_record(ctx) for p in params) if r is not None]
+            if records:
+                with formatter.section(title):
+                    formatter.write_dl(records)
 
 
 def _output_spec(model: Any) -> tuple[tuple[float, float], list[str] | None]:
@@ -61,7 +128,60 @@ def _preview(sample: Any) -> Any:
     return sample[..., sample.shape[-1] // 2] if sample.ndim == 4 else sample
 
 
-@cli.command("generate")
+def _panel_like(panel: Any, result: Any) -> Any:
+    """A montage panel ``(C, *S)`` shown at the size and channel count of the result tile."""
+    import torch
+    import torch.nn.functional as F
+
+    panel = torch.as_tensor(_preview(torch.as_tensor(panel).float().cpu()))
+    result = torch.as_tensor(result)
+    if tuple(panel.shape[1:]) != tuple(result.shape[1:]):
+        panel = F.interpolate(panel[None], size=tuple(result.shape[1:]), mode="nearest")[0]
+    if panel.shape[0] != result.shape[0]:
+        gray = panel[:1] if panel.shape[0] == 1 else panel.mean(0, keepdim=True)
+        panel = gray.expand(result.shape[0], *gray.shape[1:])
+    return panel
+
+
+def _read_labels(array: Any, model: Any) -> Any:
+    """A label-map condition as read: no intensity scaling, one channel for an RGB drawing of
+    a gray map, nearest-neighbour resized to the model's ``data.spatial_size``."""
+    import numpy as np
+    import torch
+
+    from zoo_core.data import fit_to_size
+
+    if (
+        array.shape[0] in (3, 4)
+        and np.array_equal(array[0], array[1])
+        and np.array_equal(array[0], array[2])
+    ):
+        array = array[:1]
+    data = getattr(model.config, "data", None) if model.config is not None else None
+    size = [int(v) for v in (getattr(data, "spatial_size", None) or [])]
+    x = torch.from_numpy(np.ascontiguousarray(array))
+    if size and len(size) == x.ndim - 1 and list(x.shape[1:]) != size:
+        mode = str(getattr(data, "size_mode", "resize") or "resize")
+        x = fit_to_size(x, size, mode, label=True, pad_value=0.0)
+    return x
+
+
+def _option_record(value: Any) -> Any:
+    """Options in the provenance: files by name and sha256, other values as they are."""
+    from zoo_core.io.provenance import file_digest
+
+    if isinstance(value, Path):
+        return file_digest(value) if value.exists() else str(value)
+    if isinstance(value, tuple | list):
+        return [_option_record(v) for v in value]
+    return value
+
+
+@cli.command(
+    "generate",
+    cls=GenerateCommand,
+    context_settings={"ignore_unknown_options": True, "allow_extra_args": True},
+)
 @click.argument("model_id")
 @click.option("-n", "n", type=click.IntRange(min=1), help="Samples (per condition if conditional).")
 @click.option(
@@ -115,6 +235,7 @@ def generate_command(
     revision: str | None,
     untrained: bool,
     overlap: float,
+    **options: Any,
 ) -> None:
     """Generate N synthetic images with MODEL_ID and write them to --out.
 
@@ -124,13 +245,17 @@ def generate_command(
     3D SRGAN) run over whole volumes block by block, 2D models over volumes slice by slice
     (--batch-size slices at a time), and NIfTI outputs keep the condition's geometry.
     NIfTI/DICOM values are physical: in the condition's units, or in the units the model
-    declares for its outputs (HU for MR -> CT translation).
+    declares for its outputs (HU for MR -> CT translation). Architectures add their own
+    options (a style image, a perturbation): `zoo generate MODEL_ID --help` lists them. With
+    --montage each sample's row shows the condition, any extra input and the result.
 
     \b
     Examples:
       zoo generate radford-dcgan-mni152 -n 16 --out samples --montage
       zoo generate sanchez-srgan3d-mni152 --condition lowres.nii.gz --format nifti --out sr
       zoo generate beers-pggan-rop -n 4 --untrained --out /tmp/x
+      zoo generate krishna-stylecgan-ct --condition seg.png --style style.png --perturb \\
+        --out ct --montage
     """
     import numpy as np
     import torch
@@ -140,16 +265,31 @@ def generate_command(
     from zoo_core.api import load
     from zoo_core.data.intensity import intensity_transform
     from zoo_core.generation import (
+        conditions_used,
         derive_seed,
         generate,
         output_affine,
         output_intensity,
         output_modality,
     )
+    from zoo_core.generation.options import architecture_options, parse_leftovers
+    from zoo_core.registry import get_registry
 
+    ctx = click.get_current_context()
+    if model_id.startswith("-"):
+        raise ZooError(f"{model_id!r} is not a model: put MODEL_ID before the model's options.")
+    arch_name, declared = ctx.meta.get(ARCH_OPTIONS, (None, None))
+    leftovers = list(ctx.args)
+    if leftovers and declared is not None:  # known before loading: fail before any download
+        parse_leftovers(model_id, arch_name, declared, leftovers)
     model = load(
         model_id, pretrained=not untrained, device=device, revision=revision, source=source
     )
+    if leftovers:  # an architecture known only now (a Hub repo id)
+        arch_name = model.card.zoo.get("architecture") if model.card is not None else None
+        arch = get_registry().architecture(arch_name) if arch_name else None
+        declared = architecture_options(arch, _reserved(ctx.command)) if arch else []
+        options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
     paths = _condition_paths(condition) if model.conditional and condition is not None else []
     if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
         dims = model.card.zoo.get("dims") if model.card is not None else None
@@ -158,8 +298,9 @@ def generate_command(
     declared = output_intensity(model)  # None: outputs are in the condition's units
     # Conditions are always normalised as in training; the inverse of that is the outputs'
     # scaling only when the model declares none (same-domain models).
+    labels = getattr(model, "condition_kind", "image") == "labels"
     template = None
-    if model.conditional and model.config is not None:
+    if model.conditional and model.config is not None and not labels:
         template = intensity_transform(model.config.data)
     out_dir.mkdir(parents=True, exist_ok=True)
     extra = {
@@ -168,9 +309,31 @@ def generate_command(
         "untrained": untrained,
         "output_intensity": _intensity_record(declared, template, fmt),
     }
+    if options:
+        extra["options"] = {k: _option_record(v) for k, v in sorted(options.items())}
     if untrained:
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
-    previews: list[Any] = []
+    tiles: list[Any] = []
+    tile_labels: list[str] = []
+    columns = 1
+    shown = 0
+
+    def show(condition_batch: torch.Tensor | None, samples: torch.Tensor) -> None:
+        """Add each sample's panels (condition | extra inputs | result) to the montage."""
+        nonlocal columns, shown
+        if not montage or shown >= MONTAGE_MAX:
+            return
+        keep = min(len(samples), MONTAGE_MAX - shown)
+        cond = None if condition_batch is None else condition_batch[:keep]
+        panels = model.montage_panels(cond, samples[:keep], dict(options))
+        columns = len(panels)
+        for j in range(keep):
+            result = _preview(samples[j])
+            for label, batch in panels:
+                tiles.append(_panel_like(batch[j], result).numpy())
+                tile_labels.append(f"{label} {shown + j}")
+        shown += keep
+
     modality = output_modality(
         declared, model.card.zoo.get("modality") if model.card is not None else None
     )
@@ -195,8 +358,6 @@ def generate_command(
             **dicom_kw,
             **geometry,
         )
-        if montage and len(previews) < MONTAGE_MAX:
-            previews.append(_preview(array))
 
     if model.conditional:
         if condition is None:
@@ -217,15 +378,24 @@ def generate_command(
             for k, path in enumerate(paths):
                 array, meta = read_image(path)
                 fitted = transform.fit(array) if transform is not None else None
-                x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
+                if labels:
+                    x = _read_labels(array, model)
+                else:
+                    x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
+                condition_seed = derive_seed(seed, k)
                 samples = generate(
                     model,
                     n=per_condition,
                     condition=x.float()[None],
-                    seed=derive_seed(seed, k),
+                    seed=condition_seed,
                     batch_size=batch_size,
                     overlap=overlap,
+                    options=options,
                 )
+                if montage and shown < MONTAGE_MAX:
+                    used = conditions_used(model, x.float()[None], per_condition,
+                                           condition_seed, options=options)  # fmt: skip
+                    show(used, samples)
                 geometry: dict[str, Any] = {}
                 if fmt != "png":
                     geometry["affine"] = (
@@ -251,16 +421,19 @@ def generate_command(
             task = progress.add_task("Generating", total=n)
             for start in range(0, n, batch_size):
                 size = min(batch_size, n - start)
-                samples = generate(model, n=size, seed=seed, first_index=start)
+                samples = generate(model, n=size, seed=seed, first_index=start, options=options)
+                show(None, samples)
                 for j, sample in enumerate(samples):
                     write(sample, out_dir / f"sample_{start + j:05d}", record)
                     progress.advance(task)
         count = n
-    if montage and previews:
+    if montage and tiles:
         zio.save_montage(
-            np.stack(previews),
+            np.stack(tiles),
             out_dir / "montage.png",
             value_range=value_range,
             channel_names=channel_names,
+            nrow=columns if columns > 1 else None,
+            labels=tile_labels if columns > 1 else None,
         )
     click.echo(f"Wrote {count} synthetic sample(s) ({fmt}) and provenance to {out_dir}")

@@ -4,7 +4,8 @@
 :class:`SyntheticDataset` streams them into another model's DataLoader, and
 :func:`infer_volume` runs block/patch models over whole volumes with bounded memory,
 :func:`infer_slices` runs 2D models over volumes slice by slice, and :func:`output_intensity`
-says in which physical units a model's outputs are written.
+says in which physical units a model's outputs are written. Architectures add their own
+``zoo generate`` options through :mod:`zoo_core.generation.options`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from zoo_core.generation.dataset import SyntheticDataset
 from zoo_core.generation.intensity import output_intensity, output_modality
 from zoo_core.generation.sampling import (
     block_size_of,
+    conditions_used,
     derive_seed,
     generate,
     resolve_model,
@@ -24,6 +26,7 @@ from zoo_core.generation.volume import infer_volume, output_affine
 __all__ = [
     "SyntheticDataset",
     "block_size_of",
+    "conditions_used",
     "derive_seed",
     "generate",
     "infer_slices",

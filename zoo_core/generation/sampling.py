@@ -114,6 +114,72 @@ def _track(items: Iterable, total: int, description: str, progress: bool) -> Ite
     return track(items, description=description, total=total, transient=False)
 
 
+def _condition_batch(name: str, condition: Any, n: int | None) -> torch.Tensor:
+    """The batch of conditions, one per sample: one condition is repeated ``n`` times."""
+    if condition is None:
+        raise ZooError(
+            f"{name} is conditional: pass condition=<tensor (N, C, *spatial)> "
+            "(`zoo generate --condition PATH` on the command line)."
+        )
+    condition = torch.as_tensor(condition)
+    if condition.ndim < 3:
+        raise ZooError(
+            f"condition must be a batch (N, C, *spatial), got shape {tuple(condition.shape)}."
+        )
+    if n is not None and n > 1:
+        if condition.shape[0] != 1 and condition.shape[0] != n:
+            raise ZooError(
+                f"n={n} but {condition.shape[0]} conditions were given; pass one condition "
+                "to draw n samples of it, or leave n out."
+            )
+        condition = condition.expand(n, *condition.shape[1:])
+    return condition
+
+
+def _route(model: GANModel, condition: torch.Tensor) -> tuple[Any, bool, bool]:
+    """(block size, slice by slice?, block by block?) for a batch of conditions."""
+    block = block_size_of(model)
+    by_slice = spatial_dims_of(model) == 2 and condition.ndim == 5
+    whole = (
+        not by_slice
+        and block is not None
+        and len(block) == condition.ndim - 2
+        and tuple(condition.shape[2:]) != tuple(block)
+    )
+    return block, by_slice, whole
+
+
+def conditions_used(
+    model: GANModel,
+    condition: torch.Tensor,
+    n: int | None = None,
+    seed: int | None = None,
+    *,
+    first_index: int = 0,
+    options: dict[str, Any] | None = None,
+) -> torch.Tensor:
+    """The conditions :func:`generate` with the same arguments fed to each sample, on the CPU.
+
+    They differ from ``condition`` only for models that vary it per sample
+    (:meth:`GANModel.vary_condition`, e.g. boundary perturbation), and only where samples
+    are drawn whole with a seed; volumes run slice by slice or block by block (whose parts
+    would each be varied on their own) and unseeded runs give the conditions as passed.
+    """
+    from zoo_core.interfaces.model import GANModel
+
+    name = model.model_id or type(model).__name__
+    batch = _condition_batch(name, condition, n)
+    _, by_slice, whole = _route(model, batch)
+    varies = type(model).vary_condition is not GANModel.vary_condition
+    if not varies or by_slice or whole or seed is None:
+        return batch.detach().cpu()
+    options = dict(options or {})
+    return torch.cat([
+        model.condition_for(batch[i : i + 1], derive_seed(seed, first_index + i), **options).cpu()
+        for i in range(batch.shape[0])
+    ])  # fmt: skip
+
+
 def generate(
     model_or_id: GANModel | str,
     n: int | None = None,
@@ -127,6 +193,7 @@ def generate(
     overlap: float = 0.5,
     sw_batch_size: int = 4,
     slice_axis: int | None = None,
+    options: dict[str, Any] | None = None,
     **load_kwargs: Any,
 ) -> torch.Tensor:
     """Generate samples (N, C, *spatial) on the CPU, in the model card's value range.
@@ -140,40 +207,19 @@ def generate(
     (``overlap``, ``sw_batch_size``) so memory stays bounded. 2D models (card ``dims: 2``)
     given volumes (N, C, X, Y, Z) go through :func:`zoo_core.generation.infer_slices`:
     slices along ``slice_axis`` (default: the config's ``data.slice_axis``, else 2),
-    ``batch_size`` slices per model call. ``load_kwargs`` go to
+    ``batch_size`` slices per model call. ``options`` are the architecture's own keyword
+    arguments of :meth:`GANModel.generate` (a style image...). ``load_kwargs`` go to
     ``zoo.load`` when ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ZooError(f"batch_size must be a positive integer, not {batch_size!r}.")
     model = resolve_model(model_or_id, device, **load_kwargs)
     name = model.model_id or type(model).__name__
+    options = dict(options or {})
     if model.conditional:
-        if condition is None:
-            raise ZooError(
-                f"{name} is conditional: pass condition=<tensor (N, C, *spatial)> "
-                "(`zoo generate --condition PATH` on the command line)."
-            )
-        condition = torch.as_tensor(condition)
-        if condition.ndim < 3:
-            raise ZooError(
-                f"condition must be a batch (N, C, *spatial), got shape {tuple(condition.shape)}."
-            )
-        if n is not None and n > 1:
-            if condition.shape[0] != 1 and condition.shape[0] != n:
-                raise ZooError(
-                    f"n={n} but {condition.shape[0]} conditions were given; pass one condition "
-                    "to draw n samples of it, or leave n out."
-                )
-            condition = condition.expand(n, *condition.shape[1:])
+        condition = _condition_batch(name, condition, n)
         count = condition.shape[0]
-        block = block_size_of(model)
-        by_slice = spatial_dims_of(model) == 2 and condition.ndim == 5
-        whole = (
-            not by_slice
-            and block is not None
-            and len(block) == condition.ndim - 2
-            and tuple(condition.shape[2:]) != tuple(block)
-        )
+        block, by_slice, whole = _route(model, condition)
     else:
         if condition is not None:
             raise ZooError(f"{name} is unconditional: pass n=<count>, not a condition.")
@@ -192,6 +238,7 @@ def generate(
                 axis=2 if axis is None else int(axis),
                 batch_size=batch_size,
                 seed=sample_seed,
+                options=options,
             )[None]
         if whole:
             from zoo_core.generation.volume import infer_volume
@@ -203,11 +250,12 @@ def generate(
                 overlap=overlap,
                 sw_batch_size=sw_batch_size,
                 seed=sample_seed,
+                options=options,
             )[None]
         if model.conditional:
-            out = model.generate(condition=condition[start:stop], seed=sample_seed)
+            out = model.generate(condition=condition[start:stop], seed=sample_seed, **options)
         else:
-            out = model.generate(n=stop - start, seed=sample_seed)
+            out = model.generate(n=stop - start, seed=sample_seed, **options)
         return out.detach().cpu()
 
     if seed is None and not (whole or by_slice):

@@ -57,6 +57,7 @@ def infer_slices(
     seed: int | None = None,
     *,
     pad_value: float | None = None,
+    options: dict | None = None,
 ) -> torch.Tensor:
     """Run a 2D conditional model over ``volume`` (C, X, Y, Z) slice by slice along spatial
     ``axis`` (2: axial for RAS volumes); returns (C', X', Y', Z') on the CPU.
@@ -65,7 +66,8 @@ def infer_slices(
     gets ``derive_seed(seed, j)``, so a run is reproducible for a given ``batch_size`` (as
     :func:`~zoo_core.generation.infer_volume` is for its block batch). Slices are padded
     with ``pad_value`` (default :func:`input_floor`) up to :func:`size_multiple_of` and the
-    outputs cropped back, so the output keeps the input's geometry.
+    outputs cropped back, so the output keeps the input's geometry. ``options`` go to
+    ``model.generate`` (the architecture's own keyword arguments).
     """
     if not getattr(model, "conditional", False):
         raise ZooError("infer_slices needs a conditional model: the volume is its condition.")
@@ -91,7 +93,7 @@ def infer_slices(
         if ph or pw:
             chunk = F.pad(chunk, (0, pw, 0, ph), value=fill)
         call_seed = None if seed is None else derive_seed(seed, call)
-        result = model.generate(condition=chunk, seed=call_seed).detach()
+        result = model.generate(condition=chunk, seed=call_seed, **(options or {})).detach()
         if result.ndim != 4 or result.shape[0] != chunk.shape[0]:
             raise ZooError(
                 f"a 2D model must map (N, C, H, W) slices to (N, C', H', W'); it turned "

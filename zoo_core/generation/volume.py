@@ -40,6 +40,7 @@ def infer_volume(
     padding_mode: str = "replicate",
     progress: bool = False,
     device: str | torch.device = "cpu",
+    options: dict | None = None,
 ) -> torch.Tensor:
     """Run a conditional block model over a whole ``volume`` (C, *spatial); returns (C', *S').
 
@@ -47,6 +48,7 @@ def infer_volume(
     ``k`` times its input (super-resolution), else ``spatial``. With ``seed``, call ``j`` of the
     model gets seed ``derive_seed(seed, j)``, so a run is reproducible for a given
     ``sw_batch_size``. Volumes smaller than a block are padded (``padding_mode``) and cropped.
+    ``options`` go to ``model.generate`` (the architecture's own keyword arguments).
     """
     from monai.inferers import sliding_window_inference
 
@@ -73,7 +75,7 @@ def infer_volume(
     def predictor(blocks: torch.Tensor) -> torch.Tensor:
         nonlocal calls
         block_seed = None if seed is None else derive_seed(seed, calls)
-        out = model.generate(condition=blocks, seed=block_seed)
+        out = model.generate(condition=blocks, seed=block_seed, **(options or {}))
         if calls == 0:
             _check_scale(tuple(out.shape[2:]), roi)
         calls += 1

@@ -8,6 +8,7 @@ architecture differs (conditioning, auxiliary heads, progressive growing).
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, ClassVar
 
 import torch
@@ -35,6 +36,10 @@ class GANModel(nn.Module):
     #: Spatial sizes the networks accept must be multiples of this (``2**downsamplings`` for
     #: fully convolutional encoders); ``zoo.generate`` pads slices up to it and crops back.
     size_multiple: int = 1
+    #: What a condition is: ``"image"`` (normalised like the training images, resized
+    #: smoothly) or ``"labels"`` (a class map: ``zoo generate`` reads it as it is, without
+    #: intensity normalisation, and resizes it nearest-neighbour so no new class appears).
+    condition_kind: ClassVar[str] = "image"
 
     def __init__(self) -> None:
         super().__init__()
@@ -56,16 +61,23 @@ class GANModel(nn.Module):
         n: int | None = None,
         condition: torch.Tensor | None = None,
         seed: int | None = None,
+        **options: Any,
     ) -> torch.Tensor:
         """Produce samples in the layout and value range the model card declares.
 
         Unconditional models take ``n``; conditional ones take a ``condition`` batch (and
         ignore ``n``). The same ``seed`` gives the same images on the same device.
+
+        ``options`` are architecture-specific keyword arguments (a style image, a boundary
+        perturbation...), passed on to :meth:`vary_condition` and :meth:`sample`; most models
+        take none. ``zoo generate`` fills them from the options the architecture declares
+        (``ArchSpec.generate_options``).
         """
+        name = self.model_id or type(self).__name__
         if self.conditional:
             if condition is None:
                 raise ZooError(
-                    f"{self.model_id or type(self).__name__} is conditional: pass condition=<a "
+                    f"{name} is conditional: pass condition=<a "
                     "batch tensor>, e.g. the map, noisy block or low-resolution volume."
                 )
             if not isinstance(condition, torch.Tensor):
@@ -73,25 +85,87 @@ class GANModel(nn.Module):
             condition = condition.to(self.device)
         else:
             if condition is not None:
-                raise ZooError(
-                    f"{self.model_id or type(self).__name__} is unconditional: pass n=<count>, "
-                    "not a condition."
-                )
+                raise ZooError(f"{name} is unconditional: pass n=<count>, not a condition.")
             if not isinstance(n, int) or isinstance(n, bool) or n < 1:
                 raise ZooError(f"n must be a positive integer number of samples, not {n!r}")
-        rng = None
-        if seed is not None:
-            rng = torch.Generator(device=self.device)
-            rng.manual_seed(int(seed))
+        if options:
+            self._check_options(options)
+        rng = self._generator(seed)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                out = self.sample(n=n, condition=condition, generator=rng)
+                if self.conditional:
+                    condition = self.vary_condition(condition, rng, **options)
+                out = self.sample(n=n, condition=condition, generator=rng, **options)
         finally:
             self.train(was_training)
         low, high = self.value_range
         return out.clamp(low, high)
+
+    def _generator(self, seed: int | None) -> torch.Generator | None:
+        if seed is None:
+            return None
+        rng = torch.Generator(device=self.device)
+        rng.manual_seed(int(seed))
+        return rng
+
+    def _check_options(self, options: dict[str, Any]) -> None:
+        """One clear line for options :meth:`sample` does not take (not a TypeError deep
+        inside it)."""
+        params = inspect.signature(self.sample).parameters
+        if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params.values()):
+            return
+        fixed = {"n", "condition", "generator"}
+        accepted = [
+            k for k, p in params.items() if k not in fixed and p.kind is not p.VAR_POSITIONAL
+        ]
+        unknown = sorted(set(options) - set(accepted))
+        if unknown:
+            raise ZooError(
+                f"{self.model_id or type(self).__name__} takes no option(s) {unknown}; "
+                f"it takes {accepted or 'none'}."
+            )
+
+    def vary_condition(
+        self, condition: torch.Tensor, generator: torch.Generator | None, **options: Any
+    ) -> torch.Tensor:
+        """The condition a sample is actually drawn from: identity unless overridden.
+
+        Models that change the condition per sample (boundary perturbation of a label map,
+        random deformation) override it; :meth:`generate` calls it before :meth:`sample` with
+        the same seeded generator, so :meth:`condition_for` can show what was used.
+        """
+        return condition
+
+    def condition_for(
+        self, condition: torch.Tensor, seed: int | None, **options: Any
+    ) -> torch.Tensor:
+        """What ``generate(condition=condition, seed=seed, **options)`` fed to :meth:`sample`
+        (for montages and records; without a seed a varying model's choice is not
+        reproducible)."""
+        with torch.no_grad():
+            return self.vary_condition(
+                torch.as_tensor(condition).to(self.device), self._generator(seed), **options
+            )
+
+    def montage_panels(
+        self, condition: torch.Tensor | None, outputs: torch.Tensor, options: dict[str, Any]
+    ) -> list[tuple[str, torch.Tensor]]:
+        """What ``zoo generate --montage`` shows per sample, left to right: ``(label,
+        batch)`` pairs, each batch ``(N, C, *spatial)`` in :attr:`value_range`.
+
+        The default shows the condition (stretched to the value range) beside the result, and
+        unconditional samples alone. Models with extra inputs (a style image) add them.
+        """
+        if condition is None:
+            return [("sample", outputs)]
+        low, high = self.value_range
+        flat = condition.float().flatten(1)
+        lo = flat.min(1).values.view(-1, *[1] * (condition.ndim - 1))
+        hi = flat.max(1).values.view(-1, *[1] * (condition.ndim - 1))
+        unit = (condition.float() - lo) / (hi - lo).clamp_min(1e-12)
+        return [("condition", low + (high - low) * unit), ("result", outputs)]
 
     def output_intensity(self) -> Any:
         """How outputs map to physical units: a fixed ``zoo_core.data`` intensity transform
@@ -108,8 +182,13 @@ class GANModel(nn.Module):
         n: int | None,
         condition: torch.Tensor | None,
         generator: torch.Generator | None,
+        **options: Any,
     ) -> torch.Tensor:
-        """Draw samples without gradient bookkeeping; called by :meth:`generate`."""
+        """Draw samples without gradient bookkeeping; called by :meth:`generate`.
+
+        ``options`` are the architecture's own (see :meth:`generate`); a subclass that takes
+        none may leave them out of its signature.
+        """
         raise NotImplementedError
 
     # -- training (used by zoo_core.training.GANTrainer) -----------------------------------
