@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import shutil
 from pathlib import Path
 
@@ -35,17 +34,11 @@ from zoo_core.data import (
     to_one_hot,
     training_dataset,
 )
+from zoo_core.data.shipped import head_ct_path, mni152_path
 from zoo_core.errors import ConfigError, DataError
 
-
-def _package_file(package: str, relative: str) -> Path:
-    spec = importlib.util.find_spec(package)
-    assert spec is not None and spec.submodule_search_locations, f"{package} is not installed"
-    return Path(next(iter(spec.submodule_search_locations))) / relative
-
-
-MNI_T1 = _package_file("nilearn", "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz")
-HEAD_CT = _package_file("totalsegmentator", "resources/ct_brain_atlas_1mm.nii.gz")
+MNI_T1 = mni152_path("t1")
+HEAD_CT = head_ct_path()
 CT_SMALL = Path(pydicom.data.get_testdata_file("CT_small.dcm"))
 
 

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import math
-from pathlib import Path
 
 import nibabel as nib
 import pytest
 import torch
 import torch.nn.functional as F
 
+from zoo_core.data.shipped import mni152_path
 from zoo_core.errors import ZooError
 from zoo_core.metrics import (
     evaluate,
@@ -31,10 +30,7 @@ from zoo_core.metrics.image import ms_ssim_levels
 
 def _mni_slices(count: int, size: int = 64) -> torch.Tensor:
     """Real brain MRI: axial slices of nilearn's MNI152 T1, (count, 1, size, size) in [0, 1]."""
-    spec = importlib.util.find_spec("nilearn")
-    root = Path(next(iter(spec.submodule_search_locations)))
-    path = root / "datasets/data/mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
-    volume = torch.from_numpy(nib.load(path).get_fdata()).float()
+    volume = torch.from_numpy(nib.load(mni152_path("t1")).get_fdata()).float()
     volume = volume / volume.max()
     z = torch.linspace(60, 130, count).long()
     slices = volume[:, :, z].permute(2, 0, 1)[:, None]

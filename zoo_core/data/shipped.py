@@ -1,0 +1,223 @@
+"""Real medical images that installed PyPI packages carry inside their wheels.
+
+Nothing may be downloaded at run time, yet demos, tests and small training sets need real
+anatomy. nilearn ships the MNI152 T1 template with grey/white-matter maps, totalsegmentator a
+head CT atlas in HU, scikit-image a fundus photograph and pydicom small CT/MR files. Plugins
+used to find each of them on their own (importing nilearn, which takes seconds, just to learn
+its folder); this module is the one place that knows where they are.
+
+Files are found with :func:`importlib.util.find_spec`, which locates a package without
+importing it, and a missing package or file raises :class:`~zoo_core.errors.DataError` with
+the command that installs it. The writers copy or save the images as real data (no
+synthetic marker) in the folder layouts :func:`zoo_core.data.training_dataset` reads:
+volumes directly in the folder, which ``data.mode`` ``slices``, ``blocks`` or ``volumes``
+cut as they need.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib.util
+import shutil
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo_core.errors import DataError
+
+__all__ = [
+    "SHIPPED",
+    "ShippedImage",
+    "copy_shipped",
+    "head_ct_path",
+    "load_head_ct",
+    "load_mni152",
+    "load_retina",
+    "load_volume",
+    "mni152_path",
+    "package_folder",
+    "retina_path",
+    "save_volume",
+    "shipped_path",
+    "write_mni152",
+]
+
+
+@dataclass(frozen=True)
+class ShippedImage:
+    """One image inside an installed package: where it lies and how to get the package."""
+
+    package: str  # the import name, e.g. "skimage"
+    member: str  # path inside the package folder
+    install: str  # the command that installs the package
+    description: str
+
+
+_MNI = "datasets/data/mni_icbm152_{}_tal_nlin_sym_09a_converted.nii.gz"
+_NILEARN = "pip install nilearn"
+
+#: Every image the zoo knows to be shipped, by the name the functions below take.
+SHIPPED: dict[str, ShippedImage] = {
+    "mni152_t1": ShippedImage(
+        "nilearn", _MNI.format("t1"), _NILEARN, "MNI152 2009a sym T1 brain MRI, 197x233x189 1 mm"
+    ),
+    "mni152_gm": ShippedImage(
+        "nilearn", _MNI.format("gm"), _NILEARN, "MNI152 2009a grey-matter probability map"
+    ),
+    "mni152_wm": ShippedImage(
+        "nilearn", _MNI.format("wm"), _NILEARN, "MNI152 2009a white-matter probability map"
+    ),
+    "head_ct": ShippedImage(
+        "totalsegmentator",
+        "resources/ct_brain_atlas_1mm.nii.gz",
+        "pip install --no-deps totalsegmentator",
+        "TotalSegmentator head CT atlas, 202x202x179 1 mm, int16 HU",
+    ),
+    "retina": ShippedImage(
+        "skimage",
+        "data/retina.jpg",
+        "pip install scikit-image",
+        "RGB fundus photograph, 1411x1411 (CC0)",
+    ),
+    "ct_small": ShippedImage(
+        "pydicom", "data/test_files/CT_small.dcm", "pip install pydicom", "CT DICOM, 128x128"
+    ),
+    "mr_small": ShippedImage(
+        "pydicom", "data/test_files/MR_small.dcm", "pip install pydicom", "MR DICOM, 64x64"
+    ),
+}
+
+MNI152_KINDS = ("t1", "gm", "wm")
+
+
+def package_folder(package: str, install: str | None = None) -> Path:
+    """The folder of an installed package, found without importing it (nilearn takes
+    seconds to import; its data files are all that is wanted here)."""
+    try:
+        spec = importlib.util.find_spec(package)
+    except (ImportError, ValueError):  # a parent package missing, or a broken install
+        spec = None
+    if spec is None or not spec.submodule_search_locations:
+        how = install or f"pip install {package}"
+        raise DataError(f"{package} is not installed: `{how}` (it ships the image needed here).")
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def shipped_path(name: str) -> Path:
+    """The file of shipped image ``name`` (a key of :data:`SHIPPED`)."""
+    if name not in SHIPPED:
+        raise DataError(f"no shipped image is called {name!r}; known: {', '.join(SHIPPED)}.")
+    image = SHIPPED[name]
+    path = package_folder(image.package, image.install) / image.member
+    if not path.is_file():
+        raise DataError(
+            f"{path} is missing from the installed {image.package} package: reinstall it "
+            f"(`{image.install} --force-reinstall`)."
+        )
+    return path
+
+
+def _mni152(kind: str) -> str:
+    if kind not in MNI152_KINDS:
+        raise DataError(f"MNI152 comes as {', '.join(MNI152_KINDS)}, not {kind!r}.")
+    return f"mni152_{kind}"
+
+
+def mni152_path(kind: str = "t1") -> Path:
+    """nilearn's 1 mm MNI152 2009a template: ``t1``, or the ``gm``/``wm`` probability map."""
+    return shipped_path(_mni152(kind))
+
+
+def head_ct_path() -> Path:
+    """TotalSegmentator's 1 mm head CT atlas (int16 HU, 0 HU outside the brain)."""
+    return shipped_path("head_ct")
+
+
+def retina_path() -> Path:
+    """scikit-image's fundus photograph (what ``skimage.data.retina()`` reads)."""
+    return shipped_path("retina")
+
+
+def load_volume(name: str) -> tuple[np.ndarray, np.ndarray]:
+    """A shipped NIfTI image as ``(float32 array in the file's units, 4x4 affine)``.
+
+    The array keeps the file's axes (RAS voxel order for these files); scaling to a range
+    is left to the caller, since each use wants its own (HU windows, [0, 1], raw).
+    """
+    import nibabel as nib
+
+    path = shipped_path(name)
+    if not path.name.endswith((".nii", ".nii.gz")):
+        raise DataError(f"{name} ({path.name}) is not a NIfTI volume.")
+    image = nib.load(str(path))
+    return np.asarray(image.get_fdata(dtype=np.float32)), np.asarray(image.affine, dtype=float)
+
+
+def load_mni152(kind: str = "t1") -> tuple[np.ndarray, np.ndarray]:
+    """The MNI152 ``t1``/``gm``/``wm`` volume (197x233x189, 1 mm) and its affine."""
+    return load_volume(_mni152(kind))
+
+
+def load_head_ct() -> tuple[np.ndarray, np.ndarray]:
+    """The head CT in HU (202x202x179, 1 mm) and its affine."""
+    return load_volume("head_ct")
+
+
+def load_retina() -> np.ndarray:
+    """The fundus photograph as uint8 ``(1411, 1411, 3)`` RGB, as ``skimage.data.retina()``."""
+    from PIL import Image
+
+    with Image.open(retina_path()) as image:
+        return np.asarray(image.convert("RGB"))
+
+
+def save_volume(
+    array: np.ndarray,
+    affine: np.ndarray,
+    path: str | Path,
+    description: str | None = None,
+) -> Path:
+    """Save a real (not synthetic) 2D or 3D image as NIfTI, atomically.
+
+    Units are declared as mm; ``description`` goes in the header's ``descrip`` (80 bytes) to
+    say where the data came from. Writing to a temporary name first means an interrupted
+    run never leaves a truncated file that a later run would take as done.
+    """
+    import nibabel as nib
+
+    from zoo_core.weights import atomic_path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    image = nib.Nifti1Image(np.asarray(array), np.asarray(affine, dtype=float))
+    image.header.set_xyzt_units("mm")
+    if description:
+        image.header["descrip"] = description.encode()[:79]
+    data = image.to_bytes()
+    if path.name.endswith(".gz"):  # the temporary name has no suffix for nibabel to go by
+        data = gzip.compress(data, compresslevel=6)
+    with atomic_path(path) as tmp:
+        tmp.write_bytes(data)
+    return path
+
+
+def copy_shipped(out_dir: str | Path, files: Mapping[str, str]) -> Path:
+    """Copy shipped images into ``out_dir`` as ``{file name: shipped name}`` and return it.
+
+    Every source is located before anything is written, so a missing package leaves no
+    half-filled folder. The copies are the files as shipped (byte for byte).
+    """
+    sources = {target: shipped_path(name) for target, name in files.items()}
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    for target, source in sources.items():
+        shutil.copyfile(source, out / target)
+    return out
+
+
+def write_mni152(out_dir: str | Path, kinds: Iterable[str] = ("t1",)) -> Path:
+    """``out_dir/mni152_<kind>.nii.gz`` for each kind: a volumes folder ``zoo train --data``
+    reads (``data.mode: slices`` cuts the axial slices)."""
+    return copy_shipped(out_dir, {f"{_mni152(k)}.nii.gz": _mni152(k) for k in kinds})
