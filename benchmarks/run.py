@@ -1,0 +1,610 @@
+"""The zoo's benchmark suite, measured against this machine's own limits.
+
+    python benchmarks/run.py [--quick] [--device cpu|cuda] [--json PATH] [--only PART ...]
+
+Prints a Markdown table and (with ``--json``) writes one record per figure: ``name``,
+``value``, ``unit``, ``target`` and ``met`` (plus context: model, batch, load average...).
+
+The reference for every throughput figure is measured in the same run: the fp32 rate of a
+large square ``torch.mm`` (warmed up, best of several, before and after the models), so a
+ratio says how much of what this machine can do the generator gets, whatever the machine.
+Each memory figure comes from a fresh process (``worker.py``), because a process's peak
+resident set only grows. This script itself never imports torch: it only orchestrates, so
+the CUDA context of a worker never meets a forked parent's.
+
+Targets (reported as met or not, never lowered): generator throughput >= 60 % of the matrix
+multiply rate at batch >= 8; the 512x512x300 volume in < 2 GiB peak resident memory with the
+whole-volume pipeline at >= 80 % of the raw block throughput; ``zoo list`` in < 0.3 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import fnmatch
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+
+import suite  # noqa: E402
+
+PARTS = ("inference", "train", "volume", "cli", "load")
+MM_TARGET = 0.60
+VOLUME_RSS_TARGET_MIB = 2048.0
+PIPELINE_TARGET = 0.80
+LIST_TARGET_S = 0.3
+
+
+def log(message: str) -> None:
+    print(f"[run {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
+
+
+# -- records --------------------------------------------------------------------------------
+
+
+class Records:
+    """One dict per figure: name, value, unit, target, met, and context fields."""
+
+    def __init__(self) -> None:
+        self.items: list[dict[str, Any]] = []
+
+    def add(
+        self,
+        name: str,
+        value: float | None,
+        unit: str,
+        target: str | None = None,
+        met: bool | None = None,
+        **context: Any,
+    ) -> None:
+        if target is not None and value is None:
+            met = False
+        self.items.append(
+            {"name": name, "value": value, "unit": unit, "target": target, "met": met, **context}
+        )
+
+    def error(self, name: str, message: str, target: str | None = None, **context: Any) -> None:
+        self.add(name, None, "", target, False if target else None, error=message, **context)
+
+
+def fmt(value: Any) -> str:
+    if value is None:
+        return "n/a"
+    if isinstance(value, float):
+        if value == 0:
+            return "0"
+        if abs(value) >= 100:
+            return f"{value:,.0f}"
+        if abs(value) >= 1:
+            return f"{value:.3g}" if abs(value) < 10 else f"{value:.1f}"
+        return f"{value:.3g}"
+    return str(value)
+
+
+def markdown(records: list[dict[str, Any]]) -> str:
+    lines = ["| figure | value | unit | target | met |", "|---|---:|---|---|:-:|"]
+    for r in records:
+        met = {True: "yes", False: "**no**", None: ""}[r["met"]]
+        value = fmt(r["value"]) if "error" not in r else f"error: {r['error'][:60]}"
+        lines.append(f"| {r['name']} | {value} | {r['unit']} | {r['target'] or ''} | {met} |")
+    return "\n".join(lines)
+
+
+# -- running workers ------------------------------------------------------------------------
+
+
+def run_worker(
+    task: str, params: dict[str, Any], timeout: float, env: dict[str, str] | None = None
+) -> tuple[dict[str, Any] | None, str | None, float]:
+    """Run one worker task in a fresh interpreter; (result, error, wall seconds)."""
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-") as tmp:
+        in_path, out_path = Path(tmp) / "in.json", Path(tmp) / "out.json"
+        in_path.write_text(json.dumps(params))
+        full_env = {**os.environ, "PYTHONWARNINGS": "ignore", **(env or {})}
+        cmd = [sys.executable, str(HERE / "worker.py"), task, str(in_path), str(out_path)]
+        started = time.perf_counter()
+        try:
+            proc = subprocess.run(cmd, env=full_env, stdout=sys.stderr, timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None, f"timed out after {timeout:.0f} s", time.perf_counter() - started
+        wall = time.perf_counter() - started
+        if proc.returncode != 0 or not out_path.exists():
+            return None, f"worker {task} exited with {proc.returncode}", wall
+        return json.loads(out_path.read_text()), None, wall
+
+
+def best_wall(cmd: list[str], repeats: int) -> tuple[float, list[float], float]:
+    """Best wall time of a command over runs, all wall times, and the CPU time of the best.
+
+    CPU time (user + sys of the child) barely moves with the machine's load, while wall time
+    on a busy machine includes waiting for a core: both are reported.
+    """
+    import resource
+
+    times, cpu = [], []
+    for _ in range(repeats):
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        started = time.perf_counter()
+        subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, check=True)
+        times.append(time.perf_counter() - started)
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        cpu.append(after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime)
+    best = min(range(len(times)), key=times.__getitem__)
+    return times[best], times, cpu[best]
+
+
+# -- parts ------------------------------------------------------------------------------------
+
+
+def part_inference(ctx: dict[str, Any], rec: Records) -> float | None:
+    benches = ctx["benches"]
+    params = {
+        "device": ctx["device"],
+        "settings": ctx["settings"],
+        "benches": [dataclasses.asdict(b) for b in benches],
+        "profile": ctx["profile"],
+    }
+    log(f"inference: {len(benches)} model(s) in one process")
+    result, error, wall = run_worker("inference", params, ctx["timeout"])
+    if result is None:
+        rec.error("machine/fp32_matmul", error or "failed")
+        return None
+    mm = max(result["matmul_gflops_start"], result["matmul_gflops_end"])
+    rec.add(
+        "machine/fp32_matmul",
+        mm,
+        "GFLOP/s",
+        n=result["matmul_n"],
+        start=result["matmul_gflops_start"],
+        end=result["matmul_gflops_end"],
+        threads=result["threads"],
+        note="square torch.mm, best of runs before and after the models; the best is the reference",
+    )
+    notes = {b.model_id: b.note for b in benches}
+    for model in result["models"]:
+        mid = model["model_id"]
+        if "error" in model:
+            rec.error(f"infer/{mid}", model["error"], target=f">= {MM_TARGET:.2f} of fp32 mm")
+            continue
+        flops = model["flops_per_sample"]
+        context = {"model": mid, "output_shape": model["output_shape"], "note": notes.get(mid)}
+        rec.add(f"infer/{mid}/flops_per_sample", flops / 1e9, "GFLOP/sample", **context)
+        for run in model["runs"]:
+            b, seconds = run["batch"], run["seconds"]
+            tag = f"b{b}" + (" (largest)" if run.get("largest") else "")
+            ctx_b = {
+                **context,
+                "batch": b,
+                "seconds_per_call": seconds,
+                "largest": bool(run.get("largest")),
+                "largest_limit": model.get("largest_batch_limit") if run.get("largest") else None,
+                "per_batch_warmup": run["per_batch_warmup"],
+                "loadavg": model.get("loadavg"),
+            }
+            if model["dims"] == 3:
+                rec.add(f"infer/{mid}/{tag}/blocks_per_s", b / seconds, "blocks/s", **ctx_b)
+                rec.add(
+                    f"infer/{mid}/{tag}/voxels_per_s",
+                    b * model["voxels_per_sample"] / seconds,
+                    "voxels/s",
+                    **ctx_b,
+                )
+            else:
+                rec.add(f"infer/{mid}/{tag}/images_per_s", b / seconds, "images/s", **ctx_b)
+            gflops = b * flops / seconds / 1e9
+            rec.add(f"infer/{mid}/{tag}/gflops", gflops, "GFLOP/s", **ctx_b)
+            ratio = gflops / mm
+            target = f">= {MM_TARGET:.2f}" if b >= 8 else None
+            rec.add(
+                f"infer/{mid}/{tag}/vs_matmul",
+                ratio,
+                "x fp32 mm",
+                target,
+                (ratio >= MM_TARGET) if target else None,
+                **ctx_b,
+            )
+    if result.get("profiles"):
+        ctx["profiles"] = result["profiles"]
+    log(f"inference done in {wall:.0f} s")
+    return mm
+
+
+def part_train(ctx: dict[str, Any], rec: Records) -> None:
+    for bench in ctx["train_benches"]:
+        mid = bench.model_id
+        params = {
+            "device": ctx["device"],
+            "settings": ctx["settings"],
+            "bench": dataclasses.asdict(bench),
+        }
+        log(f"train: {mid} (fresh process)")
+        result, error, wall = run_worker("train", params, ctx["timeout"])
+        if result is None:
+            rec.error(f"train/{mid}", error or "failed")
+            continue
+        context = {
+            "model": mid,
+            "batch": result["batch"],
+            "paper_batch": result["paper_batch"],
+            "first_step_s": result["first_step_s"],
+            "steps_timed": result["steps_timed"],
+            "loadavg": result["loadavg"],
+        }
+        notes = []
+        if result["batch"] != result["paper_batch"]:
+            notes.append(f"--quick: batch {result['batch']} (paper: {result['paper_batch']})")
+        if result.get("cold_step_only"):
+            notes.append("--quick: one cold step timed (first step, includes warm-up)")
+        if notes:
+            context["note"] = "; ".join(notes)
+        rec.add(f"train/{mid}/step_time", result["step_s"], "s/step", **context)
+        rec.add(
+            f"train/{mid}/samples_per_s", result["batch"] / result["step_s"], "samples/s", **context
+        )
+        rec.add(
+            f"train/{mid}/peak_rss",
+            result["peak_rss_mib"],
+            "MiB",
+            **context,
+            how="ru_maxrss of a fresh process (imports, model, optimiser, step)",
+        )
+        rec.add(
+            f"train/{mid}/peak_rss_delta",
+            result["peak_rss_delta_mib"],
+            "MiB",
+            **context,
+            how="VmHWM during the steps minus VmRSS before them",
+        )
+        if result.get("cuda_peak_mib") is not None:
+            rec.add(f"train/{mid}/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
+        log(f"train {mid} done in {wall:.0f} s")
+
+
+def part_volume(ctx: dict[str, Any], rec: Records) -> None:
+    quick = ctx["settings"]["quick"]
+    model_id = ctx["volume_model"] or (suite.VOLUME_MODEL_QUICK if quick else suite.VOLUME_MODEL)
+    shape = list(suite.VOLUME_SHAPE)
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-ct-") as tmp:
+        log(f"volume: making the {'x'.join(map(str, shape))} head CT")
+        made, error, _ = run_worker("make_volume", {"shape": shape, "out_dir": tmp}, ctx["timeout"])
+        if made is None:
+            rec.error("volume/wall_time", error or "failed")
+            return
+        params = {
+            "device": ctx["device"],
+            "settings": ctx["settings"],
+            "model_id": model_id,
+            "path": made["path"],
+            "sw_batch_size": ctx["sw_batch_size"],
+            "overlap": ctx["overlap"],
+        }
+        log(f"volume: {model_id} through the whole-volume pipeline (fresh process)")
+        result, error, wall = run_worker("volume", params, ctx["timeout"])
+    if result is None:
+        for name, target in (
+            ("volume/peak_rss", f"< {VOLUME_RSS_TARGET_MIB:.0f} MiB"),
+            ("volume/pipeline_vs_raw_blocks", f">= {PIPELINE_TARGET:.2f}"),
+        ):
+            rec.error(name, error or "failed", target=target)
+        return
+    note = None
+    if model_id != suite.VOLUME_MODEL:
+        note = (
+            f"--quick: {model_id} (demo-scale widths 16-128, same U-Net pipeline) instead of "
+            f"the paper's {suite.VOLUME_MODEL}; the volume is the full {'x'.join(map(str, shape))}"
+        )
+    context = {
+        "model": model_id,
+        "shape": result["shape"],
+        "sw_batch_size": result["sw_batch_size"],
+        "overlap": result["overlap"],
+        "loadavg": result["loadavg"],
+        "note": note,
+    }
+    # Raw block rate: the median of every raw call, before and after the pipeline (a busy
+    # machine slows some calls; the median of both sets is the typical call of this run).
+    raw_times = result["raw_before"]["times"] + result["raw_after"]["times"]
+    raw_median = sorted(raw_times)[len(raw_times) // 2]
+    raw = result["sw_batch_size"] * result["block"] ** 3 / raw_median
+    rec.add("volume/wall_time", result["wall_s"], "s", **context, stages=result["stages"])
+    rec.add("volume/voxels_per_s", result["voxels_per_s"], "voxels/s", **context)
+    peak = result["peak_rss_mib"]
+    rec.add(
+        "volume/peak_rss",
+        peak,
+        "MiB",
+        f"< {VOLUME_RSS_TARGET_MIB:.0f} MiB",
+        peak < VOLUME_RSS_TARGET_MIB,
+        **context,
+        rss_before_pipeline_mib=result["rss_before_pipeline_mib"],
+        how="ru_maxrss of a fresh process: interpreter, torch, MONAI, model and the pipeline",
+    )
+    rec.add(
+        "volume/peak_rss_over_baseline",
+        peak - result["rss_before_pipeline_mib"],
+        "MiB",
+        **context,
+        how="peak minus the resident memory after imports and model build",
+    )
+    rec.add(
+        "volume/raw_block_voxels_per_s",
+        raw,
+        "voxels/s",
+        **context,
+        before=result["raw_before"],
+        after=result["raw_after"],
+        how=f"model.generate on {result['sw_batch_size']} blocks per call, median of the "
+        "calls timed before and after the pipeline",
+    )
+    ratio = result["voxels_per_s"] / raw
+    rec.add(
+        "volume/pipeline_vs_raw_blocks",
+        ratio,
+        "x raw",
+        f">= {PIPELINE_TARGET:.2f}",
+        ratio >= PIPELINE_TARGET,
+        **context,
+    )
+    in_pipeline = result["block_voxels_processed"] / max(result["generator_s_in_pipeline"], 1e-9)
+    rec.add(
+        "volume/pipeline_vs_in_pipeline_generator",
+        result["voxels_per_s"] / in_pipeline,
+        "x",
+        **context,
+        how="pipeline voxels/s over the voxels/s of the generate calls it made (timed one by "
+        "one inside the pipeline): the load-independent share, tiling waste included",
+    )
+    share = result["generator_s_in_pipeline"] / result["wall_s"]
+    rec.add(
+        "volume/generator_share_of_wall",
+        share,
+        "fraction",
+        **context,
+        generator_calls=result["generator_calls"],
+        block_voxels_processed=result["block_voxels_processed"],
+        voxels=result["voxels"],
+    )
+    if result.get("cuda_peak_mib") is not None:
+        rec.add("volume/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
+    rec.add("volume/startup_imports", result["import_s"], "s", **context)
+    log(f"volume done in {wall:.0f} s")
+
+
+def part_cli(ctx: dict[str, Any], rec: Records) -> None:
+    repeats = ctx["settings"]["list_repeats"]
+    zoo = Path(sys.executable).parent / "zoo"
+    if not zoo.exists():
+        import shutil
+
+        zoo = Path(shutil.which("zoo") or "zoo")
+    floor, _, floor_cpu = best_wall([sys.executable, "-c", "pass"], repeats)
+    best, times, cpu = best_wall([str(zoo), "list"], repeats)
+    rec.add(
+        "cli/zoo_list_cold_start",
+        best,
+        "s",
+        f"< {LIST_TARGET_S} s",
+        best < LIST_TARGET_S,
+        runs=times,
+        cpu_s=cpu,
+        how="`zoo list` in a new process, output to a pipe, best of runs (wall time)",
+    )
+    rec.add(
+        "cli/zoo_list_cpu_time",
+        cpu,
+        "s",
+        how="user + sys CPU time of that best run (what load does not inflate)",
+    )
+    rec.add(
+        "cli/python_startup",
+        floor,
+        "s",
+        cpu_s=floor_cpu,
+        how="`python -c pass` in this environment (the floor of any command)",
+    )
+
+
+def part_load(ctx: dict[str, Any], rec: Records) -> None:
+    from zoo_core.testing.hub_server import HubServer
+
+    model_id = suite.LOAD_MODEL
+    repo_id = f"zoo-bench/{model_id}"
+    with tempfile.TemporaryDirectory(prefix="zoo-bench-hf-") as home, HubServer() as hub:
+        env = {
+            "HF_ENDPOINT": hub.url,
+            "HF_HOME": home,
+            "HF_HUB_CACHE": str(Path(home) / "hub"),
+            "HF_TOKEN": "hf_zoo_bench_token",
+            "HF_HUB_OFFLINE": "0",
+            "HF_HUB_DISABLE_TELEMETRY": "1",
+            "HF_HUB_DISABLE_PROGRESS_BARS": "1",
+            "ZOO_HUB": "hf",
+        }
+        params = {
+            "model_id": model_id,
+            "repo_id": repo_id,
+            "repeats": ctx["settings"]["load_repeats"],
+        }
+        log(f"load: push {model_id} to a loopback Hub, then zoo.load it from the warm cache")
+        result, error, _ = run_worker("load", params, ctx["timeout"], env)
+        if result is None:
+            rec.error("api/zoo_load_warm_cache", error or "failed")
+            return
+        context = {
+            "model": model_id,
+            "weights_mib": result["weights_mib"],
+            "hub": "loopback HF Hub",
+        }
+        rec.add(
+            "api/zoo_load_warm_cache",
+            result["warm_load_s"],
+            "s",
+            **context,
+            first_load_s=result["first_load_s"],
+            runs=result["warm_loads"],
+            how="in a process that has loaded it once: resolve, sha256, build, load_state_dict",
+        )
+        fresh, error, _wall = run_worker("load_fresh", {"repo_id": repo_id}, ctx["timeout"], env)
+        if fresh is None:
+            rec.error("api/zoo_load_warm_cache_new_process", error or "failed")
+            return
+        rec.add(
+            "api/zoo_load_warm_cache_new_process",
+            fresh["import_torch_s"] + fresh["load_s"],
+            "s",
+            **context,
+            import_torch_s=fresh["import_torch_s"],
+            load_s=fresh["load_s"],
+            how="import torch + first zoo.load in a new interpreter (plugin imports included)",
+        )
+
+
+# -- main -------------------------------------------------------------------------------------
+
+
+def machine(device: str) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    info: dict[str, Any] = {
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "cpu_count": os.cpu_count(),
+        "device": device,
+    }
+    with contextlib.suppress(AttributeError):
+        info["cpu_affinity"] = len(os.sched_getaffinity(0))
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                info["cpu_model"] = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    for package in ("torch", "monai", "zoo-core"):
+        with contextlib.suppress(PackageNotFoundError):
+            info[package] = version(package)
+    try:
+        commit = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=HERE, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        info["git_commit"] = commit
+    except (OSError, subprocess.CalledProcessError):
+        pass
+    return info
+
+
+def loadavg() -> list[float] | None:
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except OSError:
+        return None
+
+
+def parse(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="Fewer repeats, smaller batches.")
+    parser.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    parser.add_argument("--json", type=Path, help="Write the records here.")
+    parser.add_argument("--only", nargs="+", choices=PARTS, help="Run only these parts.")
+    parser.add_argument("--models", nargs="+", help="fnmatch patterns of model ids to keep.")
+    parser.add_argument("--profile", action="store_true", help="torch.profiler op table per model.")
+    parser.add_argument(
+        "--overlap", type=float, default=0.0, help="Block overlap of the volume run (0: paper)."
+    )
+    parser.add_argument("--sw-batch-size", type=int, default=8, help="Blocks per model call.")
+    parser.add_argument("--volume-model", help="Model id for the volume run.")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse(argv)
+    from zoo_core.api import list_models
+
+    settings = suite.QUICK if args.quick else suite.FULL
+    settings_dict = {
+        **dataclasses.asdict(settings),
+        "matmul_n_cuda": 8192,
+        "cuda_call_budget_s": 5.0 if args.quick else 20.0,
+        "raw_repeats": 5 if args.quick else 9,
+    }
+    installed = {row["id"] for row in list_models()}
+
+    def keep(benches: list[suite.Bench]) -> list[suite.Bench]:
+        if not args.models:
+            return benches
+        return [b for b in benches if any(fnmatch.fnmatch(b.model_id, p) for p in args.models)]
+
+    ctx: dict[str, Any] = {
+        "device": args.device,
+        "settings": settings_dict,
+        "timeout": settings.worker_timeout_s,
+        "benches": keep(suite.selected(args.quick, installed, "inference")),
+        "train_benches": keep(suite.selected(args.quick, installed, "train")),
+        "profile": args.profile,
+        "overlap": args.overlap,
+        "sw_batch_size": args.sw_batch_size,
+        "volume_model": args.volume_model,
+    }
+    missing = sorted({b.model_id for b in suite.BENCHES} - installed)
+    started = time.perf_counter()
+    meta: dict[str, Any] = {
+        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "argv": sys.argv[1:] if argv is None else argv,
+        "quick": args.quick,
+        "machine": machine(args.device),
+        "settings": settings_dict,
+        "not_installed": missing,
+        "loadavg": {"start": loadavg()},
+    }
+    rec = Records()
+    parts = args.only or PARTS
+    order = [p for p in ("cli", "inference", "train", "volume", "load") if p in parts]
+    for part in order:
+        meta["loadavg"][f"before_{part}"] = loadavg()
+        {
+            "cli": part_cli,
+            "inference": part_inference,
+            "train": part_train,
+            "volume": part_volume,
+            "load": part_load,
+        }[part](ctx, rec)
+    meta["loadavg"]["end"] = loadavg()
+    meta["wall_s"] = time.perf_counter() - started
+    cores = meta["machine"].get("cpu_affinity") or os.cpu_count() or 1
+    peak_load = max((v[0] for v in meta["loadavg"].values() if v), default=0.0)
+    meta["under_load"] = peak_load > 0.5 * cores
+    meta["cores"] = cores
+    if ctx.get("profiles"):
+        meta["profiles"] = ctx["profiles"]
+    targets = [r for r in rec.items if r["target"]]
+    meta["targets"] = {"met": sum(bool(r["met"]) for r in targets), "total": len(targets)}
+
+    table = markdown(rec.items)
+    print(table)
+    print()
+    load_note = " (taken under load)" if meta["under_load"] else ""
+    print(
+        f"{meta['targets']['met']}/{meta['targets']['total']} targets met; "
+        f"{meta['wall_s']:.0f} s on {args.device}, {cores} core(s), load average "
+        f"{meta['loadavg']['start']} -> {meta['loadavg']['end']}{load_note}."
+    )
+    if args.json:
+        args.json.parent.mkdir(parents=True, exist_ok=True)
+        args.json.write_text(json.dumps({"meta": meta, "records": rec.items}, indent=1) + "\n")
+        log(f"wrote {args.json}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
