@@ -70,7 +70,7 @@ def architecture_of(ref: str) -> str | None:
             model_id = read_metadata(path).get("model_id")
             if model_id in registry.models:
                 return registry.models[model_id].architecture
-    except (OSError, ValueError, ZooError):  # unreadable: loading will say why
+    except Exception:  # unreadable (not safetensors, truncated): loading will say why
         return None
     return None
 
