@@ -48,7 +48,7 @@ def test_different_z_give_different_images_for_one_map(tiny):
 def test_a_windowed_map_is_refused_with_advice(tiny):
     model = build("stylecgan", model_config("krishna-stylecgan-headct", tiny))
     windowed = torch.full((1, 1, 32, 32), 50.0) / 1000  # what a CT window makes of gray 50
-    with pytest.raises(DataError, match="zoo stylecgan generate"):
+    with pytest.raises(DataError, match="reads map images as label maps"):
         model.generate(condition=windowed)
     with pytest.raises(DataError, match="neither class indices"):
         model.generate(condition=torch.full((1, 1, 32, 32), 7.0))

@@ -23,6 +23,7 @@ def register_architectures(register):
             train_config=StyleCGANTrainConfig,
             data_config=StyleCGANDataConfig,
             dataset="zoo_stylecgan.data:region_pairs",
+            generate_options="zoo_stylecgan.options:generate_options",
         )
     )
 

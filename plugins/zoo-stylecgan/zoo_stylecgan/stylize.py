@@ -1,17 +1,17 @@
-"""Generation with a style image: map (+ boundary perturbation) + z -> CT slices in that style.
+"""Generation with a style image: reading the style slice and adapting G to it.
 
 In Krishna & Mueller's method G(y, z) takes no style input: G is *learned for* a style image
 (contribution 1) through the per-region style loss. To generate in the style of a new image
 x_s, :func:`adapt_to_style` therefore continues that learning on a copy of G for a few steps:
 eq. (8) with the given style slice and its map, the trained D, and as content x_o either the
 CT the map was drawn from (``content=``) or, for a bare map, the unadapted G's own output.
-With no style image the trained G is used as it is.
+With no style image the trained G is used as it is. ``StyleCGAN.generate(condition=...,
+style=..., perturb=True)`` (and ``zoo generate --style --perturb``) puts this together.
 """
 
 from __future__ import annotations
 
 import copy
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +20,7 @@ import torch
 
 from zoo_core.data import CTWindow, fit_to_size, read_image
 from zoo_core.errors import DataError
-from zoo_core.generation import derive_seed
 from zoo_stylecgan.data import ct_to_unit, read_map
-from zoo_stylecgan.perturb import perturb_map
 from zoo_stylecgan.regions import region_map
 
 
@@ -48,14 +46,6 @@ def _fit(x: np.ndarray, model: Any, label: bool, pad: float) -> torch.Tensor:
     out = fit_to_size(tensor.long() if label else tensor.float(), size, mode, label=label,
                       pad_value=pad)  # fmt: skip
     return out[None]
-
-
-def read_condition(path: str | Path, model: Any, slice_index: int | None = None) -> torch.Tensor:
-    """A map file (gray values or class indices) -> ``(1, 1, R, R)`` int64 at the model's size."""
-    labels = read_map(Path(path), model.label_values, model.num_classes)
-    if labels.ndim == 4:
-        labels = _slice(labels, slice_index)
-    return _fit(labels, model, label=True, pad=0)
 
 
 def read_style(
@@ -151,57 +141,3 @@ def adapt_to_style(
     generator.eval().requires_grad_(False)
     generator.adapt_history = history
     return generator
-
-
-@dataclass
-class Stylized:
-    """What :func:`stylize` made: one map and one image per sample, ``(n, 1, R, R)``."""
-
-    maps: torch.Tensor
-    images: torch.Tensor
-    style: torch.Tensor | None = None
-    adapt_history: list[float] = field(default_factory=list)
-
-
-def stylize(
-    model: Any,
-    condition: torch.Tensor,
-    *,
-    n: int = 1,
-    seed: int = 0,
-    perturb: bool = False,
-    perturb_magnitude: float | None = None,
-    style: tuple[torch.Tensor, torch.Tensor] | None = None,
-    content: torch.Tensor | None = None,
-    losses: Any = None,
-    adapt_steps: int = 20,
-    lr: float | None = None,
-) -> Stylized:
-    """``n`` CT slices for one map ``(1, 1, R, R)``: sample ``j`` draws z from (seed, j), and
-    with ``perturb`` its own smoothly deformed map. With ``style`` (slice, map) G is first
-    adapted to it (:func:`adapt_to_style`, needs ``losses``)."""
-    if perturb:
-        maps = torch.cat([
-            perturb_map(condition, derive_seed(seed, j) & 0x7FFFFFFF, magnitude=perturb_magnitude)
-            for j in range(n)
-        ])  # fmt: skip
-    else:
-        maps = condition.expand(n, *condition.shape[1:]).clone()
-    original = model.generator
-    history: list[float] = []
-    if style is not None and adapt_steps > 0:
-        if losses is None:
-            raise DataError("adapting to a style image needs the VGG-19 losses (losses=).")
-        adapted = adapt_to_style(
-            model, condition, style[0], style[1], losses,
-            steps=adapt_steps, lr=lr, content=content, seed=seed,
-        )  # fmt: skip
-        history = adapted.adapt_history
-        model.generator = adapted
-    try:
-        images = torch.cat(
-            [model.generate(condition=maps[j : j + 1], seed=derive_seed(seed, j)) for j in range(n)]
-        ).cpu()
-    finally:
-        model.generator = original
-    return Stylized(maps.cpu(), images, None if style is None else style[0].cpu(), history)
