@@ -1,7 +1,7 @@
-"""``zoo stylecgan ...``: generation with a style image and boundary perturbation, demo data.
+"""``zoo stylecgan ...``: the demo data and region maps (heavy imports inside the functions).
 
-The core's ``zoo generate`` has no --style and reads conditions through the CT window, so
-the style cGAN has its own command (heavy imports stay inside the functions).
+Generation is the core's ``zoo generate ID --condition map.png --style style.png --perturb``:
+the architecture adds those options (``zoo_stylecgan.options``).
 """
 
 from __future__ import annotations
@@ -11,12 +11,13 @@ from typing import Any
 
 import click
 
-FORMATS = ("png", "nifti", "dicom")
-
 
 @click.group("stylecgan")
 def stylecgan() -> None:
-    """Krishna & Mueller's per-organ style-transfer cGAN: maps, styles, demo data."""
+    """Krishna & Mueller's per-organ style-transfer cGAN: demo data and region maps.
+
+    Generate with `zoo generate krishna-stylecgan-ct --condition map.png --style style.png`.
+    """
 
 
 def load_model(
@@ -50,131 +51,6 @@ def load_model(
     model.card = cards.read(spec.card_path())
     model.weights_info = {"checkpoint": str(checkpoint), "pretrained": True}
     return model.to(torch.device(device)).eval()
-
-
-@stylecgan.command("generate")
-@click.argument("model_id")
-@click.option(
-    "--condition",
-    required=True,
-    type=click.Path(exists=True, path_type=Path),
-    help="Region map: PNG with gray values 0,50,...,230 (or class indices), or NIfTI.",
-)
-@click.option(
-    "--style",
-    type=click.Path(exists=True, path_type=Path),
-    help="Style CT slice x_s: NIfTI/DICOM in HU, or PNG drawn in the model's window.",
-)
-@click.option(
-    "--style-map",
-    type=click.Path(exists=True, path_type=Path),
-    help="The style slice's region map (default: derived from its HU values).",
-)
-@click.option(
-    "--content",
-    type=click.Path(exists=True, path_type=Path),
-    help="The CT the map was drawn from (x_o), the content target while adapting.",
-)
-@click.option("--perturb", is_flag=True, help="Deform the map's boundaries per sample.")
-@click.option(
-    "--perturb-magnitude",
-    type=click.FloatRange(min=0),
-    help="Displacement scale in pixels (default resolution/64).",
-)
-@click.option("-n", "n", type=click.IntRange(min=1), default=4, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--adapt-steps",
-    type=click.IntRange(min=0),
-    default=20,
-    show_default=True,
-    help="Adam steps adapting G to --style (0: no adaptation).",
-)
-@click.option("--lr", type=float, help="Adaptation learning rate (default train.optimizer_g.lr).")
-@click.option(
-    "--format",
-    "formats",
-    type=click.Choice(FORMATS),
-    multiple=True,
-    default=FORMATS,
-    show_default=True,
-    help="Repeat for several formats.",
-)
-@click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option(
-    "--checkpoint",
-    type=click.Path(exists=True, dir_okay=False, path_type=Path),
-    help="A training checkpoint from `zoo train` instead of published weights.",
-)
-@click.option("--untrained", is_flag=True, help="The freshly initialised network (no weights).")
-@click.option(
-    "--vgg-weights",
-    type=click.Path(exists=True, dir_okay=False),
-    help="VGG-19 ImageNet weights (safetensors) for the style adaptation.",
-)
-@click.option(
-    "--allow-random-vgg",
-    is_flag=True,
-    help="Adapt with a randomly initialised VGG-19 when no weights are found (demo).",
-)
-@click.option("--source", help="Where published weights come from: 'hf' or 'dir:PATH'.")
-@click.option("--device", default="cpu", show_default=True)
-def generate_command(
-    model_id: str,
-    condition: Path,
-    style: Path | None,
-    style_map: Path | None,
-    content: Path | None,
-    perturb: bool,
-    perturb_magnitude: float | None,
-    n: int,
-    seed: int,
-    adapt_steps: int,
-    lr: float | None,
-    formats: tuple[str, ...],
-    out_dir: Path,
-    checkpoint: Path | None,
-    untrained: bool,
-    vgg_weights: str | None,
-    allow_random_vgg: bool,
-    source: str | None,
-    device: str,
-) -> None:
-    """CT slices for the map --condition, in the style of --style, written to --out.
-
-    Writes sample_NNN.png (the HU window), .nii.gz and .dcm (HU), the perturbed maps
-    map_NNN.png (with --perturb), montage.png (map | style | result per sample) and
-    provenance.json; every file is marked synthetic.
-
-    \b
-    Examples:
-      zoo stylecgan prepare-headct data/headct
-      zoo stylecgan generate krishna-stylecgan-headct --checkpoint runs/x/checkpoints/... \\
-        --condition data/headct/maps/headct_z080.png --style data/headct/headct_z110.nii.gz \\
-        --perturb --out out/stylecgan
-    """
-    from zoo_stylecgan.generate import run_generate
-
-    model = load_model(model_id, checkpoint, untrained, device, source)
-    summary = run_generate(
-        model,
-        condition=condition,
-        style=style,
-        style_map=style_map,
-        content=content,
-        perturb=perturb,
-        perturb_magnitude=perturb_magnitude,
-        n=n,
-        seed=seed,
-        adapt_steps=adapt_steps,
-        lr=lr,
-        formats=formats,
-        out_dir=out_dir,
-        vgg_weights=vgg_weights,
-        allow_random_vgg=allow_random_vgg,
-        untrained=untrained,
-    )
-    click.echo(summary)
 
 
 @stylecgan.command("prepare-headct")
