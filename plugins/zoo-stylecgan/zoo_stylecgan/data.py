@@ -218,7 +218,7 @@ def prepare_headct(out_dir: str | Path, *, every: int = 1, min_body: float = 0.1
     """Write the head CT's axial slices as 2D NIfTI (HU) plus their derived maps (PNG).
 
     ``OUT/<name>.nii.gz`` and ``OUT/maps/<name>.png``: a folder ``zoo train`` reads, and maps
-    and style slices ready for ``zoo stylecgan generate``. Slices whose brain covers less
+    and style slices ready for ``zoo generate``. Slices whose brain covers less
     than ``min_body`` of the slice are skipped. These are copies of real data: no synthetic
     marker. Arrays are stored rows-first (anterior up) so that the PNG maps look right.
     """
