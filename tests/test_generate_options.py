@@ -239,3 +239,20 @@ def test_zoo_list_imports_neither_torch_nor_the_options(opt_plugin):
     assert proc.returncode == 0, proc.stderr
     assert MODEL_ID in {row["id"] for row in json.loads(proc.stdout)}
     assert json.loads(proc.stderr.rsplit("LOADED=", 1)[1]) == []
+
+
+def test_a_label_volume_goes_slice_by_slice_with_a_montage_row(opt_plugin, tmp_path):
+    import nibabel as nib
+
+    labels = np.tile(np.arange(4, dtype=np.int16).repeat(3)[:, None, None], (1, 12, 3))
+    nib.save(nib.Nifti1Image(labels, np.eye(4)), tmp_path / "map.nii.gz")
+    out = tmp_path / "out"
+    result = _zoo("generate", opt_plugin, "--condition", tmp_path / "map.nii.gz", "--out", out,
+                  "--untrained", "--montage", "--roll")  # fmt: skip
+    assert result.exit_code == 0, result.output
+    written = nib.load(out / "map_000.nii.gz").get_fdata()  # NIfTI for a NIfTI condition
+    assert written.shape == (12, 12, 3)  # a volume is not resized to the 2D spatial_size
+    # the classes' levels as they are: no intensity scaling either way for label maps
+    np.testing.assert_allclose(np.unique(written), [-1, -1 / 3, 1 / 3, 1], atol=1e-6)
+    montage = _png(out / "montage.png")
+    assert montage.shape[:2] == (2 + 14, 2 + 2 * 14)  # condition | result, middle slice
