@@ -11,22 +11,12 @@ Both write a ``labels.csv`` (name,label) for ``zoo pggan encode``.
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 
 import numpy as np
 
+from zoo_core.data import shipped
 from zoo_core.errors import DataError
-
-MNI152_FILE = "mni_icbm152_{key}_tal_nlin_sym_09a_converted.nii.gz"
-
-
-def _nilearn_data() -> Path:
-    """nilearn's bundled data folder, found without importing nilearn (which takes seconds)."""
-    spec = importlib.util.find_spec("nilearn")
-    if spec is None or not spec.submodule_search_locations:
-        raise DataError("nilearn is not installed: `pip install nilearn` (it ships MNI152).")
-    return Path(next(iter(spec.submodule_search_locations))) / "datasets" / "data"
 
 
 def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:
@@ -38,20 +28,12 @@ def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:
 def load_mni152(resolution: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """The T1, GM and WM templates nilearn ships (``load_mni152_template`` & co. read the same
     files) at 1 mm, or 2 mm by 2x2x2 block means; returns ``({key: volume}, affine)``."""
-    import nibabel as nib
-
     if resolution not in (1, 2):
         raise DataError(f"MNI152 templates come at 1 or 2 mm, not {resolution} mm.")
-    folder = _nilearn_data()
     volumes, affine = {}, None
-    for key in ("t1", "gm", "wm"):
-        path = folder / MNI152_FILE.format(key=key)
-        if not path.is_file():
-            raise DataError(f"{path} is missing: reinstall nilearn (it ships the MNI152 files).")
-        image = nib.load(str(path))
-        array = np.asarray(image.get_fdata(dtype=np.float32))
+    for key in shipped.MNI152_KINDS:
+        array, affine = shipped.load_mni152(key)
         array /= max(float(array.max()), 1e-6)  # to [0, 1], as nilearn's loaders do
-        affine = image.affine
         if resolution == 2:
             array = _block_mean(array, 2)
         volumes[key] = array
@@ -70,8 +52,6 @@ def prepare_mni152(out_dir: str | Path, resolution: int = 1) -> Path:
     its height in the brain (inferior/middle/superior third), the kind of label the paper's
     t-SNE plots colour by.
     """
-    import nibabel as nib
-
     volumes, affine = load_mni152(resolution)
     mask = volumes["t1"] > 0.2
     out = Path(out_dir)
@@ -79,9 +59,8 @@ def prepare_mni152(out_dir: str | Path, resolution: int = 1) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     for key, array in volumes.items():
         masked = np.where(mask, np.clip(array, 0.0, None), 0.0).astype(np.float32)
-        image = nib.Nifti1Image(masked, affine)
-        image.header["descrip"] = b"MNI152 2009a sym (nilearn), brain-masked"
-        nib.save(image, str(folder / f"mni152_{key}.nii.gz"))
+        path = folder / f"mni152_{key}.nii.gz"
+        shipped.save_volume(masked, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
     brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
     low, high = brain_z.min(), brain_z.max()
     with open(out / "labels.csv", "w", newline="") as handle:
@@ -119,14 +98,13 @@ def vessel_map(rgb: np.ndarray, quantile: float = 0.88) -> np.ndarray:
 def prepare_fundus(out_dir: str | Path, size: int = 512, copies: int = 16) -> Path:
     """Write ``images/`` and ``vessels/`` PNGs (``copies`` rotated/mirrored versions)."""
     from PIL import Image
-    from skimage import data
 
     if copies < 1:
         raise DataError("copies must be at least 1.")
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "vessels").mkdir(parents=True, exist_ok=True)
-    retina = Image.fromarray(data.retina())
+    retina = Image.fromarray(shipped.load_retina())
     photo = retina.resize((size, size), Image.Resampling.LANCZOS)
     # The filter's scales and rim margin are tuned at 256 px; the map is resized from there.
     work = np.asarray(retina.resize((256, 256), Image.Resampling.LANCZOS))

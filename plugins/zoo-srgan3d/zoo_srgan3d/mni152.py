@@ -8,7 +8,6 @@ sees. Both are cropped to the head (plus a margin) so random patches rarely fall
 
 from __future__ import annotations
 
-import gzip
 from pathlib import Path
 
 import numpy as np
@@ -18,11 +17,17 @@ MARGIN = 2
 
 
 def mni152_slabs() -> dict[str, object]:
-    """``{"train": Nifti1Image, "test": Nifti1Image}`` cut from the 1 mm template, offline."""
-    from nilearn.datasets import load_mni152_template
+    """``{"train": Nifti1Image, "test": Nifti1Image}`` cut from the 1 mm template, offline.
 
-    image = load_mni152_template(resolution=1)
-    data = np.asarray(image.dataobj, dtype=np.float32)
+    Intensities are scaled to [0, 1] by the maximum, as nilearn's ``load_mni152_template``.
+    """
+    import nibabel as nib
+
+    from zoo_core.data.shipped import load_mni152
+
+    data, affine = load_mni152("t1")
+    data /= data.max()
+    image = nib.Nifti1Image(data, affine)
     inside = np.argwhere(data > 0)
     low = np.maximum(inside.min(0) - MARGIN, 0)
     high = np.minimum(inside.max(0) + 1 + MARGIN, data.shape)
@@ -42,22 +47,14 @@ def write_mni152(out_dir: str | Path) -> dict[str, Path]:
     Files that already exist are kept (the template never changes), so running it twice is
     cheap. Returns the two paths.
     """
-    import nibabel as nib
+    from zoo_core.data.shipped import save_volume
 
     out_dir = Path(out_dir)
     names = {"train": "mni152_t1_inferior.nii.gz", "test": "mni152_t1_superior.nii.gz"}
     paths = {split: out_dir / split / name for split, name in names.items()}
     if all(p.is_file() for p in paths.values()):
         return paths
-    from zoo_core.weights import atomic_path
-
     for split, image in mni152_slabs().items():
-        paths[split].parent.mkdir(parents=True, exist_ok=True)
         data = np.asarray(image.dataobj, dtype=np.float32)
-        out = nib.Nifti1Image(data, image.affine)
-        out.header.set_xyzt_units("mm")
-        out.header["descrip"] = b"MNI152 T1 2009a (nilearn), real template"
-        # The temporary name has no .nii.gz suffix for nibabel to go by: serialise by hand.
-        with atomic_path(paths[split]) as tmp:
-            tmp.write_bytes(gzip.compress(out.to_bytes(), compresslevel=6))
+        save_volume(data, image.affine, paths[split], "MNI152 T1 2009a (nilearn), real template")
     return paths
