@@ -87,3 +87,18 @@ def test_short_run_moves_both_losses_and_trains_the_class_head(tmp_path):
     assert all(r["d_aux"] > 0 and r["g_aux"] > 0 for r in rows)
     after = list(model.discriminator.classes.parameters())
     assert any(not torch.equal(a, b) for a, b in zip(before, after, strict=True))
+
+
+def test_prepared_mni152_tissues_split_real_slices_into_two_balanced_classes(tmp_path):
+    from zoo_acgan.data import prepare_mni152_tissues, tissue_slices
+
+    from zoo_core.data.shipped import mni152_path
+
+    folder = prepare_mni152_tissues(tmp_path / "mni")
+    assert (folder / "gm.nii.gz").read_bytes() == mni152_path("gm").read_bytes()
+    # Centre crops (no anti-aliased resize of every slice) keep the test fast.
+    overrides = ["data.spatial_size=[16,16]", "data.intensity=minmax", "data.size_mode=crop"]
+    ds = tissue_slices(_cfg(overrides).data, folder)
+    assert ds[0]["target"].shape == (1, 16, 16)
+    # A median split: as many white- as grey-matter-rich slices (one more grey when odd).
+    assert 0 <= ds.labels.count(0) - ds.labels.count(1) <= 1 and len(ds) > 50

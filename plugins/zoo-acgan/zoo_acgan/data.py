@@ -9,35 +9,20 @@ normalising, slicing and resizing are :mod:`zoo_core.data`'s; this module only a
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 from typing import Any
 
 import torch
 
 T1, GM, WM = "t1.nii.gz", "gm.nii.gz", "wm.nii.gz"
-_NILEARN = {
-    T1: "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz",
-    GM: "mni_icbm152_gm_tal_nlin_sym_09a_converted.nii.gz",
-    WM: "mni_icbm152_wm_tal_nlin_sym_09a_converted.nii.gz",
-}
 CLASSES = ("grey-matter-rich", "white-matter-rich")
 
 
 def prepare_mni152_tissues(out_dir: str | Path) -> Path:
     """Copy the MNI152 T1 volume and its GM/WM maps (shipped with nilearn) into ``out_dir``."""
-    import nilearn.datasets
+    from zoo_core.data.shipped import copy_shipped
 
-    from zoo_core.errors import DataError
-
-    folder = Path(nilearn.datasets.__file__).parent / "data"
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    for name, source in _NILEARN.items():
-        if not (folder / source).is_file():
-            raise DataError(f"nilearn does not ship {source}; cannot prepare the MNI152 data.")
-        shutil.copyfile(folder / source, out / name)
-    return out
+    return copy_shipped(out_dir, {T1: "mni152_t1", GM: "mni152_gm", WM: "mni152_wm"})
 
 
 def tissue_labels(gm: torch.Tensor, wm: torch.Tensor, axis: int, indices: list[int]) -> list[int]:
@@ -53,9 +38,8 @@ class TissueSlices(torch.utils.data.Dataset):
     """Items ``{"target": (C, H, W) in [-1, 1], "label": int64 class}``, all in memory."""
 
     def __init__(self, data_cfg: Any, path: str | Path) -> None:
-        from zoo_core.data.intensity import intensity_transform
         from zoo_core.data.readers import read_image
-        from zoo_core.data.sampling import fit_to_size, slice_indices, take_slice
+        from zoo_core.data.slices import volume_slices
         from zoo_core.errors import DataError
 
         folder = Path(path)
@@ -66,19 +50,10 @@ class TissueSlices(torch.utils.data.Dataset):
                 f"zoo_acgan.data.prepare_mni152_tissues('{folder}') or put a T1 volume with "
                 "its grey/white-matter maps there under these names."
             )
-        axis = int(data_cfg.slice_axis)
-        volume = torch.as_tensor(read_image(folder / T1)[0])
-        volume = torch.as_tensor(intensity_transform(data_cfg).fit(volume).forward(volume))
+        indices, self.images = volume_slices(data_cfg, folder / T1)
         gm = torch.as_tensor(read_image(folder / GM)[0])
         wm = torch.as_tensor(read_image(folder / WM)[0])
-        indices = slice_indices(volume, axis, data_cfg.skip_empty, data_cfg.min_foreground)
-        self.labels = tissue_labels(gm, wm, axis, indices)
-        self.images = [
-            fit_to_size(
-                take_slice(volume, axis, i).float(), data_cfg.spatial_size, data_cfg.size_mode
-            )
-            for i in indices
-        ]
+        self.labels = tissue_labels(gm, wm, int(data_cfg.slice_axis), indices)
 
     def __len__(self) -> int:
         return len(self.images)

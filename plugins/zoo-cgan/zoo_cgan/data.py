@@ -3,7 +3,8 @@
 The class of a slice is its position among the volume's non-empty slices along
 ``data.slice_axis``, cut into ``model.num_classes`` (``data.levels``) equal bins, so
 class 0 holds the lowest (skull base) slices and class K-1 the vertex. Reading, scaling and
-slicing are :mod:`zoo_core.data`'s.
+slicing are :mod:`zoo_core.data`'s; the MNI152 T1 comes from
+:func:`zoo_core.data.shipped.write_mni152`.
 """
 
 from __future__ import annotations
@@ -14,24 +15,6 @@ from typing import Any
 import torch
 
 
-def prepare_mni152(out_dir: str | Path) -> Path:
-    """Copy nilearn's MNI152 T1 template into ``out_dir``."""
-    import shutil
-
-    import nilearn.datasets
-
-    from zoo_core.errors import DataError
-
-    source = Path(nilearn.datasets.__file__).parent / "data"
-    source = source / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
-    if not source.is_file():
-        raise DataError(f"nilearn does not ship {source.name}; pass --data with your volumes.")
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, out / "mni152_t1.nii.gz")
-    return out
-
-
 def level_labels(count: int, levels: int) -> list[int]:
     """Bin ``count`` ordered slices into ``levels`` equal groups: ``floor(i * levels / count)``."""
     return [i * levels // count for i in range(count)]
@@ -39,27 +22,21 @@ def level_labels(count: int, levels: int) -> list[int]:
 
 class LevelSlices(torch.utils.data.Dataset):
     def __init__(self, data_cfg: Any, path: str | Path) -> None:
-        from zoo_core.data.intensity import intensity_transform
-        from zoo_core.data.readers import list_images, read_image
-        from zoo_core.data.sampling import fit_to_size, slice_indices, take_slice
+        from zoo_core.data.readers import list_images
+        from zoo_core.data.slices import volume_slices
         from zoo_core.errors import DataError
 
         paths = list_images(path) if Path(path).is_dir() else [Path(path)]
         if not paths:
-            raise DataError(f"{path} holds no volumes (see zoo_cgan.data.prepare_mni152).")
-        axis, size = int(data_cfg.slice_axis), data_cfg.spatial_size
+            raise DataError(
+                f"{path} holds no volumes (zoo_core.data.shipped.write_mni152(DIR) writes one)."
+            )
         self.images: list[torch.Tensor] = []
         self.labels: list[int] = []
         for p in paths:
-            array = read_image(p)[0]
-            volume = torch.as_tensor(intensity_transform(data_cfg).fit(array).forward(array))
-            indices = slice_indices(
-                volume.float(), axis, data_cfg.skip_empty, data_cfg.min_foreground
-            )
-            self.labels += level_labels(len(indices), int(data_cfg.levels))
-            self.images += [
-                fit_to_size(take_slice(volume, axis, i), size, data_cfg.size_mode) for i in indices
-            ]
+            _, images = volume_slices(data_cfg, p)
+            self.labels += level_labels(len(images), int(data_cfg.levels))
+            self.images += images
 
     def __len__(self) -> int:
         return len(self.images)
