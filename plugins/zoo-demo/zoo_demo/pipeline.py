@@ -145,7 +145,8 @@ def train(
     fade, stabilise = settings.schedule(levels_of(base))
     display.note(
         f"{settings.steps} steps: {fade} fade-in + {stabilise} stabilise per resolution, "
-        f"batch {cfg.train.batch_size} (8 at 32 px), WGAN-GP, EMA {cfg.train.ema_decay}"
+        f"batch {cfg.train.batch_size} (8 at 32 px), WGAN-GP, Adam lr "
+        f"{cfg.train.optimizer_g.lr}, EMA {cfg.train.ema_decay}"
     )
     found = latest_checkpoint(layout.training)
     finished = False
