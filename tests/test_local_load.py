@@ -7,6 +7,7 @@ import torch
 from helpers.example import make_checkpoint, render_example
 
 import zoo_core as zoo
+from zoo_core import api as zoo_api
 from zoo_core.errors import ZooError
 
 
@@ -25,7 +26,14 @@ def test_checkpoint_loads_with_its_own_config_and_weights(example, tmp_path):
     assert not model.training
     for name, tensor in model.state_dict().items():
         assert torch.equal(tensor, state[name]), name
-    assert model.weights_info == {"path": str(path)}
+    assert model.weights_info == {"path": str(path), "pretrained": True}
+
+
+def test_load_local_refuses_a_checkpoint_of_another_model(example, tmp_path):
+    path, _ = make_checkpoint(example, tmp_path, seed=5)
+    assert zoo_api.load_local(path, model_id=example).model_id == example
+    with pytest.raises(ZooError, match=rf"is a checkpoint of '{example}', not 'other-id'"):
+        zoo_api.load_local(path, model_id="other-id")
 
 
 def test_model_folder_loads_and_matches_the_checkpoint_it_came_from(example, tmp_path):

@@ -100,12 +100,15 @@ def _is_repo_id(name: str) -> bool:
     return "/" in name
 
 
-def _load_local(path: Path, overrides: list[str] | None, allow_pickle: bool) -> GANModel:
+def _load_local(
+    path: Path, overrides: list[str] | None, allow_pickle: bool, expect: str | None = None
+) -> GANModel:
     """A ``zoo train`` checkpoint, or a folder with model.safetensors and config.yaml.
 
     The config travels with the weights (checkpoint metadata or config.yaml), so the model is
     rebuilt exactly as it was trained; the card is the folder's README.md if it has one, else
-    the registered model's card.
+    the registered model's card. ``expect`` refuses weights of another model id before
+    anything is built.
     """
     from zoo_core import checkpoint
     from zoo_core.weights import load_state_dict, read_metadata
@@ -128,6 +131,9 @@ def _load_local(path: Path, overrides: list[str] | None, allow_pickle: bool) -> 
         )
         if not model_id:
             raise ZooError(f"{path}: no README.md card or weights metadata names the model id.")
+    if expect is not None and model_id != expect:
+        what = "checkpoint" if path.is_file() else "model folder"
+        raise ZooError(f"{path} is a {what} of {model_id!r}, not {expect!r}.")
     if card is None:
         card = model_card(model_id)
     arch_name = card.zoo["architecture"]
@@ -140,7 +146,30 @@ def _load_local(path: Path, overrides: list[str] | None, allow_pickle: bool) -> 
             f"{path} does not fit {arch_name}: missing {sorted(missing_keys)[:5]}, "
             f"unexpected {sorted(unexpected)[:5]}."
         )
-    return _attach(model, model_id, card, {"path": str(path)})
+    return _attach(model, model_id, card, {"path": str(path), "pretrained": True})
+
+
+def load_local(
+    path: str | Path,
+    *,
+    model_id: str | None = None,
+    device: str = "cpu",
+    overrides: list[str] | None = None,
+    allow_pickle: bool = False,
+) -> GANModel:
+    """What ``zoo.load(path)`` does for a training checkpoint or a model folder, refusing
+    one of another model than ``model_id`` when it is given.
+
+    Commands that take ``MODEL_ID --checkpoint CKPT`` use this, so that a checkpoint of one
+    model is never run (and its outputs labelled) as another.
+    """
+    import torch
+
+    local = Path(path)
+    if not local.exists():
+        raise ZooError(f"{local} does not exist.")
+    model = _load_local(local, overrides, allow_pickle, expect=model_id)
+    return model.to(torch.device(device)).eval()
 
 
 def _fetch_published(
@@ -228,10 +257,8 @@ def load(
 
     local = Path(model_id)
     if local.suffix == ".safetensors" or local.is_dir():
-        if not local.exists():
-            raise ZooError(f"{local} does not exist.")
-        model = _load_local(local, overrides, allow_pickle)
-    elif _is_repo_id(model_id):
+        return load_local(local, device=device, overrides=overrides, allow_pickle=allow_pickle)
+    if _is_repo_id(model_id):
         fetched, card = _fetch_published(model_id, revision, source, expected=None)
         arch_name = card.zoo.get("architecture")
         arch = get_registry().architecture(arch_name)

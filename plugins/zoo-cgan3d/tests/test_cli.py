@@ -75,3 +75,33 @@ def test_evaluate_names_a_missing_folder(tiny):
         ],
     )
     assert result.exit_code != 0 and "/nonexistent/x" in result.output
+
+
+def test_weights_load_a_training_checkpoint_of_the_same_model_only(tmp_path, tiny):
+    import pytest
+    import torch
+    from zoo_cgan3d.cli import load_model
+
+    import zoo_core as zoo
+    from zoo_core import checkpoint
+    from zoo_core import config as zoo_config
+    from zoo_core.errors import ZooError
+
+    model_id = "mangalagiri-cgan3d-denoise"
+    trained = zoo.load(model_id, pretrained=False, overrides=tiny)
+    with torch.no_grad():
+        next(trained.parameters()).add_(1.0)  # weights no fresh build has
+    state = {k: v.contiguous() for k, v in trained.state_dict().items()}
+    path = checkpoint.write(
+        tmp_path / "ckpt.safetensors",
+        {"model": state},
+        model_id=model_id,
+        config_yaml=zoo_config.to_yaml(trained.config),
+    )
+    # No --override needed: the checkpoint carries the tiny config it was trained with.
+    loaded = load_model(model_id, str(path), untrained=False, device="cpu")
+    assert loaded.model_id == model_id and not loaded.training
+    for name, tensor in loaded.state_dict().items():
+        assert torch.equal(tensor, state[name]), name
+    with pytest.raises(ZooError, match=f"is a checkpoint of '{model_id}', not"):
+        load_model("mangalagiri-cgan3d-depixelate", str(path), untrained=False, device="cpu")

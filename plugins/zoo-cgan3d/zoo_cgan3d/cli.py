@@ -8,38 +8,24 @@ import click
 
 
 def load_model(model_id: str, weights: str | None, untrained: bool, device: str, overrides=()):
-    """The model from a training checkpoint / weights file, the hub, or freshly initialised."""
+    """The model from a training checkpoint of ``model_id`` (built with the config it was
+    trained with), a bare weights file (the registered config), the hub, or untrained."""
     import zoo_core as zoo
+    from zoo_core import api, checkpoint
     from zoo_core.errors import ZooError
+    from zoo_core.weights import load_state_dict, read_metadata
 
     if weights is None:
         return zoo.load(
             model_id, pretrained=not untrained, device=device, overrides=list(overrides)
         )
-    from zoo_core import checkpoint
-    from zoo_core import config as zoo_config
-    from zoo_core.api import build, model_config
-    from zoo_core.registry import get_registry
-    from zoo_core.weights import load_state_dict, read_metadata
-
     path = Path(weights)
     if not path.is_file():
         raise ZooError(f"--weights {path} does not exist.")
     if read_metadata(path).get("format") == checkpoint.FORMAT:
-        groups, info = checkpoint.read(path)
-        state = checkpoint.inference_weights(groups)
-        arch = get_registry().architecture("cgan3d")
-        import tempfile
-
-        with tempfile.NamedTemporaryFile("w", suffix=".yaml", delete=False) as handle:
-            handle.write(info["config"])
-        cfg = zoo_config.load(arch, handle.name, list(overrides))
-        Path(handle.name).unlink()
-    else:
-        state = load_state_dict(path)
-        cfg = model_config(model_id, list(overrides))
-    model = build("cgan3d", cfg)
-    model.load_state_dict(state, strict=True)
+        return api.load_local(path, model_id=model_id, device=device, overrides=list(overrides))
+    model = api.build("cgan3d", api.model_config(model_id, list(overrides)))
+    model.load_state_dict(load_state_dict(path), strict=True)
     model.model_id = model_id
     return model.to(device).eval()
 

@@ -76,3 +76,17 @@ def test_train_encoder_command_saves_a_loadable_folder(tiny_model, tmp_path):
     reopened = open_model(str(tmp_path / "enc"))
     assert reopened.model_id == "beers-pggan-mni152"
     assert reopened.encode(reopened.generate(n=2, seed=0)).shape == (2, 128)
+
+
+def test_pggan_commands_refuse_a_model_of_another_architecture(monkeypatch):
+    import pytest
+
+    from zoo_core import api, cards
+    from zoo_core.errors import ZooError
+    from zoo_core.interfaces.model import GANModel
+
+    other = GANModel()
+    other.card = cards.ModelCard({"zoo": {"architecture": "dcgan"}}, "", "README.md")
+    monkeypatch.setattr(api, "load", lambda ref, device="cpu": other)
+    with pytest.raises(ZooError, match="lab/dcgan is a dcgan model, not a pggan one"):
+        open_model("lab/dcgan")

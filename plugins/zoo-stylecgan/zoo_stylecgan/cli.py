@@ -23,34 +23,13 @@ def stylecgan() -> None:
 def load_model(
     model_id: str, checkpoint: Path | None, untrained: bool, device: str, source: str | None
 ) -> Any:
-    """Published weights (zoo.load), a `zoo train` checkpoint, or the untrained network."""
-    import tempfile
-
-    import torch
-
-    from zoo_core import api, cards
-    from zoo_core import checkpoint as ckpt
-    from zoo_core import config as zoo_config
-    from zoo_core.errors import ZooError
-    from zoo_core.registry import get_registry
+    """Published weights (zoo.load), a `zoo train` checkpoint of ``model_id``, or the untrained
+    network."""
+    from zoo_core import api
 
     if checkpoint is None:
         return api.load(model_id, pretrained=not untrained, device=device, source=source)
-    groups, info = ckpt.read(checkpoint)
-    if info["model_id"] != model_id:
-        raise ZooError(f"{checkpoint} is a checkpoint of {info['model_id']!r}, not {model_id!r}.")
-    spec = api.model_spec(model_id)
-    arch = get_registry().architecture(spec.architecture)
-    with tempfile.TemporaryDirectory(prefix="zoo-stylecgan-") as tmp:
-        config_path = Path(tmp) / "config.yaml"
-        config_path.write_text(info["config"])
-        cfg = zoo_config.load(arch, config_path)
-    model = api.build(spec.architecture, cfg)
-    model.load_state_dict(ckpt.inference_weights(groups), strict=True)
-    model.model_id = model_id
-    model.card = cards.read(spec.card_path())
-    model.weights_info = {"checkpoint": str(checkpoint), "pretrained": True}
-    return model.to(torch.device(device)).eval()
+    return api.load_local(checkpoint, model_id=model_id, device=device)
 
 
 @stylecgan.command("prepare-headct")
