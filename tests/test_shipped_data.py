@@ -113,9 +113,11 @@ def test_a_file_missing_from_an_installed_package_is_named(monkeypatch):
         shipped.shipped_path("brats")
 
 
-def test_copies_are_the_shipped_bytes(tmp_path):
-    out = shipped.copy_shipped(tmp_path / "ct", {"head.nii.gz": "head_ct"})
-    assert (out / "head.nii.gz").read_bytes() == shipped.head_ct_path().read_bytes()
+def test_copies_are_the_shipped_bytes_in_any_layout(tmp_path):
+    files = {"domain_a/mr.nii.gz": "mni152_t1", "domain_b/ct.nii.gz": "head_ct"}
+    out = shipped.copy_shipped(tmp_path / "unpaired", files)
+    assert (out / "domain_b/ct.nii.gz").read_bytes() == shipped.head_ct_path().read_bytes()
+    assert (out / "domain_a/mr.nii.gz").read_bytes() == shipped.mni152_path().read_bytes()
 
 
 def test_write_mni152_gives_a_folder_zoo_train_reads_as_slices(tmp_path):

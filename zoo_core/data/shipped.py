@@ -204,15 +204,18 @@ def save_volume(
 
 
 def copy_shipped(out_dir: str | Path, files: Mapping[str, str]) -> Path:
-    """Copy shipped images into ``out_dir`` as ``{file name: shipped name}`` and return it.
+    """Copy shipped images into ``out_dir`` as ``{relative path: shipped name}``; return it.
 
-    Every source is located before anything is written, so a missing package leaves no
-    half-filled folder. The copies are the files as shipped (byte for byte).
+    Relative paths may name sub-folders, so one call writes a paired or unpaired layout
+    (``{"domain_a/mr.nii.gz": "mni152_t1", "domain_b/ct.nii.gz": "head_ct"}``). Every source
+    is located before anything is written, so a missing package leaves no half-filled
+    folder. The copies are the files as shipped (byte for byte).
     """
     sources = {target: shipped_path(name) for target, name in files.items()}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     for target, source in sources.items():
+        (out / target).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(source, out / target)
     return out
 

@@ -23,21 +23,10 @@ def tiny() -> list[str]:
 
 
 @pytest.fixture(scope="session")
-def head_ct_path() -> Path:
-    import totalsegmentator
+def head_ct() -> np.ndarray:
+    from zoo_core.data.shipped import load_head_ct
 
-    path = Path(totalsegmentator.__file__).parent / "resources" / "ct_brain_atlas_1mm.nii.gz"
-    assert path.is_file(), (
-        "totalsegmentator's head CT is missing: pip install --no-deps totalsegmentator"
-    )
-    return path
-
-
-@pytest.fixture(scope="session")
-def head_ct(head_ct_path) -> np.ndarray:
-    import nibabel as nib
-
-    return np.asarray(nib.load(str(head_ct_path)).dataobj).astype(np.float32)
+    return load_head_ct()[0]
 
 
 @pytest.fixture

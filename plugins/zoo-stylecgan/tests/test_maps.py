@@ -6,16 +6,15 @@ import numpy as np
 import pytest
 import torch
 from scipy import ndimage
-from zoo_stylecgan.data import headct_path
 from zoo_stylecgan.perturb import default_strength, perturb_map
 from zoo_stylecgan.regions import proportions, region_map
+
+from zoo_core.data.shipped import load_head_ct
 
 
 @pytest.fixture(scope="module")
 def head_maps():
-    import nibabel as nib
-
-    hu = np.asarray(nib.load(str(headct_path())).dataobj, dtype=np.float32)
+    hu, _ = load_head_ct()
     maps = [region_map(hu[:, :, z], "brain") for z in range(0, hu.shape[2], 4)]
     return [m for m in maps if (m != 0).mean() >= 0.15]
 

@@ -28,6 +28,7 @@ from torch.utils.data import Dataset
 
 from zoo_core.data import CTWindow, fit_to_size, gray_to_index, list_images, read_image
 from zoo_core.data.readers import strip_suffix
+from zoo_core.data.shipped import head_ct_path, load_head_ct, save_volume
 from zoo_core.errors import ConfigError, DataError
 from zoo_stylecgan.regions import region_map
 
@@ -200,20 +201,6 @@ def region_pairs(data_cfg: Any, path: Path) -> RegionPairs:
     return RegionPairs(data_cfg, path)
 
 
-def headct_path() -> Path:
-    """TotalSegmentator's 1 mm head CT atlas (HU, skull-stripped, 0 HU outside the brain)."""
-    try:
-        import totalsegmentator
-    except ImportError:
-        raise DataError(
-            "the demo head CT ships with totalsegmentator: pip install --no-deps totalsegmentator"
-        ) from None
-    path = Path(totalsegmentator.__file__).parent / "resources" / "ct_brain_atlas_1mm.nii.gz"
-    if not path.is_file():
-        raise DataError(f"{path} is missing from the installed totalsegmentator package.")
-    return path
-
-
 def prepare_headct(out_dir: str | Path, *, every: int = 1, min_body: float = 0.15) -> Path:
     """Write the head CT's axial slices as 2D NIfTI (HU) plus their derived maps (PNG).
 
@@ -222,16 +209,15 @@ def prepare_headct(out_dir: str | Path, *, every: int = 1, min_body: float = 0.1
     than ``min_body`` of the slice are skipped. These are copies of real data: no synthetic
     marker. Arrays are stored rows-first (anterior up) so that the PNG maps look right.
     """
-    import nibabel as nib
+    from nibabel.affines import voxel_sizes
     from PIL import Image
 
     from zoo_stylecgan.regions import to_gray
 
     out = Path(out_dir)
     (out / "maps").mkdir(parents=True, exist_ok=True)
-    volume = nib.load(str(headct_path()))
-    hu = np.asarray(volume.dataobj, dtype=np.float32)
-    spacing = [float(s) for s in volume.header.get_zooms()[:2]]
+    hu, volume_affine = load_head_ct()
+    spacing = [float(s) for s in voxel_sizes(volume_affine)[:2]]
     written = 0
     for z in range(0, hu.shape[2], max(int(every), 1)):
         picture = np.rot90(hu[:, :, z])  # (X, Y) RAS -> rows anterior-first, as viewers show
@@ -240,11 +226,10 @@ def prepare_headct(out_dir: str | Path, *, every: int = 1, min_body: float = 0.1
             continue
         name = f"headct_z{z:03d}"
         affine = np.diag([spacing[0], spacing[1], 1.0, 1.0])
-        nib.save(nib.Nifti1Image(np.ascontiguousarray(picture).astype(np.int16), affine),
-                 str(out / f"{name}.nii.gz"))  # fmt: skip
+        save_volume(np.ascontiguousarray(picture).astype(np.int16), affine, out / f"{name}.nii.gz")
         gray = to_gray(label, [0, 50, 100, 150, 200, 230]).astype(np.uint8)
         Image.fromarray(gray, mode="L").save(out / "maps" / f"{name}.png")
         written += 1
     if not written:
-        raise DataError(f"no slice of {headct_path()} has a brain share of {min_body}.")
+        raise DataError(f"no slice of {head_ct_path()} has a brain share of {min_body}.")
     return out
