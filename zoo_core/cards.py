@@ -20,6 +20,10 @@ import yaml
 
 from zoo_core.errors import CardError
 
+#: libyaml's parser when PyYAML was built with it: the same safe YAML, about 10x faster, which
+#: is most of what `zoo list` spends reading twenty cards (pure-Python parsing took 0.3 s).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
 LIBRARY_NAME = "zoo-core"
 MODALITIES = ("CT", "MR", "fundus", "PET", "X-ray", "US", "any")
 TASKS = (
@@ -144,7 +148,7 @@ def parse(text: str, source: str = "<card>") -> ModelCard:
     if not match:
         raise CardError(f"{source}: a model card must start with YAML front matter between '---'.")
     try:
-        metadata = yaml.safe_load(match.group(1)) or {}
+        metadata = yaml.load(match.group(1), Loader=_SafeLoader) or {}
     except yaml.YAMLError as exc:
         raise CardError(f"{source}: front matter is not valid YAML: {exc}") from None
     if not isinstance(metadata, dict):
