@@ -10,6 +10,7 @@ Importing this package imports torch: import it from model modules, never from a
 """
 
 from zoo_core.layers.conv import (
+    ConvCritic,
     ConvEncoder,
     ConvGenerator,
     down_block,
@@ -22,6 +23,7 @@ from zoo_core.layers.pool import ImagePool
 from zoo_core.layers.resnet import ResnetBlock, ResnetGenerator
 
 __all__ = [
+    "ConvCritic",
     "ConvEncoder",
     "ConvGenerator",
     "ImagePool",

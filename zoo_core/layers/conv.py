@@ -147,6 +147,31 @@ class ConvEncoder(nn.Module):
         return self.net(x)
 
 
+class ConvCritic(nn.Module):
+    """A :class:`ConvEncoder` trunk and a 4^d valid convolution to one score per image.
+
+    DCGAN's discriminator (a logit; the ``bce`` loss applies the sigmoid) and WGAN's critic
+    (an unbounded score) are this network; families with more heads (ACGAN's classes,
+    InfoGAN's Q) put them on a :class:`ConvEncoder` of their own.
+    """
+
+    def __init__(
+        self,
+        in_channels: int,
+        resolution: int,
+        base_filters: int = 64,
+        norm: str = "batch",
+        spatial_dims: int = 2,
+    ) -> None:
+        super().__init__()
+        self.trunk = ConvEncoder(in_channels, resolution, base_filters, norm, spatial_dims)
+        self.head = _conv(spatial_dims)(self.trunk.out_channels, 1, 4, 1, 0)
+        init_normal(self.head)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.head(self.trunk(x)).flatten(1)
+
+
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
     """Radford et al.'s initialisation: conv weights N(0, 0.02), norm scales N(1, 0.02)."""
     convs = (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear)

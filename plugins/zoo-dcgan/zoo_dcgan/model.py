@@ -9,11 +9,10 @@ and ends in one logit (the trainer's ``bce`` loss applies the sigmoid).
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from zoo_core.errors import ConfigError
 from zoo_core.interfaces.model import GANModel
-from zoo_core.layers import ConvEncoder, ConvGenerator, init_normal
+from zoo_core.layers import ConvCritic, ConvGenerator
 
 
 def sample_latent(
@@ -23,17 +22,6 @@ def sample_latent(
     if distribution == "uniform":
         return torch.rand(n, dim, device=device, generator=generator) * 2 - 1
     return torch.randn(n, dim, device=device, generator=generator)
-
-
-class Discriminator(nn.Module):
-    def __init__(self, channels: int, resolution: int, filters: int) -> None:
-        super().__init__()
-        self.trunk = ConvEncoder(channels, resolution, filters, norm="batch")
-        self.head = nn.Conv2d(self.trunk.out_channels, 1, 4, 1, 0)
-        init_normal(self.head)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(x)).flatten(1)
 
 
 class DCGAN(GANModel):
@@ -50,7 +38,7 @@ class DCGAN(GANModel):
         self.distribution = cfg.latent_distribution
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
         self.generator = ConvGenerator(cfg.latent_dim, cfg.channels, cfg.resolution, cfg.g_filters)
-        self.discriminator = Discriminator(cfg.channels, cfg.resolution, cfg.d_filters)
+        self.discriminator = ConvCritic(cfg.channels, cfg.resolution, cfg.d_filters, "batch")
 
     def _noise(self, n: int, generator: torch.Generator | None) -> torch.Tensor:
         return sample_latent(n, self.latent_dim, self.distribution, self.device, generator)

@@ -1,28 +1,16 @@
 """WGAN networks (imported only when a model is built).
 
-The critic is a :class:`zoo_core.layers.ConvEncoder` ending in a 4x4 conv to one unbounded
-score: no sigmoid, since it estimates a Wasserstein distance, not a probability.
+The critic is :class:`zoo_core.layers.ConvCritic` (a conv encoder and a 4x4 conv to one unbounded
+score): no sigmoid, since it estimates a Wasserstein distance, not a probability.
 """
 
 from __future__ import annotations
 
 import torch
-from torch import nn
 
 from zoo_core.errors import ConfigError
 from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import ConvEncoder, ConvGenerator, init_normal
-
-
-class Critic(nn.Module):
-    def __init__(self, channels: int, resolution: int, filters: int, norm: str) -> None:
-        super().__init__()
-        self.trunk = ConvEncoder(channels, resolution, filters, norm=norm)
-        self.head = nn.Conv2d(self.trunk.out_channels, 1, 4, 1, 0)
-        init_normal(self.head)
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.head(self.trunk(x)).flatten(1)
+from zoo_core.layers import ConvCritic, ConvGenerator
 
 
 class WGAN(GANModel):
@@ -37,7 +25,9 @@ class WGAN(GANModel):
         self.latent_dim = cfg.latent_dim
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
         self.generator = ConvGenerator(cfg.latent_dim, cfg.channels, cfg.resolution, cfg.g_filters)
-        self.discriminator = Critic(cfg.channels, cfg.resolution, cfg.d_filters, cfg.critic_norm)
+        self.discriminator = ConvCritic(
+            cfg.channels, cfg.resolution, cfg.d_filters, cfg.critic_norm
+        )
 
     def sample(self, n, condition, generator):
         return self.generator(latent(n, self.latent_dim, self.device, generator))
