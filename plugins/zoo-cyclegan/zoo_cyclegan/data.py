@@ -9,7 +9,6 @@ indices draws random unpaired pairs reproducibly, without a random generator of 
 
 from __future__ import annotations
 
-import copy
 from pathlib import Path
 from typing import Any
 
@@ -22,56 +21,28 @@ CT_NAME = "ct_head.nii.gz"
 def prepare_mr_ct(out_dir: str | Path) -> Path:
     """Write the demo data: MNI152 T1 (nilearn) in ``domain_a/``, the head CT atlas of
     TotalSegmentator (1 mm, HU) in ``domain_b/``. Both ship inside their wheels."""
-    import shutil
+    from zoo_core.data.shipped import copy_shipped
 
-    import nilearn.datasets
-
-    from zoo_core.errors import DataError
-
-    mr = Path(nilearn.datasets.__file__).parent / "data"
-    mr = mr / "mni_icbm152_t1_tal_nlin_sym_09a_converted.nii.gz"
-    try:
-        import totalsegmentator
-    except ImportError:
-        raise DataError(
-            "the head CT comes from the totalsegmentator wheel: "
-            "pip install --no-deps totalsegmentator"
-        ) from None
-    ct = Path(totalsegmentator.__file__).parent / "resources" / "ct_brain_atlas_1mm.nii.gz"
-    for path in (mr, ct):
-        if not path.is_file():
-            raise DataError(f"{path} is missing from its package; cannot prepare MR/CT data.")
-    out = Path(out_dir)
-    (out / "domain_a").mkdir(parents=True, exist_ok=True)
-    (out / "domain_b").mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(mr, out / "domain_a" / MR_NAME)
-    shutil.copyfile(ct, out / "domain_b" / CT_NAME)
-    return out
+    return copy_shipped(
+        out_dir, {f"domain_a/{MR_NAME}": "mni152_t1", f"domain_b/{CT_NAME}": "head_ct"}
+    )
 
 
 def domain_slices(data_cfg: Any, folder: Path, intensity: str) -> list[torch.Tensor]:
     """Every non-empty slice of every volume in ``folder``, scaled and fitted to size."""
-    from zoo_core.data.intensity import intensity_transform
-    from zoo_core.data.readers import list_images, read_image
-    from zoo_core.data.sampling import fit_to_size, slice_indices, take_slice
+    from zoo_core.data.readers import list_images
+    from zoo_core.data.slices import volume_slices
     from zoo_core.errors import DataError
 
-    cfg = copy.deepcopy(data_cfg)
-    cfg.intensity = intensity
-    transform = intensity_transform(cfg)
     paths = list_images(folder) if folder.is_dir() else []
     if not paths:
         raise DataError(
             f"{folder} holds no images: CycleGAN data is two folders domain_a/ and domain_b/ "
             "of unpaired volumes (see zoo_cyclegan.data.prepare_mr_ct)."
         )
-    axis, size = int(data_cfg.slice_axis), data_cfg.spatial_size
     out: list[torch.Tensor] = []
     for path in paths:
-        array = read_image(path)[0]
-        volume = torch.as_tensor(transform.fit(array).forward(array)).float()
-        for i in slice_indices(volume, axis, data_cfg.skip_empty, data_cfg.min_foreground):
-            out.append(fit_to_size(take_slice(volume, axis, i), size, data_cfg.size_mode))
+        out += volume_slices(data_cfg, path, intensity=intensity)[1]
     return out
 
 
