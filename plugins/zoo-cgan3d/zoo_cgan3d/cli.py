@@ -143,6 +143,7 @@ def reconstruct_command(
         overlap=overlap,
         sw_batch_size=sw_batch_size,
         seed=seed,
+        inplace=True,  # the HU scan is not needed again: normalise it in its own memory
     )
     path = write_synthetic_nifti(
         result.hu, volume.affine, Path(out), Path(condition), model_id, result.transform

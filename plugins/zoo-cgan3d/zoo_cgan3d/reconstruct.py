@@ -6,6 +6,12 @@ core's sliding window (:func:`zoo_core.generation.volume.infer_volume`, Gaussian
 seams); ``mode="blocks"`` is the paper's tiling (the core's ``split_blocks`` /
 ``stitch_blocks``). Only ``sw_batch_size`` blocks are on the model's device at a time and the
 stitched volume stays on the CPU, so device memory is bounded by the block batch.
+
+Host memory matters too (a 512x512x300 CT is 315 MB in float32, next to ~1 GB of torch and
+MONAI): the HU scan is normalised in place slab by slab when the caller hands it over
+(``inplace=True``, as the CLI does), the paper's tiling crops one block batch at a time and
+writes it into one preallocated output, and the inverse transform runs in place on that
+output, so the whole pipeline holds two volumes (three with MONAI's count map when blending).
 """
 
 from __future__ import annotations
@@ -18,7 +24,7 @@ import torch
 
 from zoo_cgan3d.volumes import fit_transform
 from zoo_core.data.intensity import IntensityTransform
-from zoo_core.data.sampling import split_blocks, stitch_blocks
+from zoo_core.data.sampling import block_grid, crop
 from zoo_core.errors import ZooError
 from zoo_core.generation.sampling import derive_seed
 from zoo_core.generation.volume import infer_volume
@@ -49,13 +55,46 @@ def predict_volume(
         return infer_volume(
             model, volume, block, overlap=overlap, sw_batch_size=sw_batch_size, seed=seed
         )
-    blocks, grid = split_blocks(volume.float(), block, pad_value=float(volume.min()))
-    outputs = []
-    for call, start in enumerate(range(0, len(blocks), sw_batch_size)):
+    return _stitch_blocks(model, volume.float(), block, sw_batch_size, seed)
+
+
+def _stitch_blocks(
+    model: Any, volume: torch.Tensor, block: int, sw_batch_size: int, seed: int | None
+) -> torch.Tensor:
+    """The paper's tiling, streamed: crop a batch of blocks, generate, write into the output.
+
+    Same blocks, order, edge padding (the volume's minimum) and per-call seeds as
+    ``split_blocks`` + ``stitch_blocks``, but neither the padded block array nor the list of
+    outputs is ever whole: memory is the output volume plus one block batch.
+    """
+    grid = block_grid(volume.shape[1:], block)
+    origins = grid.origins()
+    pad_value = float(volume.min())
+    out: torch.Tensor | None = None
+    for call, start in enumerate(range(0, len(origins), sw_batch_size)):
+        corners = origins[start : start + sw_batch_size]
+        chunk = torch.stack([crop(volume, c, grid.block, pad_value) for c in corners])
         batch_seed = None if seed is None else derive_seed(seed, call)
-        chunk = blocks[start : start + sw_batch_size]
-        outputs.append(model.generate(condition=chunk, seed=batch_seed).cpu())
-    return stitch_blocks(torch.cat(outputs), grid)
+        result = model.generate(condition=chunk, seed=batch_seed).cpu()
+        del chunk
+        if out is None:
+            out = torch.empty((result.shape[1], *grid.shape), dtype=result.dtype)
+        for corner, generated in zip(corners, result, strict=True):
+            inside = [min(b, s - o) for o, b, s in zip(corner, grid.block, grid.shape, strict=True)]
+            target = tuple(slice(o, o + n) for o, n in zip(corner, inside, strict=True))
+            out[(slice(None), *target)] = generated[(slice(None), *(slice(0, n) for n in inside))]
+    if out is None:
+        raise ZooError(f"volume of shape {tuple(volume.shape)} has no blocks to predict.")
+    return out
+
+
+def apply_in_place(func: Any, array: np.ndarray, slab: int = 16) -> np.ndarray:
+    """``array[...] = func(array)`` for an element-wise ``func``, ``slab`` slices of the last
+    axis at a time, so no whole-volume temporary is made."""
+    for z in range(0, array.shape[-1], slab):
+        part = array[..., z : z + slab]
+        part[...] = func(part)
+    return array
 
 
 def reconstruct(
@@ -67,17 +106,30 @@ def reconstruct(
     overlap: float = 0.5,
     sw_batch_size: int = 8,
     seed: int | None = 0,
+    inplace: bool = False,
 ) -> Reconstruction:
     """Turn a condition scan in HU (X, Y, Z) into the model's output scan in HU, same shape.
 
     The intensity transform of the model's config is fitted on the condition scan (unless
     ``transform`` is given) and inverted on the output, as the paper's post-processing does.
+    With ``inplace``, a float32 ``condition_hu`` is overwritten by its normalised values (one
+    volume less in memory, for callers that read the scan only for this).
     """
     if condition_hu.ndim != 3:
         raise ZooError(f"expected a 3D scan (X, Y, Z), got shape {condition_hu.shape}")
     tf = transform or fit_transform(model.config.data, condition_hu)
-    volume = torch.as_tensor(tf.forward(np.asarray(condition_hu, dtype=np.float32)))[None]
+    if inplace and condition_hu.dtype == np.float32 and condition_hu.flags.writeable:
+        normalised = apply_in_place(tf.forward, condition_hu)
+    else:
+        normalised = np.asarray(tf.forward(np.asarray(condition_hu, dtype=np.float32)))
+    volume = torch.from_numpy(normalised)[None]
+    del normalised
     out = predict_volume(
         model, volume, mode=mode, overlap=overlap, sw_batch_size=sw_batch_size, seed=seed
     )
-    return Reconstruction(np.asarray(tf.inverse(out[0].numpy()), dtype=np.float32), tf)
+    del volume
+    hu = out[0].numpy()
+    if hu.dtype != np.float32:
+        hu = hu.astype(np.float32)
+    del out
+    return Reconstruction(apply_in_place(tf.inverse, hu), tf)
