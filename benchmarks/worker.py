@@ -400,7 +400,7 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
     blending) -> inverse transform -> int16 NIfTI with the synthetic marker.
     """
     started = time.perf_counter()
-    from zoo_cgan3d.reconstruct import predict_volume
+    from zoo_cgan3d.reconstruct import apply_in_place, predict_volume
     from zoo_cgan3d.volumes import fit_transform, read_volume
     from zoo_cgan3d.writers import write_synthetic_nifti
 
@@ -469,15 +469,15 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
         volume = read_volume(params["path"])
         t = stage("read", t)
         transform = fit_transform(model.config.data, volume.hu)
-        condition = torch.as_tensor(transform.forward(np.asarray(volume.hu, dtype=np.float32)))[
-            None
-        ]
+        # As reconstruct(inplace=True), which the CLI uses: normalised in the scan's memory.
+        condition = torch.from_numpy(apply_in_place(transform.forward, volume.hu))[None]
         t = stage("preprocess", t)
         out = predict_volume(
             model, condition, mode="sliding", overlap=overlap, sw_batch_size=sw_batch, seed=0
         )
         t = stage("blocks+blend", t)
-        hu = np.asarray(transform.inverse(out[0].numpy()), dtype=np.float32)
+        del condition
+        hu = apply_in_place(transform.inverse, out[0].numpy())  # in the output's memory
         t = stage("postprocess", t)
         written = write_synthetic_nifti(
             hu, volume.affine, Path(tmp), Path(params["path"]), model_id, transform
@@ -486,7 +486,7 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
         wall = t - t_start
         size = written.stat().st_size
         shape = list(volume.hu.shape)
-        del volume, condition, out, hu
+        del volume, out, hu
     model.generate = generate
     peak_total = m.ru_maxrss_mib()
     cuda_peak = m.cuda_peak_mib(device)
