@@ -188,3 +188,32 @@ def test_too_few_steps_is_a_clear_error_before_anything_is_written(tmp_path):
     with pytest.raises(ConfigError, match=r"--steps 3 is too few.*4 resolutions"):
         run_demo(tmp_path / "out", steps=3, progress=False)
     assert not (tmp_path / "out").exists()
+
+
+def test_one_thread_only_while_the_machine_is_busy(monkeypatch):
+    import io
+
+    from rich.console import Console
+    from zoo_demo.display import Display
+    from zoo_demo.pipeline import single_thread_when_busy
+
+    monkeypatch.delenv("OMP_NUM_THREADS", raising=False)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    display = Display(Console(file=io.StringIO(), width=120))
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        monkeypatch.setattr("os.getloadavg", lambda: (6.2, 6.0, 5.0))
+        with single_thread_when_busy(display):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 2
+        assert "busy (load 6.2 on 2 cores)" in display.console.file.getvalue()
+        monkeypatch.setattr("os.getloadavg", lambda: (0.3, 0.2, 0.1))
+        with single_thread_when_busy(display):
+            assert torch.get_num_threads() == 2
+        monkeypatch.setenv("OMP_NUM_THREADS", "2")
+        monkeypatch.setattr("os.getloadavg", lambda: (6.2, 6.0, 5.0))
+        with single_thread_when_busy(display):
+            assert torch.get_num_threads() == 2  # the user's explicit choice wins
+    finally:
+        torch.set_num_threads(before)

@@ -18,6 +18,8 @@ import json
 import math
 import os
 import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -198,6 +200,34 @@ def _clear(layout: Layout) -> None:
             path.unlink(missing_ok=True)
 
 
+@contextmanager
+def single_thread_when_busy(display: Display) -> Iterator[None]:
+    """On a machine already running more than it has cores, train and evaluate in one thread.
+
+    torch uses one thread per core; its threads wait on each other at every operation, so
+    when other processes hold the cores each small convolution waits for a descheduled
+    sibling. Measured on a shared 2-core machine (load 6): with 2 threads training was
+    past step 400 of 800 after 10 minutes (410 CPU-s burnt); with one thread the whole demo
+    took 4 min 9 s (167 CPU-s). An explicit OMP_NUM_THREADS is left alone.
+    """
+    import torch
+
+    before = torch.get_num_threads()
+    cores = os.cpu_count() or 1
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else 0.0
+    busy = before > 1 and load >= cores and "OMP_NUM_THREADS" not in os.environ
+    if busy:
+        display.note(
+            f"the machine is busy (load {load:.1f} on {cores} cores): running in one thread"
+        )
+        torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        if busy:
+            torch.set_num_threads(before)
+
+
 def _console(console: Any, quiet: bool) -> Any:
     if console is not None:
         return console
@@ -256,127 +286,130 @@ def run_demo(
         _clear(layout)
     layout.root.mkdir(parents=True, exist_ok=True)
 
-    display.header(1)
-    with clock.stage("dataset"):
-        data, data_reused = prepare_data(layout)
-    display.done(
-        f"{'reused' if data_reused else 'wrote'} MNI152 2009a T1 + GM + WM at {MNI152_MM} mm "
-        f"in {data}",
-        clock,
-        "dataset",
-    )
-
-    display.header(2)
-    with clock.stage("training"):
-        checkpoint, trained_before = train(layout, settings, progress, display)
-    display.done(
-        f"{'reused the finished run' if trained_before else 'trained'}: {checkpoint}",
-        clock,
-        "training",
-    )
-
-    display.header(3)
-    with clock.stage("publish_and_load"):
-        published = pub.publish(checkpoint, REPO_ID, layout.hub, settings.steps)
-        model = pub.load_published(REPO_ID, layout.hub)
-    display.done(
-        f"{'reused identical commit' if published.reused else 'pushed commit'} "
-        f"{published.commit[:12]} of {REPO_ID} to {published.source}; "
-        f"zoo.load({REPO_ID!r}) checked its sha256s and built it",
-        clock,
-        "publish_and_load",
-    )
-
-    display.header(4)
-    with clock.stage("generate_and_evaluate"):
-        images = zoo.generate(
-            model, n=settings.samples, seed=settings.seed, batch_size=16, progress=progress
+    with single_thread_when_busy(display):
+        display.header(1)
+        with clock.stage("dataset"):
+            data, data_reused = prepare_data(layout)
+        display.done(
+            f"{'reused' if data_reused else 'wrote'} MNI152 2009a T1 + GM + WM at {MNI152_MM} mm "
+            f"in {data}",
+            clock,
+            "dataset",
         )
-        spacing = pixel_spacing(layout, images.shape[-1])
-        written = smp.write_samples(
-            model, images, layout.samples, seed=settings.seed, spacing_mm=spacing
-        )
-        montage = smp.save_montage(model, images, layout.montage, MONTAGE_SAMPLES, MONTAGE_SCALE)
-        display.note(
-            f"{settings.samples} samples x (T1 + grey + white matter) as PNG and NIfTI "
-            f"({spacing:.2f} mm pixels) in {layout.samples}; montage {montage}"
-        )
-        outputs = smp.card_outputs(model)
-        names = [c for o in outputs for c in o.channels]
-        real = evaluation.real_slices(model, data, settings.eval_real)
-        display.note(
-            f"evaluating {len(images)} generated vs {len(real)} real slices "
-            "(Inception on CPU: the slowest step)"
-        )
-        result, eval_reused = evaluation.evaluate(
-            model,
-            real,
-            images,
-            outputs[0].index,
-            names,
-            layout.evaluation,
-            seed=settings.seed,
-            value_range=smp.value_range(model),
-        )
-    scores = _scores(result)
-    display.done(
-        ("reused the evaluation of these same images: " if eval_reused else "")
-        + ", ".join(f"{k} {v:.4g}" for k, v in scores.items() if isinstance(v, float)),
-        clock,
-        "generate_and_evaluate",
-    )
 
-    demo = DemoResult(
-        model_id=REPO_ID,
-        base_model=MODEL_ID,
-        hub=layout.hub,
-        source=published.source,
-        commit=published.commit,
-        data=data,
-        checkpoint=checkpoint,
-        loss_plot=layout.training / "losses.png",
-        losses_csv=layout.training / "losses.csv",
-        samples={
-            fmt: {
-                "dir": written.folders[fmt],
-                "provenance": written.provenance[fmt],
-                "files": written.files[fmt],
-            }
-            for fmt in written.folders
-        },
-        montage=montage,
-        metrics={
-            "json": layout.evaluation / "metrics.json",
-            "markdown": layout.evaluation / "metrics.md",
-            "memorisation": layout.evaluation / "memorisation.png",
-        },
-        scores=scores,
-        reused={
-            "dataset": data_reused,
-            "training": trained_before,
-            "published_commit": published.reused,
-            "evaluation": eval_reused,
-        },
-        settings={"steps": settings.steps, "samples": settings.samples, "seed": settings.seed},
-        seconds=clock.seconds,
-    )
-    layout.summary.write_text(json.dumps(demo.to_json(), indent=2) + "\n")
+        display.header(2)
+        with clock.stage("training"):
+            checkpoint, trained_before = train(layout, settings, progress, display)
+        display.done(
+            f"{'reused the finished run' if trained_before else 'trained'}: {checkpoint}",
+            clock,
+            "training",
+        )
 
-    display.header(5)
-    display.outputs(
-        [
-            ("published model", f"{REPO_ID} @ {published.commit[:12]}"),
-            ("hub", layout.hub),
-            ("checkpoint", checkpoint),
-            ("loss plot", demo.loss_plot),
-            ("samples (PNG)", written.folders["png"]),
-            ("samples (NIfTI)", written.folders["nifti"]),
-            ("provenance", written.provenance["png"]),
-            ("montage", montage),
-            ("metrics", demo.metrics["markdown"]),
-            ("memorisation check", demo.metrics["memorisation"]),
-            ("summary (JSON)", layout.summary),
-        ]
-    )
-    display.note(f'load it again: zoo.load("{REPO_ID}", source="{published.source}")')
-    return demo
+        display.header(3)
+        with clock.stage("publish_and_load"):
+            published = pub.publish(checkpoint, REPO_ID, layout.hub, settings.steps)
+            model = pub.load_published(REPO_ID, layout.hub)
+        display.done(
+            f"{'reused identical commit' if published.reused else 'pushed commit'} "
+            f"{published.commit[:12]} of {REPO_ID} to {published.source}; "
+            f"zoo.load({REPO_ID!r}) checked its sha256s and built it",
+            clock,
+            "publish_and_load",
+        )
+
+        display.header(4)
+        with clock.stage("generate_and_evaluate"):
+            images = zoo.generate(
+                model, n=settings.samples, seed=settings.seed, batch_size=16, progress=progress
+            )
+            spacing = pixel_spacing(layout, images.shape[-1])
+            written = smp.write_samples(
+                model, images, layout.samples, seed=settings.seed, spacing_mm=spacing
+            )
+            montage = smp.save_montage(
+                model, images, layout.montage, MONTAGE_SAMPLES, MONTAGE_SCALE
+            )
+            display.note(
+                f"{settings.samples} samples x (T1 + grey + white matter) as PNG and NIfTI "
+                f"({spacing:.2f} mm pixels) in {layout.samples}; montage {montage}"
+            )
+            outputs = smp.card_outputs(model)
+            names = [c for o in outputs for c in o.channels]
+            real = evaluation.real_slices(model, data, settings.eval_real)
+            display.note(
+                f"evaluating {len(images)} generated vs {len(real)} real slices "
+                "(Inception on CPU: the slowest step)"
+            )
+            result, eval_reused = evaluation.evaluate(
+                model,
+                real,
+                images,
+                outputs[0].index,
+                names,
+                layout.evaluation,
+                seed=settings.seed,
+                value_range=smp.value_range(model),
+            )
+        scores = _scores(result)
+        display.done(
+            ("reused the evaluation of these same images: " if eval_reused else "")
+            + ", ".join(f"{k} {v:.4g}" for k, v in scores.items() if isinstance(v, float)),
+            clock,
+            "generate_and_evaluate",
+        )
+
+        demo = DemoResult(
+            model_id=REPO_ID,
+            base_model=MODEL_ID,
+            hub=layout.hub,
+            source=published.source,
+            commit=published.commit,
+            data=data,
+            checkpoint=checkpoint,
+            loss_plot=layout.training / "losses.png",
+            losses_csv=layout.training / "losses.csv",
+            samples={
+                fmt: {
+                    "dir": written.folders[fmt],
+                    "provenance": written.provenance[fmt],
+                    "files": written.files[fmt],
+                }
+                for fmt in written.folders
+            },
+            montage=montage,
+            metrics={
+                "json": layout.evaluation / "metrics.json",
+                "markdown": layout.evaluation / "metrics.md",
+                "memorisation": layout.evaluation / "memorisation.png",
+            },
+            scores=scores,
+            reused={
+                "dataset": data_reused,
+                "training": trained_before,
+                "published_commit": published.reused,
+                "evaluation": eval_reused,
+            },
+            settings={"steps": settings.steps, "samples": settings.samples, "seed": settings.seed},
+            seconds=clock.seconds,
+        )
+        layout.summary.write_text(json.dumps(demo.to_json(), indent=2) + "\n")
+
+        display.header(5)
+        display.outputs(
+            [
+                ("published model", f"{REPO_ID} @ {published.commit[:12]}"),
+                ("hub", layout.hub),
+                ("checkpoint", checkpoint),
+                ("loss plot", demo.loss_plot),
+                ("samples (PNG)", written.folders["png"]),
+                ("samples (NIfTI)", written.folders["nifti"]),
+                ("provenance", written.provenance["png"]),
+                ("montage", montage),
+                ("metrics", demo.metrics["markdown"]),
+                ("memorisation check", demo.metrics["memorisation"]),
+                ("summary (JSON)", layout.summary),
+            ]
+        )
+        display.note(f'load it again: zoo.load("{REPO_ID}", source="{published.source}")')
+        return demo
