@@ -217,3 +217,21 @@ def test_one_thread_only_while_the_machine_is_busy(monkeypatch):
             assert torch.get_num_threads() == 2  # the user's explicit choice wins
     finally:
         torch.set_num_threads(before)
+
+
+def test_force_starts_over_and_keeps_foreign_files(first_run, tiny):
+    """Last in this file: it rewrites the shared run's folder."""
+    import io
+
+    from rich.console import Console
+    from zoo_demo.pipeline import run_demo
+
+    out, result, _ = first_run
+    ckpt = Path(result.checkpoint)
+    mtime = ckpt.stat().st_mtime_ns
+    (out / "notes.txt").write_text("mine")
+    again = run_demo(out, force=True, progress=False, console=Console(file=io.StringIO()), **tiny)
+    assert not any(again.reused.values())
+    assert ckpt.stat().st_mtime_ns != mtime  # trained again
+    assert len(list((out / "hub" / REPO_ID / "commits").iterdir())) == 1  # a fresh hub
+    assert (out / "notes.txt").read_text() == "mine"  # not the demo's: left alone
