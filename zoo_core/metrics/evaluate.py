@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 import torch
 
-from zoo_core.errors import ZooError
-from zoo_core.metrics.sets import ImageSet, from_unit, read_set, tensor_set
+from zoo_core.errors import DataError, ZooError
+from zoo_core.metrics.sets import ImageSet, from_unit, read_set, tensor_set, training_set
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel
@@ -62,13 +62,27 @@ def _as_set(
         rng = value_range or (tuple(model.value_range) if model is not None else (0.0, 1.0))
         return tensor_set(source, rng, role)
     transform, model_range = _model_units(model)
-    return read_set(
-        source,
-        transform=transform,
-        model_range=model_range,
-        pictures_are_outputs=role == "generated",
-        value_range=value_range,
+    try:
+        image_set = read_set(
+            source,
+            transform=transform,
+            model_range=model_range,
+            pictures_are_outputs=role == "generated",
+            value_range=value_range,
+        )
+    except DataError:
+        if role != "real" or model is None or model.card is None:
+            raise
+        return training_set(model, source)  # e.g. a folder in the architecture's own layout
+    trained_on_other_dims = (
+        role == "real"
+        and model is not None
+        and model.card is not None
+        and image_set.dims != model.card.zoo.get("dims", image_set.dims)
     )
+    if trained_on_other_dims:
+        return training_set(model, source)  # e.g. volumes for a model of their slices
+    return image_set
 
 
 def _generate_set(

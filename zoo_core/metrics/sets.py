@@ -110,6 +110,34 @@ def read_set(
     return ImageSet(_stack(arrays, paths), [strip_suffix(p.name) for p in paths], metas, notes)
 
 
+#: Real sets read through a training pipeline keep at most this many items, evenly spaced.
+MAX_TRAINING_ITEMS = 2000
+
+
+def training_set(model: Any, path: str | Path, limit: int | None = MAX_TRAINING_ITEMS) -> ImageSet:
+    """Real images read the way the model was trained on them: the architecture's dataset
+    (slices of volumes, segmentation channels, size and scaling from ``model.config.data``).
+
+    This is the only fair real set for a model whose training data are not plain image files
+    of its output shape, e.g. a 2D model trained on slices of NIfTI volumes.
+    """
+    from zoo_core.registry import get_registry
+    from zoo_core.training.run import training_dataset
+
+    arch = get_registry().architecture(model.card.zoo["architecture"])
+    dataset = training_dataset(arch, model.config.data, Path(path))
+    if len(dataset) == 0:
+        raise DataError(f"{path}: the {arch.name} data pipeline finds no training items here.")
+    index = list(range(len(dataset)))
+    if limit is not None and limit < len(dataset):
+        index = torch.linspace(0, len(dataset) - 1, limit).round().long().tolist()
+    images = torch.stack([torch.as_tensor(dataset[i]["target"]).float() for i in index])
+    note = f"real set: {len(index)} of {len(dataset)} training items read as {arch.name} trains"
+    return ImageSet(
+        to_unit(images, tuple(model.value_range)), [f"real_{i:05d}" for i in index], [], [note]
+    )
+
+
 def tensor_set(
     images: torch.Tensor, value_range: tuple[float, float], prefix: str = "item"
 ) -> ImageSet:
