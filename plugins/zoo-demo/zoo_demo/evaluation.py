@@ -15,8 +15,6 @@ from typing import Any
 
 import torch
 
-from zoo_core.errors import DataError
-
 METRICS = ["fid", "kid", "diversity", "memorisation"]
 STAMP = "inputs.json"
 NOTE = (
@@ -28,17 +26,9 @@ NOTE = (
 def real_slices(model: Any, data_dir: Path, limit: int | None) -> torch.Tensor:
     """The training slices (N, C, H, W), read by the dataset function that training used,
     in the model's value range; ``limit`` keeps that many, evenly spaced."""
-    from zoo_core.registry import get_registry
-    from zoo_core.training.run import training_dataset
+    from zoo_core.metrics.sets import from_unit, training_set
 
-    arch = get_registry().architecture(model.card.zoo["architecture"])
-    dataset = training_dataset(arch, model.config.data, data_dir)
-    if len(dataset) == 0:
-        raise DataError(f"no training slices in {data_dir}.")
-    index = range(len(dataset))
-    if limit is not None and limit < len(dataset):
-        index = torch.linspace(0, len(dataset) - 1, limit).round().long().tolist()
-    return torch.stack([torch.as_tensor(dataset[i]["target"]).float() for i in index])
+    return from_unit(training_set(model, data_dir, limit).images, tuple(model.value_range))
 
 
 def _digest(*tensors: torch.Tensor) -> str:
