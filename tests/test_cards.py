@@ -125,3 +125,17 @@ def test_card_text_round_trips():
     card = cards.parse(card_text("doe-toy-card", "toy"), "x.md")
     again = cards.parse(card.text(), "x.md")
     assert again.metadata == card.metadata and again.body == card.body
+
+
+@pytest.mark.parametrize(
+    ("authors", "label"),
+    [
+        ("Martin Arjovsky, Soumith Chintala, Léon Bottou", "Arjovsky 2017"),
+        ("Beers, Brown, Chang", "Beers 2017"),
+        ("Jun-Yan Zhu", "Zhu 2017"),
+    ],
+)
+def test_the_list_names_a_paper_by_its_first_authors_surname(template_card, authors, label):
+    card = cards.read(template_card)
+    card.zoo["paper"].update(authors=authors, year=2017)
+    assert cards.summary(card)["paper"] == label

@@ -228,13 +228,19 @@ def for_hub(card: ModelCard) -> ModelCard:
     return ModelCard(metadata, card.body, card.source)
 
 
+def _first_surname(authors: str) -> str:
+    """``"Martin Arjovsky, Soumith Chintala"`` and ``"Arjovsky, Chintala"`` both give Arjovsky."""
+    first = authors.split(",")[0].split()
+    return first[-1] if first else "?"
+
+
 def summary(card: ModelCard) -> dict[str, Any]:
     """The facets ``zoo list`` shows and filters on."""
     zoo = card.zoo
     paper = zoo.get("paper") or {}
     return {
         "architecture": zoo.get("architecture", "?"),
-        "paper": f"{paper.get('authors', '?').split(',')[0]} {paper.get('year', '')}".strip(),
+        "paper": f"{_first_surname(paper.get('authors', '?'))} {paper.get('year', '')}".strip(),
         "modality": zoo.get("modality", "?"),
         "task": zoo.get("task", "?"),
         "dims": zoo.get("dims"),

@@ -45,7 +45,10 @@ def generate_options() -> list[click.Option]:
             type=click.IntRange(min=0),
             default=20,
             show_default=True,
-            help="Adam steps adapting G to --style (0: no adaptation).",
+            help=(
+                "Adam steps adapting G to --style (0: no adaptation). Each step runs G, D and "
+                "VGG-19 forward and backward: about 10 s at 512² on 2 CPU cores."
+            ),
         ),
         click.Option(
             ["--adapt-lr"],
