@@ -175,6 +175,15 @@ def test_vgg_refuses_random_weights_unless_allowed(monkeypatch):
         perceptual.VGGFeatures(("relu9_9",), allow_random=True)
 
 
+def test_vgg_returns_features_in_the_order_the_layers_were_named():
+    # Style losses name deep layers after shallow ones (relu5_1 for style, relu4_2 for
+    # content): each output must be the layer at its position in the request.
+    with pytest.warns(UserWarning, match="RANDOM"):
+        feats = perceptual.VGGFeatures(("relu5_1", "relu1_1", "relu4_2"), allow_random=True)
+    out = feats(torch.rand(1, 1, 32, 32) * 2 - 1)
+    assert [tuple(o.shape) for o in out] == [(1, 512, 2, 2), (1, 64, 32, 32), (1, 512, 4, 4)]
+
+
 def test_vgg_loads_a_local_weights_file(tmp_path):
     from zoo_core.weights import save_state_dict
 

@@ -55,6 +55,8 @@ def _vgg19_layers() -> tuple[nn.Sequential, dict[str, int]]:
 class VGGFeatures(nn.Module):
     """Frozen VGG-19 feature maps at named layers (``relu4_2``...), for images in ``value_range``.
 
+    ``forward`` returns one map per name in ``layers``, in that order.
+
     Grey images are repeated to three channels and ImageNet-normalised; 3D batches
     (N,C,D,H,W) are scored slice by slice along D, since VGG is a 2D network.
     """
@@ -130,12 +132,13 @@ class VGGFeatures(nn.Module):
         elif x.shape[1] != 3:
             raise ZooError(f"VGG features need 1 or 3 channels, got {x.shape[1]}")
         x = ((x - self.offset) / self.scale - self.mean) / self.std
-        outputs = []
+        taps: dict[int, torch.Tensor] = {}
         for index, layer in enumerate(self.features):
             x = layer(x)
             if index in self.indices:
-                outputs.append(x)
-        return outputs
+                taps[index] = x
+        # In the order the layers were asked for, not the network's: callers index by it.
+        return [taps[index] for index in self.indices]
 
 
 def _as_list(features: Any) -> list[torch.Tensor]:

@@ -107,6 +107,16 @@ def test_vgg_style_is_zero_for_identical_images_and_has_six_terms(quiet_random_v
     assert float(other["style"]) > 0 and float(other["content"]) > 0
 
 
+def test_content_and_style_read_the_layers_they_name(quiet_random_vgg):
+    # vgg_from_config asks for the style layers, then the content layer: relu4_2 comes after
+    # relu5_1 in the request but before it in VGG-19.
+    layers = ["relu1_1", "relu5_1", "relu4_2"]
+    losses = SegmentLosses(vgg_features(layers, allow_random=True), layers[:2], "relu4_2", 6)
+    feats = losses._extract(torch.zeros(1, 1, 64, 64), grad=False)
+    assert [feats[i].shape[1:] for i in losses.style_slots] == [(64, 64, 64), (512, 4, 4)]
+    assert feats[losses.content_slot].shape[1:] == (512, 8, 8)
+
+
 def test_random_vgg_only_on_request(monkeypatch):
     monkeypatch.delenv("ZOO_VGG19_WEIGHTS", raising=False)
     with pytest.raises(ConfigError, match=r"train\.vgg_weights"):
