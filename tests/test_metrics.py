@@ -206,3 +206,27 @@ def test_evaluate_rejects_unknown_metrics_and_missing_inputs():
         evaluate(real=x, fake=x, metrics=["fidd"])
     with pytest.raises(ZooError, match="exactly one of"):
         evaluate(real=x)
+
+
+def test_a_sample_written_one_file_per_channel_group_is_read_back_whole(tmp_path):
+    from zoo_core.errors import DataError
+    from zoo_core.io import write_sample
+    from zoo_core.metrics.sets import read_set
+
+    names = ["T1", "grey-matter", "white-matter"]
+    samples = torch.linspace(-1, 1, 2 * 3 * 4 * 4).reshape(2, 3, 4, 4)
+    for i, sample in enumerate(samples):
+        write_sample(sample, tmp_path / f"sample_{i:05d}", "png", value_range=(-1, 1),
+                     channel_names=names)  # fmt: skip
+    assert len(list(tmp_path.glob("*.png"))) == 6
+
+    read = read_set(tmp_path, pictures_are_outputs=True, channel_names=names)
+    assert read.names == ["sample_00000", "sample_00001"]
+    assert read.images.shape == (2, 3, 4, 4)
+    torch.testing.assert_close(read.images, (samples + 1) / 2, atol=1 / 255, rtol=0)
+    # without the model's channel names each file is an image of its own
+    assert read_set(tmp_path, pictures_are_outputs=True).images.shape == (6, 1, 4, 4)
+
+    (tmp_path / "sample_00001_white-matter.png").unlink()
+    with pytest.raises(DataError, match=r"sample_00001: no file for channel\(s\) white-matter"):
+        read_set(tmp_path, pictures_are_outputs=True, channel_names=names)

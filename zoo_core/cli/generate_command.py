@@ -82,19 +82,6 @@ class GenerateCommand(click.Command):
                     formatter.write_dl(records)
 
 
-def _output_spec(model: Any) -> tuple[tuple[float, float], list[str] | None]:
-    """Value range and channel names of the model's outputs, from its card.
-
-    A model with several outputs (an image and its segmentation channels, say) produces
-    their channels concatenated in the card's order; each channel is written to its own file.
-    """
-    outputs = (model.card.zoo.get("outputs") if model.card is not None else None) or []
-    spec = outputs[0] if outputs else {}
-    value_range = tuple(float(v) for v in (spec.get("value_range") or model.value_range))
-    channels = [c for o in outputs for c in (o.get("channels") or [])]
-    return value_range, channels or None
-
-
 def _condition_paths(path: Path) -> list[Path]:
     """One condition (file or DICOM series folder) or a folder of them."""
     from zoo_core.data.readers import image_format, list_images
@@ -294,7 +281,7 @@ def generate_command(
     if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
         dims = model.card.zoo.get("dims") if model.card is not None else None
         fmt = "nifti" if dims == 3 or (paths and _is_medical(paths[0])) else "png"
-    value_range, channel_names = _output_spec(model)
+    value_range, channel_names = zio.output_spec(model)
     declared = output_intensity(model)  # None: outputs are in the condition's units
     # Conditions are always normalised as in training; the inverse of that is the outputs'
     # scaling only when the model declares none (same-domain models).

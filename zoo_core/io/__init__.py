@@ -4,7 +4,7 @@ Every file written here says it is synthetic in the format's own place for it, a
 the provenance record (model, weights sha256, seed, conditions, library versions).
 """
 
-from zoo_core.io.common import SYNTHETIC_NOTE
+from zoo_core.io.common import SYNTHETIC_NOTE, output_spec
 from zoo_core.io.dicom import is_synthetic, write_dicom
 from zoo_core.io.montage import save_montage
 from zoo_core.io.nifti import write_nifti
@@ -23,6 +23,7 @@ __all__ = [
     "SYNTHETIC_NOTE",
     "is_synthetic",
     "library_versions",
+    "output_spec",
     "png_info",
     "provenance_record",
     "save_montage",

@@ -72,6 +72,20 @@ def channel_groups(count: int, names: Sequence[str] | None) -> list[tuple[str | 
     return groups
 
 
+def output_spec(model: Any) -> tuple[tuple[float, float], list[str] | None]:
+    """Value range and channel names of the model's outputs, from its card.
+
+    A model with several outputs (an image and its segmentation channels, say) produces
+    their channels concatenated in the card's order; each channel group is written to its own
+    file, and read back together by :func:`zoo_core.metrics.sets.read_set`.
+    """
+    outputs = (model.card.zoo.get("outputs") if model.card is not None else None) or []
+    spec = outputs[0] if outputs else {}
+    value_range = tuple(float(v) for v in (spec.get("value_range") or model.value_range))
+    channels = [c for o in outputs for c in (o.get("channels") or [])]
+    return value_range, channels or None
+
+
 def physical(array: np.ndarray, intensity_inverse: Callable[[Any], Any] | None) -> np.ndarray:
     """Model values -> physical units (e.g. HU) through the recorded inverse, if any."""
     if intensity_inverse is None:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 import torch
 
 from zoo_core.errors import DataError, ZooError
+from zoo_core.io.common import output_spec
 from zoo_core.metrics.sets import ImageSet, from_unit, read_set, tensor_set, training_set
 
 if TYPE_CHECKING:
@@ -69,6 +70,7 @@ def _as_set(
             model_range=model_range,
             pictures_are_outputs=role == "generated",
             value_range=value_range,
+            channel_names=output_spec(model)[1] if model is not None and model.card else None,
         )
     except DataError:
         if role != "real" or model is None or model.card is None:

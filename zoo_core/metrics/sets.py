@@ -10,6 +10,7 @@ units (the writer applied the inverse intensity transform) and go through the tr
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,42 @@ def _stack(arrays: list[np.ndarray], paths: list[Path]) -> torch.Tensor:
     return torch.from_numpy(np.stack(arrays)).float()
 
 
+def channel_files(
+    paths: list[Path], channel_names: Sequence[str] | None
+) -> list[tuple[str, list[Path]]]:
+    """Samples as (name, files). ``zoo generate`` writes each channel group of a
+    multi-channel sample to its own file (``sample_00000_T1.png``,
+    ``sample_00000_grey-matter.png``...), and an evaluation needs the whole sample back.
+
+    Files that do not all follow that naming stay one sample each.
+    """
+    from zoo_core.data.readers import strip_suffix
+    from zoo_core.io.common import channel_groups, safe_suffix
+
+    singles = [(strip_suffix(p.name), [p]) for p in paths]
+    if not channel_names:
+        return singles
+    groups = channel_groups(len(channel_names), channel_names)
+    suffixes = [f"_{safe_suffix(name)}" for name, _ in groups if name is not None]
+    if len(suffixes) < 2:
+        return singles
+    samples: dict[str, dict[str, Path]] = {}
+    for stem, (p,) in singles:
+        suffix = next((s for s in suffixes if stem.endswith(s)), None)
+        if suffix is None:
+            return singles
+        samples.setdefault(stem[: -len(suffix)], {})[suffix] = p
+    for base, found in samples.items():
+        if len(found) != len(suffixes):
+            missing = ", ".join(s[1:] for s in suffixes if s not in found)
+            raise DataError(
+                f"{base}: no file for channel(s) {missing}; each sample of this model is "
+                f"{' + '.join(s[1:] for s in suffixes)}, one file each, as `zoo generate` "
+                "writes them."
+            )
+    return [(base, [samples[base][s] for s in suffixes]) for base in sorted(samples)]
+
+
 def read_set(
     path: str | Path,
     *,
@@ -80,18 +117,37 @@ def read_set(
     model_range: tuple[float, float] = (-1.0, 1.0),
     pictures_are_outputs: bool = False,
     value_range: tuple[float, float] | None = None,
+    channel_names: Sequence[str] | None = None,
 ) -> ImageSet:
     """Read a file, a DICOM series folder or a folder of images into an :class:`ImageSet`.
 
     ``transform`` is the model's intensity transform (unfitted); ``pictures_are_outputs``
     says PNG/JPEG files are generated outputs (0..255 = the model's value range).
-    ``value_range`` overrides everything: the files' values span it.
+    ``value_range`` overrides everything: the files' values span it. With the model's
+    ``channel_names``, a sample written as one file per channel group is read as one item.
     """
-    from zoo_core.data.readers import read_image, strip_suffix
+    samples = channel_files(_paths(Path(path)), channel_names)
+    items = [_read_item(files, transform, model_range, pictures_are_outputs, value_range)
+             for _, files in samples]  # fmt: skip
+    return ImageSet(
+        _stack([array for array, _ in items], [files[0] for _, files in samples]),
+        [name for name, _ in samples],
+        [meta for _, meta in items],
+    )
 
-    paths = _paths(Path(path))
-    arrays, metas, notes = [], [], []
-    for p in paths:
+
+def _read_item(
+    group: list[Path],
+    transform: Any,
+    model_range: tuple[float, float],
+    pictures_are_outputs: bool,
+    value_range: tuple[float, float] | None,
+) -> tuple[np.ndarray, dict[str, Any]]:
+    """One sample in [0, 1]: its files read and their channels concatenated."""
+    from zoo_core.data.readers import read_image
+
+    arrays, metas = [], []
+    for p in group:
         array, meta = read_image(p)
         fmt = meta.get("format")
         if value_range is not None:
@@ -107,7 +163,12 @@ def read_set(
             )
         arrays.append(unit.numpy())
         metas.append(meta)
-    return ImageSet(_stack(arrays, paths), [strip_suffix(p.name) for p in paths], metas, notes)
+    if len(arrays) > 1 and len({a.shape[1:] for a in arrays}) > 1:
+        raise DataError(
+            f"{group[0]}: the channel files of this sample differ in size "
+            f"({', '.join(str(a.shape[1:]) for a in arrays)})."
+        )
+    return np.concatenate(arrays), metas[0]
 
 
 #: Real sets read through a training pipeline keep at most this many items, evenly spaced.
