@@ -50,3 +50,15 @@ def test_missing_local_files_are_named(tmp_path):
         zoo.load(str(tmp_path / "nothing.safetensors"))
     with pytest.raises(ZooError, match=r"no model\.safetensors or config\.yaml"):
         zoo.load(str(tmp_path))
+
+
+def test_a_folder_named_like_a_model_does_not_hide_it(example, tmp_path, monkeypatch):
+    path, _ = make_checkpoint(example, tmp_path, seed=6)
+    published = zoo.push(path, "me/localgan", to=f"dir:{tmp_path / 'hub'}")
+    work = tmp_path / "work"
+    (work / example).mkdir(parents=True)  # e.g. a run folder named after the id
+    (work / "me" / "localgan").mkdir(parents=True)  # e.g. outputs kept per repo
+    monkeypatch.chdir(work)
+    assert zoo.load(example, pretrained=False).weights_info == {"pretrained": False}
+    from_hub = zoo.load("me/localgan", source=f"dir:{tmp_path / 'hub'}")
+    assert from_hub.weights_info["revision"] == published.commit

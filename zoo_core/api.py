@@ -100,6 +100,22 @@ def _is_repo_id(name: str) -> bool:
     return "/" in name
 
 
+def _is_local(name: str) -> bool:
+    """Whether ``zoo.load(name)`` means a checkpoint file or a model folder on disk.
+
+    A registered id always means the registry, and a folder named like a Hub repo
+    (``ORG/NAME``) is local only when it holds model files: a stray folder in the working
+    directory must not hide a model.
+    """
+    local = Path(name)
+    if local.suffix == ".safetensors":
+        return True
+    if name in get_registry().models or not local.is_dir():
+        return False
+    holds_model = any((local / f).is_file() for f in (WEIGHTS_FILE, CONFIG_FILE))
+    return holds_model or not hub.is_repo_id(name)
+
+
 def _load_local(
     path: Path, overrides: list[str] | None, allow_pickle: bool, expect: str | None = None
 ) -> GANModel:
@@ -255,9 +271,8 @@ def load(
 
     from zoo_core.interfaces.model import GANModel
 
-    local = Path(model_id)
-    if local.suffix == ".safetensors" or local.is_dir():
-        return load_local(local, device=device, overrides=overrides, allow_pickle=allow_pickle)
+    if _is_local(model_id):
+        return load_local(model_id, device=device, overrides=overrides, allow_pickle=allow_pickle)
     if _is_repo_id(model_id):
         fetched, card = _fetch_published(model_id, revision, source, expected=None)
         arch_name = card.zoo.get("architecture")

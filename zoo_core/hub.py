@@ -28,8 +28,12 @@ HUB_ENV = "ZOO_HUB"
 _REPO_ID = re.compile(r"^[A-Za-z0-9][\w.-]*/[\w.-]+$")
 
 
+def is_repo_id(name: str) -> bool:
+    return bool(_REPO_ID.match(name or ""))
+
+
 def check_repo_id(repo_id: str) -> None:
-    if not _REPO_ID.match(repo_id or ""):
+    if not is_repo_id(repo_id):
         raise HubError(f"repo id {repo_id!r} must look like 'ORG/NAME'.")
 
 
