@@ -165,6 +165,26 @@ def test_nan_stops_with_the_step_and_keeps_the_last_good_checkpoint(tmp_path):
     assert (tmp_path / "losses.csv").is_file()
 
 
+class InfiniteWeightsAtStep4(GANTrainer):
+    def _update(self, loss, opt, scaler, params, network):
+        super()._update(loss, opt, scaler, params, network)
+        if self.step == 3 and network == "generator":  # the 4th step's last update
+            with torch.no_grad():  # went infinite while its loss was finite
+                next(self.model.generator.parameters()).fill_(float("inf"))
+
+
+def test_non_finite_weights_are_never_checkpointed(tmp_path):
+    trainer = make_trainer(
+        tmp_path, "train.steps=10", "train.checkpoint_every=2", cls=InfiniteWeightsAtStep4
+    )
+    with pytest.raises(TrainingError, match=r"step 4: the weights hold non-finite values \(gen"):
+        trainer.fit()
+    good = latest_checkpoint(tmp_path)
+    assert good.name == "step-00000002.safetensors"
+    groups, _ = checkpoint.read(good)
+    assert all(torch.isfinite(v).all() for v in groups["model"].values())
+
+
 class CtrlCAtStep3(GANTrainer):
     def on_step_start(self):
         if self.step == 3:

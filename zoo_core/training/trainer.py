@@ -368,6 +368,22 @@ class GANTrainer:
             "train.grad_clip, or turn off train.amp, then resume."
         )
 
+    def _check_weights_finite(self) -> None:
+        bad = [
+            name
+            for name, tensor in self.model.state_dict().items()
+            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
+        ]
+        if not self.dist.any_true(bool(bad), self.device):
+            return
+        where = ", ".join(bad[:4]) or "on another rank"
+        kept = self._last_checkpoint or "none (no checkpoint had been written yet)"
+        raise TrainingError(
+            f"step {self.step}: the weights hold non-finite values ({where}); nothing was "
+            f"saved and the last good checkpoint is {kept}. Lower the learning rates, set "
+            "train.grad_clip or turn off train.amp, then resume."
+        )
+
     # -- data ----------------------------------------------------------------------------------
 
     def _loader(self) -> DataLoader:
@@ -545,9 +561,14 @@ class GANTrainer:
         return groups
 
     def save_checkpoint(self) -> Path | None:
-        """Write the full training state atomically (rank 0); every rank must call it."""
+        """Write the full training state atomically (rank 0); every rank must call it.
+
+        Weights that went non-finite without a non-finite loss (an infinite gradient, say)
+        stop training here, so the checkpoint on disk stays the last good one.
+        """
         self._set_phase(None)
         self._sync_buffers()
+        self._check_weights_finite()
         rng_tensors, rng_json = train_state.rng_state(self.noise)
         all_rng = self.dist.gather((rng_tensors, rng_json))
         path = checkpoint_path(self.out_dir, self.step)
