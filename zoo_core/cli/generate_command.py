@@ -153,6 +153,28 @@ def _read_labels(array: Any, model: Any) -> Any:
     return x
 
 
+def class_choices(model: Any, requested: tuple[str, ...]) -> list[tuple[int, str]]:
+    """(index, name) of the classes asked for by name or index: every class by default.
+
+    Names are those of the card's first input's ``label_maps`` (``{"0": "grey-matter-rich",
+    ...}``); a model whose card names none is addressed by index.
+    """
+    inputs = (model.card.zoo.get("inputs") if model.card is not None else None) or [{}]
+    names = {int(k): str(v) for k, v in (inputs[0].get("label_maps") or {}).items()}
+    count = int(getattr(model, "num_classes", 0) or len(names))
+    if count < 1:
+        raise ZooError("the model declares no classes (num_classes, or label_maps in its card).")
+    table = [(i, names.get(i, str(i))) for i in range(count)]
+    if not requested:
+        return table
+    by_name = {name: (i, name) for i, name in table} | {str(i): (i, n) for i, n in table}
+    unknown = [r for r in requested if r not in by_name]
+    if unknown:
+        known = ", ".join(f"{i} ({n})" if n != str(i) else n for i, n in table)
+        raise ZooError(f"unknown class {unknown[0]!r}; this model's classes: {known}.")
+    return [by_name[r] for r in requested]
+
+
 def _option_record(value: Any) -> Any:
     """Options in the provenance: files by name and sha256, other values as they are."""
     from zoo_core.io.provenance import file_digest
@@ -190,6 +212,13 @@ def _option_record(value: Any) -> Any:
     type=click.Path(exists=True, path_type=Path),
     help="Condition image: NIfTI, DICOM series folder or PNG, or a folder of them.",
 )
+@click.option(
+    "--class",
+    "classes",
+    multiple=True,
+    help="Class of a class-conditional model (cGAN, ACGAN), by name or index; repeat for "
+    "several. -n samples of each [default: every class].",
+)
 @click.option("--seed", type=int, default=0, show_default=True, help="Sample i uses (seed, i).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--montage", is_flag=True, help="Also write montage.png, a grid of the samples.")
@@ -214,6 +243,7 @@ def generate_command(
     out_dir: Path,
     fmt: str | None,
     condition: Path | None,
+    classes: tuple[str, ...],
     seed: int,
     batch_size: int,
     montage: bool,
@@ -228,7 +258,8 @@ def generate_command(
 
     Every file is marked as synthetic (PNG text chunk, NIfTI extension, DICOM ImageType
     DERIVED\\SECONDARY) and provenance.json records the model, weights sha256, seed,
-    conditions and output units. Conditional models take --condition; block models (3D cGAN,
+    conditions and output units. Conditional models take --condition (class-conditional
+    ones --class); block models (3D cGAN,
     3D SRGAN) run over whole volumes block by block, 2D models over volumes slice by slice
     (--batch-size slices at a time), and NIfTI outputs keep the condition's geometry.
     NIfTI/DICOM values are physical: in the condition's units, or in the units the model
@@ -241,6 +272,7 @@ def generate_command(
       zoo generate radford-dcgan-mni152 -n 16 --out samples --montage
       zoo generate sanchez-srgan3d-mni152 --condition lowres.nii.gz --format nifti --out sr
       zoo generate beers-pggan-rop -n 4 --untrained --out /tmp/x
+      zoo generate odena-acgan-mni152 --class white-matter-rich -n 8 --untrained --out wm
       zoo generate krishna-stylecgan-ct --condition seg.png --style style.png --perturb \\
         --out ct --montage
     """
@@ -260,6 +292,7 @@ def generate_command(
         output_modality,
     )
     from zoo_core.generation.options import architecture_options, parse_leftovers
+    from zoo_core.io.common import safe_suffix
     from zoo_core.registry import get_registry
 
     ctx = click.get_current_context()
@@ -346,7 +379,37 @@ def generate_command(
             **geometry,
         )
 
-    if model.conditional:
+    kind = getattr(model, "condition_kind", "image")
+    if classes and kind != "class":
+        raise ZooError(f"{model_id} takes no classes; --class is for class-conditional models.")
+    if model.conditional and kind == "class":
+        if condition is not None:
+            raise ZooError(
+                f"{model_id} is conditioned on a class, not an image: pass --class NAME "
+                "(or leave it out for every class)."
+            )
+        chosen = class_choices(model, classes)
+        per_class = n or 1
+        extra["classes"] = [{"index": index, "name": name} for index, name in chosen]
+        record = zio.provenance_record(model, seed=seed, extra=extra)
+        zio.write_provenance(out_dir, record)
+        with Progress() as progress:
+            task = progress.add_task("Generating", total=len(chosen) * per_class)
+            for k, (index, name) in enumerate(chosen):
+                samples = generate(
+                    model,
+                    n=per_class,
+                    condition=torch.tensor([index]),
+                    seed=derive_seed(seed, k),
+                    batch_size=batch_size,
+                    options=options,
+                )
+                show(None, samples)
+                for j, sample in enumerate(samples):
+                    write(sample, out_dir / f"{safe_suffix(name)}_{j:05d}", record)
+                    progress.advance(task)
+        count = len(chosen) * per_class
+    elif model.conditional:
         if condition is None:
             raise ZooError(
                 f"{model_id} is conditional: pass --condition PATH (an image, a DICOM series "

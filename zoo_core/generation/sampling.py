@@ -114,18 +114,18 @@ def _track(items: Iterable, total: int, description: str, progress: bool) -> Ite
     return track(items, description=description, total=total, transient=False)
 
 
-def _condition_batch(name: str, condition: Any, n: int | None) -> torch.Tensor:
+def _condition_batch(name: str, condition: Any, n: int | None, kind: str) -> torch.Tensor:
     """The batch of conditions, one per sample: one condition is repeated ``n`` times."""
+    layout = "class indices (N,) or one-hot rows (N, K)" if kind == "class" else "(N, C, *spatial)"
     if condition is None:
+        how = "--class NAME" if kind == "class" else "--condition PATH"
         raise ZooError(
-            f"{name} is conditional: pass condition=<tensor (N, C, *spatial)> "
-            "(`zoo generate --condition PATH` on the command line)."
+            f"{name} is conditional: pass condition=<tensor {layout}> "
+            f"(`zoo generate {how}` on the command line)."
         )
     condition = torch.as_tensor(condition)
-    if condition.ndim < 3:
-        raise ZooError(
-            f"condition must be a batch (N, C, *spatial), got shape {tuple(condition.shape)}."
-        )
+    if condition.ndim < (1 if kind == "class" else 3):
+        raise ZooError(f"condition must be a batch {layout}, got shape {tuple(condition.shape)}.")
     if n is not None and n > 1:
         if condition.shape[0] != 1 and condition.shape[0] != n:
             raise ZooError(
@@ -168,7 +168,7 @@ def conditions_used(
     from zoo_core.interfaces.model import GANModel
 
     name = model.model_id or type(model).__name__
-    batch = _condition_batch(name, condition, n)
+    batch = _condition_batch(name, condition, n, model.condition_kind)
     _, by_slice, whole = _route(model, batch)
     varies = type(model).vary_condition is not GANModel.vary_condition
     if not varies or by_slice or whole or seed is None:
@@ -217,7 +217,7 @@ def generate(
     name = model.model_id or type(model).__name__
     options = dict(options or {})
     if model.conditional:
-        condition = _condition_batch(name, condition, n)
+        condition = _condition_batch(name, condition, n, model.condition_kind)
         count = condition.shape[0]
         block, by_slice, whole = _route(model, condition)
     else:

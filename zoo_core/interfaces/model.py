@@ -37,8 +37,10 @@ class GANModel(nn.Module):
     #: fully convolutional encoders); ``zoo.generate`` pads slices up to it and crops back.
     size_multiple: int = 1
     #: What a condition is: ``"image"`` (normalised like the training images, resized
-    #: smoothly) or ``"labels"`` (a class map: ``zoo generate`` reads it as it is, without
-    #: intensity normalisation, and resizes it nearest-neighbour so no new class appears).
+    #: smoothly), ``"labels"`` (a class map: ``zoo generate`` reads it as it is, without
+    #: intensity normalisation, and resizes it nearest-neighbour so no new class appears) or
+    #: ``"class"`` (one class index per sample, ``(N,)``: ``zoo generate --class NAME`` with
+    #: the names of the card's first input's ``label_maps``).
     condition_kind: ClassVar[str] = "image"
 
     def __init__(self) -> None:

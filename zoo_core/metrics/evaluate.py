@@ -97,6 +97,10 @@ def _generate_set(
     if not model.conditional:
         out = generate(model, n=count, seed=seed, batch_size=batch_size, progress=True)
         return tensor_set(out, low_high, "generated"), False
+    if model.condition_kind == "class":  # every class in turn: a set to compare as a whole
+        classes = torch.arange(count) % int(model.num_classes)
+        out = generate(model, condition=classes, seed=seed, batch_size=batch_size, progress=True)
+        return tensor_set(out, low_high, "generated"), False
     if real is None or len(real.images) == 0:
         raise ZooError("a conditional model needs real images to make its conditions from.")
     if count > len(real.images):

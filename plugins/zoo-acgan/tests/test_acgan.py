@@ -102,3 +102,47 @@ def test_prepared_mni152_tissues_split_real_slices_into_two_balanced_classes(tmp
     assert ds[0]["target"].shape == (1, 16, 16)
     # A median split: as many white- as grey-matter-rich slices (one more grey when odd).
     assert 0 <= ds.labels.count(0) - ds.labels.count(1) <= 1 and len(ds) > 50
+
+
+def test_zoo_generate_draws_the_classes_asked_for_by_name_or_index(tmp_path):
+    import json
+
+    from click.testing import CliRunner
+    from PIL import Image
+
+    from zoo_core.cli import cli
+
+    def run(*args):
+        return CliRunner().invoke(cli, ["generate", ID, "--untrained", *args])
+
+    result = run("--class", "white-matter-rich", "--class", "0", "-n", "2", "--out", tmp_path / "a")
+    assert result.exit_code == 0, result.output
+    files = sorted(p.name for p in (tmp_path / "a").glob("*.png"))
+    assert files == [
+        "grey-matter-rich_00000.png",
+        "grey-matter-rich_00001.png",
+        "white-matter-rich_00000.png",
+        "white-matter-rich_00001.png",
+    ]
+    assert Image.open(tmp_path / "a" / files[0]).size == (64, 64)
+    provenance = json.loads((tmp_path / "a" / "provenance.json").read_text())
+    assert provenance["classes"] == [
+        {"index": 1, "name": "white-matter-rich"},
+        {"index": 0, "name": "grey-matter-rich"},
+    ]
+
+    every = run("--out", tmp_path / "b")  # no --class: one sample of every class
+    assert every.exit_code == 0, every.output
+    assert len(list((tmp_path / "b").glob("*.png"))) == 2
+
+    unknown = run("--class", "csf", "--out", tmp_path / "c")
+    assert unknown.exit_code != 0
+    assert "unknown class 'csf'; this model's classes: 0 (grey-matter-rich)" in unknown.output
+
+
+def test_evaluate_generates_every_class_in_turn():
+    from zoo_core.metrics.evaluate import _generate_set
+
+    model = _model()
+    generated, paired = _generate_set(model, 5, None, seed=0, batch_size=2)
+    assert generated.images.shape == (5, 1, 16, 16) and not paired

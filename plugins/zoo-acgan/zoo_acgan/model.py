@@ -49,6 +49,7 @@ class ACGAN(GANModel):
     """``generate(condition=classes)`` gives one image per class index (or one-hot row)."""
 
     conditional = True
+    condition_kind = "class"
 
     def __init__(self, cfg) -> None:
         super().__init__()

@@ -69,6 +69,7 @@ class ConditionalGAN(GANModel):
     """``generate(condition=classes)``: one image per class index (or one-hot row)."""
 
     conditional = True
+    condition_kind = "class"
 
     def __init__(self, cfg) -> None:
         super().__init__()
