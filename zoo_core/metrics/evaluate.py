@@ -366,14 +366,17 @@ def to_json(result: dict[str, Any]) -> str:
     return json.dumps(_jsonable(result), indent=2, allow_nan=False, default=str)
 
 
-def write_report(result: dict[str, Any], out_dir: str | Path) -> tuple[Path, Path]:
-    """metrics.json and metrics.md (the Markdown table) in ``out_dir``."""
+def write_report(
+    result: dict[str, Any], out_dir: str | Path, markdown: str | None = None
+) -> tuple[Path, Path]:
+    """metrics.json and metrics.md (``markdown``, default the result's table) in ``out_dir``."""
     from zoo_core.weights import atomic_path
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     paths = (out / "metrics.json", out / "metrics.md")
-    for path, text in zip(paths, (to_json(result), markdown_table(result)), strict=True):
+    texts = (to_json(result), markdown if markdown is not None else markdown_table(result))
+    for path, text in zip(paths, texts, strict=True):
         with atomic_path(path) as tmp:
             Path(tmp).write_text(text, encoding="utf-8")
     return paths

@@ -38,6 +38,25 @@ def test_evaluate_prints_condition_and_generated_rows(small_ct, tiny):
         assert text in result.output
 
 
+def test_zoo_evaluate_with_real_scans_alone_prints_the_papers_table(small_ct, tmp_path):
+    out = tmp_path / "report"
+    args = ["evaluate", "mangalagiri-cgan3d-headct", "--untrained", "--real", str(small_ct.parent)]
+    result = CliRunner().invoke(cli, [*args, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    rows = [line for line in result.output.splitlines() if line.startswith("| crop")]
+    assert [row.split("|")[2].strip() for row in rows] == [
+        "denoise condition",
+        "cGAN generated",
+    ]
+    record = json.loads((out / "metrics.json").read_text())
+    scan = record["scans"]["crop.nii.gz"]
+    for row in ("condition", "generated"):
+        for part in ("all", "region"):
+            assert 0 < scan[row][part]["ssim"] <= 1 and scan[row][part]["psnr"] > 0
+    assert scan["condition"]["all"]["ssim"] < 1  # the Poisson noise is there
+    assert (out / "metrics.md").read_text().count("| crop.nii.gz |") == 2
+
+
 def test_reconstruct_writes_a_synthetic_scan_with_the_input_geometry(small_ct, tmp_path, tiny):
     out = tmp_path / "out"
     result = CliRunner(env={"COLUMNS": "200"}).invoke(

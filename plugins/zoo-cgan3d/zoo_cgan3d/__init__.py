@@ -30,6 +30,7 @@ def register_architectures(register):
             train_config=TrainConfig,
             data_config=CGAN3DDataConfig,
             dataset="zoo_cgan3d.data:training_dataset",
+            evaluation="zoo_cgan3d.evaluate:paper_report",
         )
     )
 

@@ -97,45 +97,63 @@ def evaluate_folder(model, data: str | Path, max_scans: int = 0, **kwargs: Any) 
     ]
 
 
-def results_table(results: list[ScanResult], task: str, region_name: str = "region"):
-    """A rich table in the paper's layout: one row per scan and input, plus the mean."""
-    from rich.table import Table
-
-    table = Table(title=f"PSNR (dB) and SSIM, {task} task: condition vs cGAN output")
-    for column in (
-        "scan",
-        "image",
-        "PSNR all",
-        "SSIM all",
-        f"PSNR {region_name}",
-        f"SSIM {region_name}",
-    ):
-        table.add_column(column, justify="left" if column in ("scan", "image") else "right")
+def table_rows(results: list[ScanResult], task: str) -> list[list[str]]:
+    """The paper's layout: per scan a row for the condition and one for the output, then
+    their means over the scans."""
     labels = {"condition": f"{task} condition", "generated": "cGAN generated"}
-    for r in results:
-        for row in ("condition", "generated"):
-            m = r.rows[row]
-            table.add_row(
-                r.name,
-                labels[row],
-                f"{m['all']['psnr']:.2f}",
-                f"{m['all']['ssim']:.3f}",
-                f"{m['region']['psnr']:.2f}",
-                f"{m['region']['ssim']:.3f}",
-            )
+    keys = [(part, metric) for part in ("all", "region") for metric in ("psnr", "ssim")]
+
+    def cells(values: list[float]) -> list[str]:
+        return [f"{v:.2f}" if metric == "psnr" else f"{v:.3f}"
+                for v, (_, metric) in zip(values, keys, strict=True)]  # fmt: skip
+
+    rows = [
+        [r.name, labels[row], *cells([r.rows[row][p][m] for p, m in keys])]
+        for r in results
+        for row in ("condition", "generated")
+    ]
     if len(results) > 1:
         for row in ("condition", "generated"):
-            means = [
-                np.mean([r.rows[row][part][metric] for r in results])
-                for part in ("all", "region")
-                for metric in ("psnr", "ssim")
-            ]
-            table.add_row(
-                "mean",
-                labels[row],
-                f"{means[0]:.2f}",
-                f"{means[1]:.3f}",
-                f"{means[2]:.2f}",
-                f"{means[3]:.3f}",
-            )
+            means = [float(np.mean([r.rows[row][p][m] for r in results])) for p, m in keys]
+            rows.append(["mean", labels[row], *cells(means)])
+    return rows
+
+
+def _columns(region_name: str) -> list[str]:
+    return ["scan", "image", "PSNR all", "SSIM all", f"PSNR {region_name}",
+            f"SSIM {region_name}"]  # fmt: skip
+
+
+def _title(task: str) -> str:
+    return f"PSNR (dB) and SSIM, {task} task: condition vs cGAN output"
+
+
+def results_table(results: list[ScanResult], task: str, region_name: str = "region"):
+    """A rich table of :func:`table_rows`."""
+    from rich.table import Table
+
+    table = Table(title=_title(task))
+    for column in _columns(region_name):
+        table.add_column(column, justify="left" if column in ("scan", "image") else "right")
+    for row in table_rows(results, task):
+        table.add_row(*row)
     return table
+
+
+def paper_report(model, real: str | Path, *, seed: int = 0, device: str = "cpu") -> dict:
+    """``zoo evaluate ID --real SCANS``: Tables I/II on every scan under ``real`` (blended
+    overlapping blocks, the config's region), as Markdown and JSON; ``zoo cgan3d evaluate``
+    has the options (the paper's tiling, another region)."""
+    region = tuple(float(v) for v in model.config.data.region_hu)
+    results = evaluate_folder(model, real, region_hu=region, seed=seed)
+    region_name = f"region {region[0]:g}..{region[1]:g} HU"
+    lines = [f"**{_title(model.task)}**", "", "| " + " | ".join(_columns(region_name)) + " |"]
+    lines.append("|" + "---|" * 2 + "---:|" * 4)
+    lines += ["| " + " | ".join(row) + " |" for row in table_rows(results, model.task)]
+    metrics = {
+        "model_id": model.model_id,
+        "task": model.task,
+        "region_hu": list(region),
+        "scans": {r.name: r.rows for r in results},
+    }
+    return {"markdown": "\n".join(lines), "metrics": metrics}

@@ -77,3 +77,16 @@ def test_mni152_command_writes_disjoint_slabs(tmp_path):
     assert np.asarray(train.dataobj).max() > 0.5 and np.asarray(test.dataobj).max() > 0.5
     # Spacing stays the template's 1 mm.
     np.testing.assert_allclose(nib.affines.voxel_sizes(train.affine), [1.0, 1.0, 1.0])
+
+
+def test_zoo_evaluate_with_real_volumes_alone_compares_with_interpolation(mni_block, tmp_path):
+    result = CliRunner().invoke(
+        cli,
+        ["evaluate", "sanchez-srgan3d-mni152", "--untrained", "--real", str(mni_block),
+         "--out", str(tmp_path)],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads((tmp_path / "metrics.json").read_text())
+    assert record["volumes"] == 1 and set(record["mean"]) == {"srgan3d", "trilinear", "tricubic"}
+    table = (tmp_path / "metrics.md").read_text()
+    assert markdown_table(record) in table and markdown_table(record) in result.output

@@ -24,6 +24,7 @@ def register_architectures(register):
                 "3D SRGAN (Sánchez & Vilaplana 2017): residual generator with tile-replication "
                 "up-sampling, 8-conv discriminator with sigmoid, least-squares losses."
             ),
+            evaluation="zoo_srgan3d.evaluate:paper_report",
         )
     )
 

@@ -120,3 +120,18 @@ def markdown_table(results: dict[str, object]) -> str:
         row = results["mean"][method]
         lines.append(f"| {method} | {row['psnr']:.2f} | {row['ssim']:.4f} |")
     return "\n".join(lines)
+
+
+def paper_report(
+    model: SRGAN3D, real: str | Path, *, seed: int = 0, device: str = "cpu"
+) -> dict[str, object]:
+    """``zoo evaluate ID --real VOLUMES``: the model against trilinear and tricubic
+    up-sampling of the same inputs, as Markdown and JSON (the degradation is deterministic,
+    so ``seed`` is unused)."""
+    results = evaluate_folder(model, real)
+    heading = (
+        f"**{model.model_id}: x{results['scale_factor']} super-resolution of "
+        f"{results['volumes']} volume(s), degradation {results['degradation']}, "
+        "[-1, 1] data range**"
+    )
+    return {"markdown": f"{heading}\n\n{markdown_table(results)}", "metrics": results}
