@@ -147,6 +147,32 @@ def test_sliding_window_upsamples_for_super_resolution_models():
     assert torch.allclose(stitched, direct, atol=1e-5)
 
 
+class BlockMeanModel(BlockModel):
+    """Each block becomes its own mean: shows exactly which voxels formed each block."""
+
+    def sample(self, n, condition, generator):
+        self.seen.append(tuple(condition.shape))
+        means = condition.mean(dim=(2, 3, 4), keepdim=True)
+        shape = [s * self.scale for s in condition.shape[2:]]
+        return means.expand(-1, 2, *shape)
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_block_tiling_cuts_disjoint_blocks_from_the_origin_and_pads_the_far_ends(scale):
+    torch.manual_seed(0)
+    model = BlockMeanModel(scale=scale)  # scale 2: super-resolution
+    volume = torch.rand(1, 20, 16, 12)  # 20 and 12 are not multiples of 8
+    out = infer_volume(model, volume, 8, tiling="blocks", sw_batch_size=4)
+    assert out.shape == (2, 20 * scale, 16 * scale, 12 * scale)
+    assert len(model.seen) == 3  # 3 x 2 x 2 = 12 blocks, 4 per call, none shifted or repeated
+    padded = nn.functional.pad(volume[None], (0, 4, 0, 0, 0, 4), mode="replicate")[0]
+    for i, j, k in [(0, 0, 0), (2, 1, 1), (1, 0, 1)]:
+        block = padded[:, 8 * i : 8 * i + 8, 8 * j : 8 * j + 8, 8 * k : 8 * k + 8]
+        region = out[:, 8 * i * scale : (8 * i + 8) * scale, 8 * j * scale : (8 * j + 8) * scale,
+                     8 * k * scale : (8 * k + 8) * scale]  # fmt: skip
+        torch.testing.assert_close(region, block.mean().expand_as(region))
+
+
 def test_generate_routes_large_conditions_of_block_models_through_infer_volume():
     model = BlockModel(kernel=1)
     model.block_size = (8, 8, 8)
@@ -329,7 +355,7 @@ def test_zoo_evaluate_generated_against_real_pngs(tiny_plugin, tmp_path):
     assert 0 < saved["metrics"]["memorisation_nn_min"] <= 1
     assert (out / "memorisation.png").is_file()
     run = _zoo("evaluate", tiny_plugin, "--real", str(real), "--untrained")
-    assert run.code == 1 and "exactly one of" in run.output
+    assert run.code == 1 and "no evaluation protocol of its own: pass --fake PATH" in run.output
 
 
 # -- output units: a tiny MR -> CT translation plugin ------------------------------------------

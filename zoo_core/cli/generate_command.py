@@ -237,6 +237,14 @@ def _option_record(value: Any) -> Any:
     show_default=True,
     help="Block overlap for whole-volume inference of block models.",
 )
+@click.option(
+    "--tiling",
+    type=click.Choice(["sliding", "blocks"]),
+    default="sliding",
+    show_default=True,
+    help="Whole volumes through block models: overlapping blocks with blended seams, or the "
+    "non-overlapping tiling papers split scans into (padded to whole blocks, no blending).",
+)
 def generate_command(
     model_id: str,
     n: int | None,
@@ -252,6 +260,7 @@ def generate_command(
     revision: str | None,
     untrained: bool,
     overlap: float,
+    tiling: str,
     **options: Any,
 ) -> None:
     """Generate N synthetic images with MODEL_ID and write them to --out.
@@ -440,6 +449,7 @@ def generate_command(
                     seed=condition_seed,
                     batch_size=batch_size,
                     overlap=overlap,
+                    tiling=tiling,
                     options=options,
                 )
                 if montage and shown < MONTAGE_MAX:

@@ -37,6 +37,7 @@ def infer_volume(
     mode: str = "gaussian",
     seed: int | None = None,
     *,
+    tiling: str = "sliding",
     padding_mode: str = "replicate",
     progress: bool = False,
     device: str | torch.device = "cpu",
@@ -49,6 +50,12 @@ def infer_volume(
     model gets seed ``derive_seed(seed, j)``, so a run is reproducible for a given
     ``sw_batch_size``. Volumes smaller than a block are padded (``padding_mode``) and cropped.
     ``options`` go to ``model.generate`` (the architecture's own keyword arguments).
+
+    ``tiling="blocks"`` is the non-overlapping tiling of papers that split a scan into blocks:
+    the volume is padded at its far ends (``padding_mode``) to a multiple of the block, cut
+    into disjoint blocks and cropped back, so no block is shifted to fit the edge (as
+    ``overlap=0`` sliding windows are) and no seam is blended (``overlap`` and ``mode`` are
+    ignored).
     """
     from monai.inferers import sliding_window_inference
 
@@ -69,6 +76,8 @@ def infer_volume(
         raise ZooError(f"mode must be 'gaussian' or 'constant', not {mode!r}.")
     if sw_batch_size < 1:
         raise ZooError(f"sw_batch_size must be positive, not {sw_batch_size}.")
+    if tiling not in ("sliding", "blocks"):
+        raise ZooError(f"tiling must be 'sliding' or 'blocks', not {tiling!r}.")
 
     calls = 0
 
@@ -82,6 +91,13 @@ def infer_volume(
         return out.float()
 
     inputs = volume.detach().to("cpu", torch.float32)[None]
+    shape = inputs.shape[2:]
+    if tiling == "blocks":
+        overlap, mode = 0.0, "constant"
+        pad = [(-size) % r for size, r in zip(shape, roi, strict=True)]
+        flat = [amount for axis in reversed(pad) for amount in (0, axis)]
+        if any(pad):
+            inputs = torch.nn.functional.pad(inputs, flat, mode=padding_mode)
     out = sliding_window_inference(
         inputs,
         roi_size=roi,
@@ -94,7 +110,11 @@ def infer_volume(
         device=torch.device(device),
         progress=progress,
     )
-    return torch.as_tensor(out)[0]
+    out = torch.as_tensor(out)[0]
+    if tiling == "blocks":
+        scale = [o // i for o, i in zip(out.shape[1:], inputs.shape[2:], strict=True)]
+        out = out[(slice(None), *(slice(0, s * k) for s, k in zip(shape, scale, strict=True)))]
+    return out
 
 
 def _check_scale(out_shape: tuple[int, ...], roi: tuple[int, ...]) -> None:
