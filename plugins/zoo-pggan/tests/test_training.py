@@ -81,3 +81,21 @@ def test_train_through_two_phases_resumes_mid_fade_in_exactly(mni_dir, tmp_path)
     published = zoo.load("lab/pggan-mni152-test", source=hub)
     assert published.model_id == "beers-pggan-mni152"
     assert torch.equal(published.generate(n=2, seed=1), expected)
+
+
+def test_the_fundus_demo_id_trains_on_the_shipped_retina_with_its_vessel_map(tmp_path):
+    from zoo_pggan.prepare import prepare_fundus
+
+    data = prepare_fundus(tmp_path / "retina", size=16, copies=4)
+    cfg = zoo.model_config("beers-pggan-retina")
+    assert (cfg.model.max_resolution, cfg.train.steps, cfg.data.channels) == (64, 2000, 4)
+    checkpoint_path = zoo.train(
+        "beers-pggan-retina", data=data, out_dir=tmp_path / "run", progress=False,
+        overrides=[*SCHEDULE, "train.steps=6", "train.batch_size_at=[[8, 2]]",
+                   "train.batch_size=4"],
+    )  # fmt: skip
+    model = zoo.load(str(checkpoint_path))
+    assert model.model_id == "beers-pggan-retina"
+    assert model.generate(n=2, seed=0).shape == (2, 4, 8, 8)  # R, G, B + vessels
+    losses = (tmp_path / "run" / "losses.csv").read_text().splitlines()
+    assert len(losses) == 1 + 6

@@ -7,7 +7,7 @@ dataset are named as strings and imported only when a model is built or trained.
 from zoo_core import ArchSpec, ModelSpec, hookimpl
 from zoo_pggan.config import PGGANConfig, PGGANDataConfig, PGGANTrainConfig
 
-MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152")
+MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152", "beers-pggan-retina")
 
 
 @hookimpl
