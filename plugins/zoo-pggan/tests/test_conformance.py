@@ -14,9 +14,15 @@ def test_plugin_passes_the_conformance_kit():
             "beers-pggan-rop": TINY,
             "beers-pggan-brats": TINY,
             "beers-pggan-mni152": TINY,
+            "beers-pggan-retina": TINY,
         },
     )
-    assert sorted(checked) == ["beers-pggan-brats", "beers-pggan-mni152", "beers-pggan-rop"]
+    assert sorted(checked) == [
+        "beers-pggan-brats",
+        "beers-pggan-mni152",
+        "beers-pggan-retina",
+        "beers-pggan-rop",
+    ]
 
 
 def test_the_kit_also_passes_mid_fade_in(tiny_model):
