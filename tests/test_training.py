@@ -205,6 +205,37 @@ def test_ctrl_c_saves_and_resume_matches_an_uninterrupted_run(tmp_path):
     assert_identical(full_state(straight), full_state(resumed))
 
 
+class LearningRates(CtrlCAtStep3):
+    def _train_step(self):
+        logs = super()._train_step()
+        self.rates = [*getattr(self, "rates", []), self.opt_g.param_groups[0]["lr"]]
+        return logs
+
+    def on_step_start(self):
+        if getattr(self, "interrupt", False):
+            super().on_step_start()
+
+
+def test_linear_decay_schedule_and_its_resume(tmp_path):
+    schedule = ("train.steps=6", "train.lr_schedule=linear", "train.lr_decay_start=2")
+    straight = make_trainer(tmp_path / "a", *schedule, cls=LearningRates)
+    straight.fit()
+    base = float(straight.cfg.train.optimizer_g.lr)
+    # constant for steps 0-1, then down by a quarter per step: 0 would be reached at step 6
+    expected = [base * f for f in (1, 1, 1, 0.75, 0.5, 0.25)]
+    assert straight.rates == pytest.approx(expected)
+    interrupted = make_trainer(tmp_path / "b", *schedule, cls=LearningRates)
+    interrupted.interrupt = True
+    with pytest.raises(TrainingInterrupted):
+        interrupted.fit()
+    resumed = make_trainer(tmp_path / "b", *schedule, resume=True, cls=LearningRates)
+    resumed.fit()
+    assert interrupted.rates + resumed.rates == pytest.approx(expected)
+    assert_identical(full_state(straight), full_state(resumed))
+    with pytest.raises(ConfigError, match=r"train\.lr_schedule: unknown schedule 'cosine'"):
+        make_trainer(tmp_path / "c", "train.lr_schedule=cosine").fit()
+
+
 class SigintAtStep2(GANTrainer):
     def on_step_start(self):
         if self.step == 2:

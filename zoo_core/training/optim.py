@@ -47,3 +47,30 @@ def build_optimizer(
     if len(cfg.betas) != 2:
         raise ConfigError(f"{key}.betas: two numbers are needed, got {list(cfg.betas)}.")
     return factory(params, cfg)
+
+
+LR_SCHEDULES = ("constant", "linear")
+
+
+def lr_factor(schedule: str, step: int, decay_start: int, steps: int) -> float:
+    """The learning-rate multiplier at ``step`` (0-based) of a run of ``steps``."""
+    if schedule == "constant":
+        return 1.0
+    if schedule != "linear":
+        raise ConfigError(
+            f"train.lr_schedule: unknown schedule {schedule!r}; choose one of "
+            f"{', '.join(LR_SCHEDULES)}."
+        )
+    if decay_start < 0:
+        raise ConfigError(f"train.lr_decay_start must be >= 0, not {decay_start}.")
+    if step <= decay_start:  # also every step of a run shorter than decay_start
+        return 1.0
+    return 1.0 - (step - decay_start) / (steps - decay_start)
+
+
+def apply_lr_factor(optimizer: torch.optim.Optimizer, factor: float) -> None:
+    """Scale every group's configured learning rate (kept as ``initial_lr``, the key torch's
+    schedulers use, so it travels with the optimiser's state in checkpoints)."""
+    for group in optimizer.param_groups:
+        group.setdefault("initial_lr", group["lr"])
+        group["lr"] = group["initial_lr"] * factor

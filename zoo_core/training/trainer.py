@@ -40,7 +40,7 @@ from zoo_core.training import state as train_state
 from zoo_core.training.data import SeededItems, epoch_keys
 from zoo_core.training.distributed import DistContext
 from zoo_core.training.history import LossHistory
-from zoo_core.training.optim import build_optimizer
+from zoo_core.training.optim import apply_lr_factor, build_optimizer, lr_factor
 from zoo_core.training.progress import ProgressBar
 
 CHECKPOINT_DIR = "checkpoints"
@@ -316,6 +316,10 @@ class GANTrainer:
 
     def _train_step(self) -> dict[str, float]:
         self.on_step_start()
+        t = self.train_cfg
+        factor = lr_factor(str(t.lr_schedule), self.step, int(t.lr_decay_start), int(t.steps))
+        for optimizer in (self.opt_g, self.opt_d):
+            apply_lr_factor(optimizer, factor)
         n_critic = max(1, int(self.train_cfg.n_critic))
         self._set_phase("discriminator")
         for _ in range(n_critic):
