@@ -45,3 +45,29 @@ def test_uniform_latent_lies_in_minus_one_one():
 
     z = sample_latent(1000, 100, "uniform", torch.device("cpu"), torch.Generator().manual_seed(0))
     assert z.min() >= -1 and z.max() <= 1 and z.min() < -0.99 and z.max() > 0.99
+
+
+def test_zoo_train_on_shipped_mni152_slices_moves_both_losses(tmp_path):
+    import csv
+
+    from click.testing import CliRunner
+
+    import zoo_core as zoo
+    from zoo_core.cli import cli
+    from zoo_core.data.shipped import write_mni152
+
+    data = write_mni152(tmp_path / "mni152")
+    out = tmp_path / "run"
+    args = ["train", "radford-dcgan-mni152", "--data", str(data), "--out", str(out), *TINY,
+            "data.spatial_size=[16,16]", "train.batch_size=8", "train.steps=6",
+            "train.log_every=1"]  # fmt: skip
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    with open(out / "losses.csv") as handle:
+        rows = list(csv.DictReader(handle))
+    assert len(rows) == 6
+    for key in ("d_loss", "g_loss"):
+        assert len({row[key] for row in rows}) > 1, key
+    assert (out / "losses.png").is_file()
+    model = zoo.load(str(out / "checkpoints" / "step-00000006.safetensors"))
+    assert model.generate(n=2, seed=0).shape == (2, 1, 16, 16)
