@@ -175,10 +175,11 @@ class ConvCritic(nn.Module):
 def init_normal(module: nn.Module, std: float = 0.02) -> None:
     """Radford et al.'s initialisation: conv weights N(0, 0.02), norm scales N(1, 0.02)."""
     convs = (nn.Conv2d, nn.Conv3d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.Linear)
+    norms = (nn.BatchNorm1d, nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm)
     if isinstance(module, convs):
         nn.init.normal_(module.weight, 0.0, std)
         if module.bias is not None:
             nn.init.zeros_(module.bias)
-    elif isinstance(module, (nn.BatchNorm2d, nn.BatchNorm3d, nn.GroupNorm)) and module.affine:
+    elif isinstance(module, norms) and module.affine:
         nn.init.normal_(module.weight, 1.0, std)
         nn.init.zeros_(module.bias)

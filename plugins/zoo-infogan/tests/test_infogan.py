@@ -66,3 +66,25 @@ def test_short_run_moves_losses_and_lowers_the_mi_term(tmp_path):
     assert len({round(r["d_loss"], 6) for r in rows}) > 1
     assert len({round(r["g_loss"], 6) for r in rows}) > 1
     assert rows[-1]["d_aux"] < rows[0]["d_aux"]  # Q learns to read the codes back
+
+
+def test_networks_are_chen_et_al_s_mnist_table_at_28x28():
+    model = _model(["model.resolution=28"])
+    g, d = model.generator, model.discriminator
+    layers = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
+
+    def sizes(module):
+        return [
+            (m.in_features, m.out_features) if isinstance(m, torch.nn.Linear)
+            else (m.in_channels, m.out_channels, m.kernel_size, m.stride)
+            for m in module.modules() if isinstance(m, layers)
+        ]  # fmt: skip
+
+    # G: 62 noise + 10 categorical + 2 continuous -> FC 1024 -> FC 7x7x128 -> 64 -> 1
+    assert sizes(g) == [(74, 1024), (1024, 7 * 7 * 128), (128, 64, (4, 4), (2, 2)),
+                        (64, 1, (4, 4), (2, 2))]  # fmt: skip
+    # D: 64 -> 128 -> FC 1024 -> 1; Q: FC 128 -> 10 logits + 2 means + 2 log-stds
+    assert sizes(d.trunk) == [(1, 64, (4, 4), (2, 2)), (64, 128, (4, 4), (2, 2)),
+                              (7 * 7 * 128, 1024)]  # fmt: skip
+    assert sizes(d.source) == [(1024, 1)] and sizes(d.q) == [(1024, 128), (128, 14)]
+    assert model.generate(n=2, seed=0).shape == (2, 1, 28, 28)

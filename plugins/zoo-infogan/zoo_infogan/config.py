@@ -10,9 +10,14 @@ class InfoGANConfig:
     noise_dim: int = 62
     categories: int = 10
     continuous: int = 2
+    #: A multiple of 4: G and D work at resolution / 4 (7x7 for MNIST's 28x28) and 2x that.
     resolution: int = 64
     channels: int = 1
+    #: Width of the fully connected layers (Chen et al.: 1024 in G, D and before Q).
+    fc_hidden: int = 1024
+    #: G's last up-convolution has g_filters channels, the one before 2 * g_filters (64, 128).
     g_filters: int = 64
+    #: D's convolutions have d_filters and 2 * d_filters channels (64, 128).
     d_filters: int = 64
     #: Hidden width of Q's head (Chen et al.: a 128-unit layer on D's features).
     q_hidden: int = 128

@@ -15,8 +15,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from zoo_core.errors import ZooError
 from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import ConvEncoder, ConvGenerator, init_normal
+from zoo_core.layers import init_normal
 
 
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
@@ -25,29 +26,79 @@ def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> 
     return nll.sum(1).mean()
 
 
+def _side(cfg) -> int:
+    if cfg.resolution % 4:
+        raise ZooError(f"model.resolution must be a multiple of 4 (G upsamples twice by 2), "
+                       f"not {cfg.resolution}.")  # fmt: skip
+    return cfg.resolution // 4
+
+
+class Generator(nn.Module):
+    """Chen et al.'s MNIST generator (their Table 1): FC 1024 - FC (R/4)^2 x 128 - up-conv 64
+    - up-conv C, ReLU and batch norm between; tanh output for [-1, 1] images (the paper's
+    sigmoid gave [0, 1])."""
+
+    def __init__(self, cfg) -> None:
+        super().__init__()
+        side, wide = _side(cfg), 2 * cfg.g_filters
+        width = cfg.noise_dim + cfg.categories + cfg.continuous
+        self.unflat = (wide, side, side)
+        self.fc = nn.Sequential(
+            nn.Linear(width, cfg.fc_hidden, bias=False),
+            nn.BatchNorm1d(cfg.fc_hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(cfg.fc_hidden, wide * side * side, bias=False),
+            nn.BatchNorm1d(wide * side * side),
+            nn.ReLU(inplace=True),
+        )
+        self.up = nn.Sequential(
+            nn.ConvTranspose2d(wide, cfg.g_filters, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(cfg.g_filters),
+            nn.ReLU(inplace=True),
+            nn.ConvTranspose2d(cfg.g_filters, cfg.channels, 4, 2, 1),
+            nn.Tanh(),
+        )
+        self.apply(init_normal)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.up(self.fc(codes).view(codes.shape[0], *self.unflat))
+
+
 class Discriminator(nn.Module):
-    """D's trunk with two heads: the real/fake logit and Q (codes)."""
+    """Chen et al.'s MNIST D (their Table 1): conv 64 - conv 128 - FC 1024, LeakyReLU 0.2 and
+    batch norm after the first layer, then two heads on the 1024 features: the real/fake logit
+    and Q (FC 128 - FC codes)."""
 
     def __init__(self, cfg) -> None:
         super().__init__()
         self.categories, self.continuous = cfg.categories, cfg.continuous
-        self.trunk = ConvEncoder(cfg.channels, cfg.resolution, cfg.d_filters, norm="batch")
-        width = self.trunk.out_channels
-        self.source = nn.Conv2d(width, 1, 4, 1, 0)
-        self.q = nn.Sequential(
-            nn.Conv2d(width, cfg.q_hidden, 4, 1, 0, bias=False),
-            nn.BatchNorm2d(cfg.q_hidden),
+        side, wide = _side(cfg), 2 * cfg.d_filters
+        self.trunk = nn.Sequential(
+            nn.Conv2d(cfg.channels, cfg.d_filters, 4, 2, 1),
             nn.LeakyReLU(0.2, inplace=True),
-            nn.Conv2d(cfg.q_hidden, cfg.categories + 2 * cfg.continuous, 1),
+            nn.Conv2d(cfg.d_filters, wide, 4, 2, 1, bias=False),
+            nn.BatchNorm2d(wide),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Flatten(),
+            nn.Linear(wide * side * side, cfg.fc_hidden, bias=False),
+            nn.BatchNorm1d(cfg.fc_hidden),
+            nn.LeakyReLU(0.2, inplace=True),
+        )
+        self.source = nn.Linear(cfg.fc_hidden, 1)
+        self.q = nn.Sequential(
+            nn.Linear(cfg.fc_hidden, cfg.q_hidden, bias=False),
+            nn.BatchNorm1d(cfg.q_hidden),
+            nn.LeakyReLU(0.2, inplace=True),
+            nn.Linear(cfg.q_hidden, cfg.categories + 2 * cfg.continuous),
         )
         self.apply(init_normal)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.source(self.trunk(x)).flatten(1)
+        return self.source(self.trunk(x))
 
     def codes(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
         """Q(c | x): categorical logits, continuous means and log-stds."""
-        out = self.q(self.trunk(x)).flatten(1)
+        out = self.q(self.trunk(x))
         k, n = self.categories, self.continuous
         return out[:, :k], out[:, k : k + n], out[:, k + n :].clamp(-5.0, 5.0)
 
@@ -64,8 +115,7 @@ class InfoGAN(GANModel):
         )
         self.lambdas = (cfg.lambda_categorical, cfg.lambda_continuous)
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
-        width = cfg.noise_dim + cfg.categories + cfg.continuous
-        self.generator = ConvGenerator(width, cfg.channels, cfg.resolution, cfg.g_filters)
+        self.generator = Generator(cfg)
         self.discriminator = Discriminator(cfg)
 
     def sample_codes(self, n: int, generator: torch.Generator | None = None) -> dict:
