@@ -33,7 +33,11 @@ def test_paper_layer_sizes_and_maxout():
     model = _model([])
     g = model.generator
     assert (g.z[0].out_features, g.y[0].out_features, g.joint[0].out_features) == (200, 1000, 1200)
-    assert g.joint[2].out_features == 32 * 32
+    assert g.joint[3].out_features == 32 * 32
+    # dropout 0.5 on every hidden layer of both players (the paper applies it to both)
+    dropouts = [m.p for net in (g, model.discriminator) for m in net.modules()
+                if isinstance(m, torch.nn.Dropout)]  # fmt: skip
+    assert dropouts == [0.5] * 6
     d = model.discriminator
     assert d.x[0].linear.out_features == 240 * 5 and d.y[0].linear.out_features == 50 * 5
     assert d.joint[0].linear.out_features == 240 * 4

@@ -23,6 +23,7 @@ class CGANConfig:
     d_joint_units: int = 240
     d_pieces: int = 5
     d_joint_pieces: int = 4
+    #: Dropout on the hidden layers of G and D (the paper: 0.5 in both).
     dropout: float = 0.5
 
 

@@ -3,7 +3,8 @@
 Generator: uniform noise z -> 200 ReLU units, one-hot y -> 1000 ReLU units, both -> 1200 ReLU
 units -> one output per pixel (tanh here, for [-1, 1] images, where the paper used a sigmoid
 for [0, 1] MNIST). Discriminator: x -> maxout 240 units x 5 pieces, y -> maxout 50 x 5, both
--> maxout 240 x 4 -> one logit; dropout 0.5 on its layers. The label reaches both players.
+-> maxout 240 x 4 -> one logit. Dropout 0.5 on the hidden layers of both players, as the
+paper applies it. The label reaches both players.
 """
 
 from __future__ import annotations
@@ -32,12 +33,17 @@ class Generator(nn.Module):
     def __init__(self, cfg) -> None:
         super().__init__()
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
-        self.z = nn.Sequential(nn.Linear(cfg.latent_dim, cfg.z_hidden), nn.ReLU(inplace=True))
-        self.y = nn.Sequential(nn.Linear(cfg.num_classes, cfg.y_hidden), nn.ReLU(inplace=True))
+        self.z = nn.Sequential(
+            nn.Linear(cfg.latent_dim, cfg.z_hidden), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout)
+        )
+        self.y = nn.Sequential(
+            nn.Linear(cfg.num_classes, cfg.y_hidden), nn.ReLU(inplace=True), nn.Dropout(cfg.dropout)
+        )
         pixels = cfg.channels * cfg.resolution**2
         self.joint = nn.Sequential(
             nn.Linear(cfg.z_hidden + cfg.y_hidden, cfg.joint_hidden),
             nn.ReLU(inplace=True),
+            nn.Dropout(cfg.dropout),
             nn.Linear(cfg.joint_hidden, pixels),
             nn.Tanh(),
         )
