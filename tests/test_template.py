@@ -69,3 +69,73 @@ def test_new_plugin_command_writes_an_installable_package(tmp_path):
     assert again.exit_code == 1 and "already exists" in again.output
     bad = runner.invoke(cli, ["new-plugin", "My-GAN", "--dir", str(tmp_path)])
     assert bad.exit_code == 1 and "must be lower-case letters and digits" in bad.output
+
+
+def _broken(site, name: str, model_py: str | None = None, init_py: str | None = None) -> str:
+    """A rendered template plugin with one file edited: each check of the kit must catch it."""
+    model_id = render_example(site, name, author="doe")
+    package = site.root / f"zoo-{name}" / f"zoo_{name}"
+    for file, edit in (("model.py", model_py), ("__init__.py", init_py)):
+        if edit is not None:
+            path = package / file
+            path.write_text(edit(path.read_text()))
+    site.activate()
+    return model_id
+
+
+KIT_FAILURES = {
+    "imports torch": (
+        None,
+        lambda text: "import torch  # at load time\n" + text,
+        "importing zoo_{name} imports torch",
+    ),
+    "nan output": (
+        lambda text: text.replace(
+            "        return self.generator(latent(n, self.latent_dim, self.device, generator))\n\n"
+            "    def example_batch",
+            "        return self.generator(latent(n, self.latent_dim, self.device, generator))"
+            " * float('nan')\n\n    def example_batch",
+        ),
+        None,
+        "fake_batch output has NaN or inf",
+    ),
+    "unreached parameter": (
+        lambda text: text.replace(
+            "        self.net = nn.Sequential(*layers)\n\n    def forward(self, z",
+            "        self.net = nn.Sequential(*layers)\n        self.unused = nn.Linear(2, 2)"
+            "\n\n    def forward(self, z",
+        ),
+        None,
+        r"backward does not reach 2 parameter\(s\): \['generator.unused.weight'",
+    ),
+    "wrong shape": (
+        lambda text: text.replace(
+            "nn.ConvTranspose2d(width, channels, 4, 2, 1)",
+            "nn.ConvTranspose2d(width, channels + 1, 4, 2, 1)",
+        ),
+        None,
+        r"fake_batch gives \(2, 2, 32, 32\), data has \(2, 1, 32, 32\)",
+    ),
+    "state outside the weights": (
+        lambda text: text.replace(
+            "        self.net = nn.Sequential(*layers)\n\n    def forward(self, z",
+            "        self.net = nn.Sequential(*layers)\n"
+            "        self.register_buffer('shift', torch.randn(1), persistent=False)"
+            "\n\n    def forward(self, z",
+        ).replace(
+            "        return self.net(z[:, :, None, None])",
+            "        return self.net(z[:, :, None, None] + self.shift)",
+        ),
+        None,
+        r"generate\(seed=0\) differs after a weights round trip",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(KIT_FAILURES))
+def test_kit_catches_a_plugin_that_breaks_the_contract(plugin_site, case):
+    model_py, init_py, message = KIT_FAILURES[case]
+    name = "brk" + "".join(c for c in case if c.isalpha())[:8]
+    model_id = _broken(plugin_site, name, model_py, init_py)
+    with pytest.raises(ConformanceError, match=message.format(name=name)):
+        check_plugin(name, tiny={model_id: ["model.base_filters=8"]})
