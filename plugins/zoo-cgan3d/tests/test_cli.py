@@ -124,3 +124,11 @@ def test_weights_load_a_training_checkpoint_of_the_same_model_only(tmp_path, tin
         assert torch.equal(tensor, state[name]), name
     with pytest.raises(ZooError, match=f"is a checkpoint of '{model_id}', not"):
         load_model("mangalagiri-cgan3d-depixelate", str(path), untrained=False, device="cpu")
+
+
+def test_prepare_headct_writes_the_shipped_scan_as_a_scans_folder(tmp_path):
+    result = CliRunner().invoke(cli, ["cgan3d", "prepare-headct", str(tmp_path / "scans")])
+    assert result.exit_code == 0, result.output
+    scan = nib.load(str(tmp_path / "scans" / "head_ct.nii.gz"))
+    assert scan.shape == (202, 202, 179)
+    assert scan.get_data_dtype() == np.int16

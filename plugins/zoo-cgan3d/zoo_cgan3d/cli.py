@@ -35,6 +35,17 @@ def cgan3d() -> None:
     """Mangalagiri et al.'s 3D conditional GAN on CT blocks."""
 
 
+@cgan3d.command("prepare-headct")
+@click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
+def prepare_headct(out_dir: Path) -> None:
+    """Write the real head CT that totalsegmentator ships (HU, NIfTI) as OUT_DIR/head_ct.nii.gz:
+    a folder `zoo train --data`, `zoo evaluate --real` and `zoo generate --condition` read."""
+    from zoo_core.data.shipped import copy_shipped
+
+    out = copy_shipped(out_dir, {"head_ct.nii.gz": "head_ct"})
+    click.echo(f"wrote {out / 'head_ct.nii.gz'} (202x202x179, 1 mm, HU)")
+
+
 _common = [
     click.argument("model_id"),
     click.option("--weights", type=click.Path(dir_okay=False), help="Checkpoint from zoo train."),
