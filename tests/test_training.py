@@ -236,6 +236,16 @@ def test_linear_decay_schedule_and_its_resume(tmp_path):
         make_trainer(tmp_path / "c", "train.lr_schedule=cosine").fit()
 
 
+def test_epochs_count_passes_over_the_data(tmp_path):
+    # 32 images, batch 8, 2 critic batches per step: 2 steps per epoch
+    trainer = make_trainer(tmp_path, "train.epochs=3", "train.n_critic=2", "train.batch_size=8")
+    assert trainer.train_cfg.steps == 6
+    trainer.fit()
+    assert (trainer.step, trainer.epoch, trainer._position) == (6, 2, 32)  # 3 x 32 samples
+    with pytest.raises(ConfigError, match=r"train.epochs=1: .* \(64 samples; the data have 32\)"):
+        make_trainer(tmp_path / "b", "train.epochs=1", "train.n_critic=2", "train.batch_size=32")
+
+
 class SigintAtStep2(GANTrainer):
     def on_step_start(self):
         if self.step == 2:

@@ -43,6 +43,9 @@ class TrainConfig:
 
     #: Generator updates to run (the discriminator runs ``n_critic`` times per update).
     steps: int = 10_000
+    #: Passes over the training data instead of ``steps``, for papers that count epochs:
+    #: steps = epochs x (samples // (batch_size x n_critic)), worked out from the data given.
+    epochs: int | None = None
     batch_size: int = 16
     n_critic: int = 1
     #: bce (non-saturating), lsgan, wgan, wgan-gp or hinge.

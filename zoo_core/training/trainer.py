@@ -158,6 +158,8 @@ class GANTrainer:
         self._iterator: Iterator | None = None
         self.batch_size = 0
         self.set_batch_size(int(self.train_cfg.batch_size))
+        if self.train_cfg.get("epochs"):
+            self.train_cfg.steps = self._steps_for_epochs(int(self.train_cfg.epochs))
         self.history = LossHistory()
         self._last_checkpoint: Path | None = None
         self._checkpoint_step = -1
@@ -248,6 +250,16 @@ class GANTrainer:
         self.batch_size = n
         self.local_batch_size = n // self.dist.world_size
         self._iterator = None
+
+    def _steps_for_epochs(self, epochs: int) -> int:
+        """``train.epochs`` as generator steps: each step consumes ``n_critic`` batches."""
+        per_step = self.batch_size * max(1, int(self.train_cfg.n_critic))
+        if epochs < 1 or len(self.dataset) < per_step:
+            raise ConfigError(
+                f"train.epochs={epochs}: needs epochs >= 1 and at least one step's worth of "
+                f"data ({per_step} samples; the data have {len(self.dataset)})."
+            )
+        return epochs * (len(self.dataset) // per_step)
 
     def rebuild_optimizers(self) -> None:
         """(Re)create optimisers, DDP wrappers and the EMA for the current networks.
