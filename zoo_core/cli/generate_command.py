@@ -233,9 +233,9 @@ def _option_record(value: Any) -> Any:
 @click.option(
     "--overlap",
     type=click.FloatRange(0, 1, max_open=True),
-    default=0.5,
-    show_default=True,
-    help="Block overlap for whole-volume inference of block models.",
+    default=None,
+    help="Block overlap for whole-volume inference of block models "
+    "[default: the model's inference_overlap, else 0.5].",
 )
 @click.option(
     "--tiling",
@@ -259,7 +259,7 @@ def generate_command(
     source: str | None,
     revision: str | None,
     untrained: bool,
-    overlap: float,
+    overlap: float | None,
     tiling: str,
     **options: Any,
 ) -> None:
@@ -293,6 +293,7 @@ def generate_command(
     from zoo_core.api import load
     from zoo_core.data.intensity import intensity_transform
     from zoo_core.generation import (
+        block_size_of,
         conditions_used,
         derive_seed,
         generate,
@@ -319,6 +320,8 @@ def generate_command(
         arch = get_registry().architecture(arch_name) if arch_name else None
         declared = architecture_options(arch, _reserved(ctx.command)) if arch else []
         options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
+    if overlap is None:
+        overlap = float(getattr(model, "inference_overlap", 0.5))
     paths = _condition_paths(condition) if model.conditional and condition is not None else []
     if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
         dims = model.card.zoo.get("dims") if model.card is not None else None
@@ -338,6 +341,8 @@ def generate_command(
         "untrained": untrained,
         "output_intensity": _intensity_record(declared, template, fmt),
     }
+    if block_size_of(model) is not None:  # how whole volumes are cut into blocks
+        extra["volume_inference"] = {"overlap": overlap, "tiling": tiling}
     if options:
         extra["options"] = {k: _option_record(v) for k, v in sorted(options.items())}
     if untrained:

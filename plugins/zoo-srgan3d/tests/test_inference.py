@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -88,7 +90,7 @@ def test_zoo_generate_writes_the_super_resolved_nifti(tmp_path):
     from zoo_core.cli import cli
 
     low_affine = np.array([[2.0, 0, 0, -33.5], [0, 2.0, 0, -48.5], [0, 0, 2.0, 20.5], [0, 0, 0, 1]])
-    low = np.random.default_rng(1).uniform(0, 1, (14, 9, 8)).astype(np.float32)
+    low = np.random.default_rng(1).uniform(0, 1, (30, 9, 8)).astype(np.float32)  # 2 windows
     nib.save(nib.Nifti1Image(low, low_affine), str(tmp_path / "low.nii.gz"))
     args = [
         "generate", "sanchez-srgan3d-mni152", "--condition", str(tmp_path / "low.nii.gz"),
@@ -98,9 +100,11 @@ def test_zoo_generate_writes_the_super_resolved_nifti(tmp_path):
     assert result.exit_code == 0, result.output
     (written,) = (tmp_path / "out").glob("*.nii.gz")
     image = nib.load(written)
-    assert image.shape == (28, 18, 16)
+    assert image.shape == (60, 18, 16)
     # 1 mm voxels, the same field of view: voxel 0 centred half a new voxel inside the corner.
     expected = low_affine @ np.array(
         [[0.5, 0, 0, -0.25], [0, 0.5, 0, -0.25], [0, 0, 0.5, -0.25], [0, 0, 0, 1]]
     )
     np.testing.assert_allclose(image.affine, expected)
+    provenance = json.loads((tmp_path / "out" / "provenance.json").read_text())
+    assert provenance["volume_inference"] == {"overlap": 0.25, "tiling": "sliding"}  # config
