@@ -109,3 +109,27 @@ def test_generate_from_the_checkpoint_with_style_and_perturbation(
     dicom_hu = ds.pixel_array * float(ds.RescaleSlope) + float(ds.RescaleIntercept)
     # zoo_core's writers take (C, X, Y); DICOM stores X along the columns, hence the transpose
     np.testing.assert_allclose(dicom_hu, hu.T, atol=0.01)
+
+
+def test_g_loss_is_eq_8_and_d_loss_is_adversarial_only(headct_dir, tiny, quiet_random_vgg):
+    from zoo_stylecgan.data import region_pairs
+    from zoo_stylecgan.trainer import StyleCGANTrainer
+
+    weights = ["train.style_weight=2.0", "train.content_weight=3.0", "train.tv_weight=5.0"]
+    cfg = model_config("krishna-stylecgan-headct", [
+        *tiny, *weights, "train.vgg_allow_random=true", "train.vgg_hub_repo=null",
+        "data.style_min_gap=24", "train.batch_size=2"])  # fmt: skip
+    data = region_pairs(cfg.data, headct_dir)
+    torch.manual_seed(0)
+    model = build("stylecgan", cfg)
+    trainer = StyleCGANTrainer(model, cfg, data, headct_dir / "unused", "krishna-stylecgan-headct",
+                               progress=False)  # fmt: skip
+    batch = {key: torch.stack([data[i][key] for i in (0, 1)]) for key in data[0]}
+    batch = model.prepare_batch(batch, trainer.noise)
+    loss, logs = trainer.generator_loss(batch)
+    expected = logs["g_adv"] + 2 * logs["style"] + 3 * logs["content"] + 5 * logs["tv"]
+    assert set(logs) == {"g_adv", "style", "content", "tv"}
+    assert float(loss.detach()) == pytest.approx(expected, rel=1e-5)
+    assert min(logs["style"], logs["content"], logs["tv"]) > 0
+    d_loss, d_logs = trainer.discriminator_loss(batch)
+    assert set(d_logs) == {"d_adv"} and float(d_loss.detach()) == pytest.approx(d_logs["d_adv"])
