@@ -37,8 +37,11 @@ def test_masked_gram_is_the_gram_of_the_region_only():
     torch.testing.assert_close(gram_matrix(features, ones), gram_matrix(features))
     mask = torch.zeros(2, 1, 6, 6)
     mask[..., 1:4, 2:5] = 1
-    masked = features * mask
-    assert bool((masked[..., 1:4, 2:5] != 0).all()) and bool((masked * (1 - mask) == 0).all())
+    # only the region's 9 pixels enter the Gram, still normalised by all M = 36 positions
+    inside = features[..., 1:4, 2:5].flatten(2)
+    by_hand = inside @ inside.transpose(1, 2) / (4 * 36)
+    torch.testing.assert_close(gram_matrix(features, mask), by_hand)
+    assert bool((gram_matrix(features, mask) != 0).all())
     changed = features + 5 * torch.randn_like(features) * (1 - mask)  # outside the region only
     torch.testing.assert_close(gram_matrix(changed, mask), gram_matrix(features, mask))
     assert not torch.allclose(gram_matrix(changed), gram_matrix(features))
