@@ -146,3 +146,23 @@ def test_evaluate_generates_every_class_in_turn():
     model = _model()
     generated, paired = _generate_set(model, 5, None, seed=0, batch_size=2)
     assert generated.images.shape == (5, 1, 16, 16) and not paired
+
+
+def test_networks_are_odena_et_al_s_cifar10_table_at_32x32():
+    model = _model(["model.resolution=32", "model.num_classes=10", "model.channels=3"])
+    ups = [m for m in model.generator.modules() if isinstance(m, torch.nn.ConvTranspose2d)]
+    assert model.generator.project[0].in_features == 110  # 100 noise + 10 classes
+    assert model.generator.project[0].out_features == 384 * 4 * 4
+    assert [(m.in_channels, m.out_channels, m.kernel_size, m.stride) for m in ups] == [
+        (384, 192, (5, 5), (2, 2)), (192, 96, (5, 5), (2, 2)), (96, 3, (5, 5), (2, 2))
+    ]  # fmt: skip
+    convs = [m for m in model.discriminator.modules() if isinstance(m, torch.nn.Conv2d)]
+    assert [(m.out_channels, m.kernel_size, m.stride[0]) for m in convs] == [
+        (16, (3, 3), 2), (32, (3, 3), 1), (64, (3, 3), 2), (128, (3, 3), 1),
+        (256, (3, 3), 2), (512, (3, 3), 1),
+    ]  # fmt: skip
+    dropouts = [m.p for m in model.discriminator.modules() if isinstance(m, torch.nn.Dropout)]
+    assert dropouts == [0.5] * 6
+    assert model.discriminator.classes.in_features == 512 * 4 * 4
+    out = model.generate(condition=torch.tensor([0, 9]), seed=0)
+    assert out.shape == (2, 3, 32, 32)

@@ -15,7 +15,7 @@ from torch import nn
 
 from zoo_core.errors import ZooError
 from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import ConvEncoder, ConvGenerator, init_normal
+from zoo_core.layers import init_normal
 
 
 def as_class_indices(condition: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -31,18 +31,72 @@ def as_class_indices(condition: torch.Tensor, num_classes: int) -> torch.Tensor:
     return condition
 
 
-class Discriminator(nn.Module):
-    def __init__(self, channels: int, resolution: int, filters: int, num_classes: int) -> None:
+class Generator(nn.Module):
+    """Odena et al.'s CIFAR-10 generator (their appendix table), grown by one stage per
+    doubling of the output: (noise, one-hot class) -> linear to 4x4 x ``filters`` (384), then
+    5x5 stride-2 transposed convolutions halving the width (192, 96, ...) with batch norm and
+    ReLU, the last to the image's channels with tanh. 32x32 is the paper's network exactly."""
+
+    def __init__(self, in_features: int, channels: int, resolution: int, filters: int) -> None:
         super().__init__()
-        self.trunk = ConvEncoder(channels, resolution, filters, norm="batch")
-        self.source = nn.Conv2d(self.trunk.out_channels, 1, 4, 1, 0)
-        self.classes = nn.Conv2d(self.trunk.out_channels, num_classes, 4, 1, 0)
-        init_normal(self.source)
-        init_normal(self.classes)
+        stages = _doublings(resolution, 4, "model.resolution")
+        self.unflat = (filters, 4, 4)
+        self.project = nn.Sequential(
+            nn.Linear(in_features, filters * 16, bias=False),
+            nn.Unflatten(1, self.unflat),
+            nn.BatchNorm2d(filters),
+            nn.ReLU(inplace=True),
+        )
+        layers: list[nn.Module] = []
+        width = filters
+        for stage in range(stages):
+            last = stage == stages - 1
+            out = channels if last else width // 2
+            layers.append(nn.ConvTranspose2d(width, out, 5, 2, 2, output_padding=1, bias=last))
+            layers += [nn.Tanh()] if last else [nn.BatchNorm2d(out), nn.ReLU(inplace=True)]
+            width = out
+        self.up = nn.Sequential(*layers)
+        self.apply(init_normal)
+
+    def forward(self, codes: torch.Tensor) -> torch.Tensor:
+        return self.up(self.project(codes))
+
+
+class Discriminator(nn.Module):
+    """Odena et al.'s CIFAR-10 discriminator: six 3x3 convolutions of ``filters`` (16)
+    doubling to 512, strides 2, 1, 2, 1, 2, 1, LeakyReLU 0.2 and dropout 0.5 after each,
+    batch norm from the second; then two linear heads, the source logit and the class
+    logits."""
+
+    def __init__(
+        self, channels: int, resolution: int, filters: int, num_classes: int, dropout: float
+    ) -> None:
+        super().__init__()
+        _doublings(resolution, 8, "model.resolution")
+        layers: list[nn.Module] = []
+        width = channels
+        for i, stride in enumerate((2, 1, 2, 1, 2, 1)):
+            out = filters * 2**i
+            layers.append(nn.Conv2d(width, out, 3, stride, 1, bias=i == 0))
+            layers += [nn.BatchNorm2d(out)] if i else []
+            layers += [nn.LeakyReLU(0.2, inplace=True), nn.Dropout(dropout)]
+            width = out
+        self.trunk = nn.Sequential(*layers, nn.Flatten())
+        features = width * (resolution // 8) ** 2
+        self.source = nn.Linear(features, 1)
+        self.classes = nn.Linear(features, num_classes)
+        self.apply(init_normal)
 
     def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         h = self.trunk(x)
-        return self.source(h).flatten(1), self.classes(h).flatten(1)
+        return self.source(h), self.classes(h)
+
+
+def _doublings(resolution: int, base: int, key: str) -> int:
+    stages = (resolution // base).bit_length() - 1
+    if resolution < base or base * 2**stages != resolution:
+        raise ZooError(f"{key} must be {base} times a power of two, not {resolution}.")
+    return stages
 
 
 class ACGAN(GANModel):
@@ -57,11 +111,11 @@ class ACGAN(GANModel):
         self.num_classes = cfg.num_classes
         self.aux_weight = cfg.aux_weight
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
-        self.generator = ConvGenerator(
+        self.generator = Generator(
             cfg.latent_dim + cfg.num_classes, cfg.channels, cfg.resolution, cfg.g_filters
         )
         self.discriminator = Discriminator(
-            cfg.channels, cfg.resolution, cfg.d_filters, cfg.num_classes
+            cfg.channels, cfg.resolution, cfg.d_filters, cfg.num_classes, cfg.dropout
         )
 
     def _generate(self, classes: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
