@@ -354,6 +354,9 @@ def test_zoo_evaluate_generated_against_real_pngs(tiny_plugin, tmp_path):
     assert saved["n_generated"] == 4 and saved["n_real"] == 6
     assert 0 < saved["metrics"]["memorisation_nn_min"] <= 1
     assert (out / "memorisation.png").is_file()
+    run = _zoo("evaluate", tiny_plugin, "--real", str(real), "--generate", "4", "--untrained",
+               "--metrics", "fid", "--extractor", "nope", "--out", str(out))  # fmt: skip
+    assert run.code == 1 and "Unknown feature extractor 'nope'" in run.output
     run = _zoo("evaluate", tiny_plugin, "--real", str(real), "--untrained")
     assert run.code == 1 and "no evaluation protocol of its own: pass --fake PATH" in run.output
 
