@@ -175,6 +175,23 @@ def test_vgg_refuses_random_weights_unless_allowed(monkeypatch):
         perceptual.VGGFeatures(("relu9_9",), allow_random=True)
 
 
+def test_vgg_reads_a_timm_vgg19_state_dict(tmp_path):
+    import timm
+
+    from zoo_core.weights import save_state_dict
+
+    # every tensor of timm's vgg19 checkpoint layout, as timm/vgg19.tv_in1k ships it
+    shapes = {k: v.shape for k, v in timm.create_model("vgg19", device="meta").state_dict().items()}
+    torch.manual_seed(0)
+    state = {k: torch.randn(s) for k, s in shapes.items() if k.startswith("features.")}
+    state["head.fc.bias"] = torch.zeros(1000)  # the classifier is ignored
+    path = save_state_dict(state, tmp_path / "vgg19.safetensors")
+    feats = perceptual.VGGFeatures(("relu5_4",), weights_path=path)
+    for key, tensor in feats.features.state_dict().items():
+        assert torch.equal(tensor, state[f"features.{key}"]), key
+    assert len(feats.features) == 36  # up to relu5_4, the last layer named
+
+
 def test_vgg_returns_features_in_the_order_the_layers_were_named():
     # Style losses name deep layers after shallow ones (relu5_1 for style, relu4_2 for
     # content): each output must be the layer at its position in the request.

@@ -1,6 +1,6 @@
 """Feature-space losses: perceptual/content (Johnson et al., Gatys et al.) and Gram style.
 
-Both compare images through a frozen feature extractor. The default extractor is VGG-19's
+Both compare images through a frozen feature extractor. The default extractor is timm's VGG-19
 convolutional part (:class:`VGGFeatures`); its ImageNet weights cannot be downloaded at run
 time, so the factories need a local weights file (``weights_path=`` or the environment
 variable ``ZOO_VGG19_WEIGHTS``) and refuse to run with random weights unless
@@ -24,9 +24,6 @@ from torch import nn
 from zoo_core.errors import ZooError
 
 WEIGHTS_ENV = "ZOO_VGG19_WEIGHTS"
-#: VGG-19's convolutional configuration ("E" in Simonyan & Zisserman); M = max pooling.
-_VGG19 = (64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-          512, 512, 512, 512, "M")  # fmt: skip
 _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
@@ -34,22 +31,31 @@ Extractor = Callable[[torch.Tensor], Sequence[torch.Tensor]]
 
 
 def _vgg19_layers() -> tuple[nn.Sequential, dict[str, int]]:
-    """VGG-19 ``features`` with the same indices as timm and torchvision, plus layer names."""
-    layers: list[nn.Module] = []
+    """timm's VGG-19 ``features`` (the indices of its and torchvision's weights) with layer
+    names (``relu4_2``...), initialised as timm initialises them.
+
+    The network is built on the meta device and only ``features`` is materialised: the
+    classifier (a 7x7 conv to 4096 channels, 400 MB) is never allocated.
+    """
+    import timm
+
+    features = timm.create_model("vgg19", pretrained=False, device="meta").features
+    features = features.to_empty(device="cpu")
     names: dict[str, int] = {}
-    block, conv, channels = 1, 1, 3
-    for item in _VGG19:
-        if item == "M":
-            names[f"pool{block}"] = len(layers)
-            layers.append(nn.MaxPool2d(2, 2))
+    block, conv = 1, 1
+    for index, layer in enumerate(features):
+        if isinstance(layer, nn.MaxPool2d):
+            names[f"pool{block}"] = index
             block, conv = block + 1, 1
-        else:
-            names[f"conv{block}_{conv}"] = len(layers)
-            layers.append(nn.Conv2d(channels, int(item), 3, padding=1))
-            names[f"relu{block}_{conv}"] = len(layers)
-            layers.append(nn.ReLU(inplace=False))
-            channels, conv = int(item), conv + 1
-    return nn.Sequential(*layers), names
+        elif isinstance(layer, nn.Conv2d):
+            names[f"conv{block}_{conv}"] = index
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            nn.init.zeros_(layer.bias)
+        elif isinstance(layer, nn.ReLU):
+            names[f"relu{block}_{conv}"] = index
+            layer.inplace = False  # a tapped map must not be overwritten by the next layer
+            conv += 1
+    return features, names
 
 
 class VGGFeatures(nn.Module):
