@@ -348,7 +348,9 @@ class PushResult:
     model_id: str
 
 
-def _stage_from_checkpoint(path: Path, staging: Path) -> tuple[str, str]:
+def _stage_from_checkpoint(path: Path, staging: Path) -> tuple[str, list[str]]:
+    """Weights and config.yaml of a training checkpoint; returns its model id and the
+    trainer's notes for the card (``extra_state()["card_notes"]``)."""
     from zoo_core import checkpoint
     from zoo_core.weights import save_state_dict
 
@@ -356,7 +358,20 @@ def _stage_from_checkpoint(path: Path, staging: Path) -> tuple[str, str]:
     weights = checkpoint.inference_weights(groups)
     save_state_dict(weights, staging / WEIGHTS_FILE)
     (staging / CONFIG_FILE).write_text(info["config"])
-    return info["model_id"], info["config"]
+    extra = (info.get("state") or {}).get("extra") or {}
+    return info["model_id"], [str(note) for note in extra.get("card_notes", [])]
+
+
+def _with_notes(card: cards.ModelCard, notes: list[str]) -> cards.ModelCard:
+    """The card with the training run's notes in its limitations and in its text."""
+    if not notes:
+        return card
+    metadata = dict(card.metadata)
+    metadata["zoo"] = dict(card.zoo)
+    metadata["zoo"]["limitations"] = " ".join([str(card.zoo.get("limitations", "")), *notes])
+    body = card.body.rstrip() + "\n\n## Notes from training\n\n"
+    body += "".join(f"- {note}\n" for note in notes)
+    return cards.ModelCard(metadata, body, card.source)
 
 
 def push(
@@ -383,6 +398,7 @@ def push(
     src = hub.get_source(to)
     with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
         staging = Path(tmp)
+        notes: list[str] = []
         if path.is_dir():
             for name in (WEIGHTS_FILE, CONFIG_FILE):
                 if not (path / name).is_file():
@@ -391,7 +407,7 @@ def push(
             base_card = cards.read(path / CARD_FILE) if (path / CARD_FILE).is_file() else None
             model_id = model_id or (base_card.zoo.get("id") if base_card else None)
         elif path.is_file():
-            ckpt_model_id, _ = _stage_from_checkpoint(path, staging)
+            ckpt_model_id, notes = _stage_from_checkpoint(path, staging)
             model_id = model_id or ckpt_model_id
             base_card = None
         else:
@@ -400,6 +416,7 @@ def push(
             raise ZooError("cannot tell which model this is: pass --model-id ID.")
         if base_card is None:
             base_card = model_card(model_id)
+        base_card = _with_notes(base_card, notes)
         # The config must fit the architecture before anything is published.
         arch = get_registry().architecture(base_card.zoo["architecture"])
         try:

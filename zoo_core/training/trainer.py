@@ -230,7 +230,11 @@ class GANTrainer:
         return fake, batch["target"]
 
     def extra_state(self) -> dict[str, Any]:
-        """JSON-able state of a subclass (e.g. the progressive stage), saved in checkpoints."""
+        """JSON-able state of a subclass (e.g. the progressive stage), saved in checkpoints.
+
+        A ``"card_notes"`` list of sentences (e.g. "trained with a random VGG-19") is added to
+        the model card's limitations when ``zoo push`` publishes the checkpoint.
+        """
         return {}
 
     def load_extra_state(self, state: dict[str, Any]) -> None:

@@ -133,3 +133,11 @@ def test_g_loss_is_eq_8_and_d_loss_is_adversarial_only(headct_dir, tiny, quiet_r
     assert min(logs["style"], logs["content"], logs["tv"]) > 0
     d_loss, d_logs = trainer.discriminator_loss(batch)
     assert set(d_logs) == {"d_adv"} and float(d_loss.detach()) == pytest.approx(d_logs["d_adv"])
+
+
+def test_a_model_trained_with_a_random_vgg_is_published_saying_so(trained, tmp_path):
+    final, _ = trained
+    zoo.push(final, "me/style-demo", to=f"dir:{tmp_path / 'hub'}")
+    model = zoo.load("me/style-demo", source=f"dir:{tmp_path / 'hub'}")
+    assert "RANDOMLY initialised VGG-19" in model.card.zoo["limitations"]
+    assert "## Notes from training" in model.card.body

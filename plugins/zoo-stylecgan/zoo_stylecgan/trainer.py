@@ -80,4 +80,11 @@ class StyleCGANTrainer(GANTrainer):
         return loss, logs
 
     def extra_state(self) -> dict[str, Any]:
-        return {"vgg_source": self.vgg_source}
+        state: dict[str, Any] = {"vgg_source": self.vgg_source}
+        if self.vgg_source.startswith("random"):  # the published card must say so
+            state["card_notes"] = [
+                "These weights were trained with a RANDOMLY initialised VGG-19 "
+                f"({self.vgg_source}): the style and content losses compared random "
+                "features, not perceptual ones, so this is a demo, not Krishna & Mueller's method."
+            ]
+        return state
