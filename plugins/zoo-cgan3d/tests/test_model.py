@@ -48,6 +48,15 @@ def test_generate_is_seeded_and_z_matters():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_z_is_uniform_on_minus_one_one():
+    z = tiny_model().draw_z(20_000, torch.Generator().manual_seed(0))
+    assert z.shape == (20_000, 2) and float(z.min()) >= -1 and float(z.max()) <= 1
+    # U(-1, 1): mean 0, variance 1/3, a quarter of the mass in each half-unit interval
+    assert abs(float(z.mean())) < 0.02 and abs(float(z.var()) - 1 / 3) < 0.01
+    counts = torch.histc(z, bins=4, min=-1, max=1) / z.numel()
+    assert torch.allclose(counts, torch.full((4,), 0.25), atol=0.01)
+
+
 def test_generate_rejects_a_whole_scan_shaped_condition():
     with pytest.raises(ZooError, match="batch of blocks"):
         tiny_model().generate(condition=torch.zeros(1, 40, 40, 40), seed=0)
