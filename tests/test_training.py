@@ -216,7 +216,7 @@ class LearningRates(CtrlCAtStep3):
             super().on_step_start()
 
 
-def test_linear_decay_schedule_and_its_resume(tmp_path):
+def test_learning_rate_schedules_and_their_resume(tmp_path):
     schedule = ("train.steps=6", "train.lr_schedule=linear", "train.lr_decay_start=2")
     straight = make_trainer(tmp_path / "a", *schedule, cls=LearningRates)
     straight.fit()
@@ -232,6 +232,12 @@ def test_linear_decay_schedule_and_its_resume(tmp_path):
     resumed.fit()
     assert interrupted.rates + resumed.rates == pytest.approx(expected)
     assert_identical(full_state(straight), full_state(resumed))
+    exponential = make_trainer(
+        tmp_path / "d", "train.steps=5", "train.lr_schedule=exponential",
+        "train.lr_decay_factor=2.0", f"train.lr_min={base / 5}", cls=LearningRates,
+    )  # fmt: skip
+    exponential.fit()  # halved every step, never below lr_min
+    assert exponential.rates == pytest.approx([base, base / 2, base / 4, base / 5, base / 5])
     with pytest.raises(ConfigError, match=r"train\.lr_schedule: unknown schedule 'cosine'"):
         make_trainer(tmp_path / "c", "train.lr_schedule=cosine").fit()
 

@@ -62,10 +62,13 @@ class TrainConfig:
     optimizer_d: OptimizerConfig = field(default_factory=OptimizerConfig)
     #: Exponential moving average of generator weights; null turns it off.
     ema_decay: float | None = None
-    #: constant, or linear: both optimisers' learning rates stay until ``lr_decay_start``
-    #: and then fall linearly to 0 at ``steps`` (CycleGAN's second 100 epochs).
+    #: constant; linear: both optimisers' learning rates stay until ``lr_decay_start`` and
+    #: then fall linearly to 0 at ``steps`` (CycleGAN's second 100 epochs); exponential:
+    #: divided by ``lr_decay_factor`` every step, down to ``lr_min`` (Mirza & Osindero).
     lr_schedule: str = "constant"
     lr_decay_start: int = 0
+    lr_decay_factor: float = 1.0
+    lr_min: float = 0.0
     grad_clip: float | None = None
     #: Mixed precision where the device supports it.
     amp: bool = False

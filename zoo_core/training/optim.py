@@ -49,13 +49,22 @@ def build_optimizer(
     return factory(params, cfg)
 
 
-LR_SCHEDULES = ("constant", "linear")
+LR_SCHEDULES = ("constant", "linear", "exponential")
 
 
-def lr_factor(schedule: str, step: int, decay_start: int, steps: int) -> float:
+def lr_factor(
+    schedule: str, step: int, decay_start: int, steps: int, decay_factor: float = 1.0
+) -> float:
     """The learning-rate multiplier at ``step`` (0-based) of a run of ``steps``."""
     if schedule == "constant":
         return 1.0
+    if schedule == "exponential":
+        if decay_factor < 1.0:
+            raise ConfigError(
+                f"train.lr_decay_factor must be >= 1 (the rate is divided by it), not "
+                f"{decay_factor}."
+            )
+        return decay_factor ** -max(0, step - decay_start)
     if schedule != "linear":
         raise ConfigError(
             f"train.lr_schedule: unknown schedule {schedule!r}; choose one of "
@@ -68,9 +77,10 @@ def lr_factor(schedule: str, step: int, decay_start: int, steps: int) -> float:
     return 1.0 - (step - decay_start) / (steps - decay_start)
 
 
-def apply_lr_factor(optimizer: torch.optim.Optimizer, factor: float) -> None:
-    """Scale every group's configured learning rate (kept as ``initial_lr``, the key torch's
-    schedulers use, so it travels with the optimiser's state in checkpoints)."""
+def apply_lr_factor(optimizer: torch.optim.Optimizer, factor: float, floor: float = 0.0) -> None:
+    """Scale every group's configured learning rate, not below ``floor`` (the rate is kept as
+    ``initial_lr``, the key torch's schedulers use, so it travels with the optimiser's state
+    in checkpoints)."""
     for group in optimizer.param_groups:
         group.setdefault("initial_lr", group["lr"])
-        group["lr"] = group["initial_lr"] * factor
+        group["lr"] = max(group["initial_lr"] * factor, min(floor, group["initial_lr"]))

@@ -333,9 +333,10 @@ class GANTrainer:
     def _train_step(self) -> dict[str, float]:
         self.on_step_start()
         t = self.train_cfg
-        factor = lr_factor(str(t.lr_schedule), self.step, int(t.lr_decay_start), int(t.steps))
+        factor = lr_factor(str(t.lr_schedule), self.step, int(t.lr_decay_start), int(t.steps),
+                           float(t.lr_decay_factor))  # fmt: skip
         for optimizer in (self.opt_g, self.opt_d):
-            apply_lr_factor(optimizer, factor)
+            apply_lr_factor(optimizer, factor, float(t.lr_min))
         n_critic = max(1, int(self.train_cfg.n_critic))
         self._set_phase("discriminator")
         for _ in range(n_critic):
