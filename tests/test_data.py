@@ -362,6 +362,31 @@ def test_paired_dataset_with_gray_labels_and_augmentation(tmp_path):
         training_dataset(data_cfg(paired=True), tmp_path)
 
 
+def test_jitter_resizes_up_and_crops_back_the_same_way_for_every_key(tmp_path):
+    # CycleGAN's jitter (286 -> 256) at small scale, with horizontal flips only
+    ramp = np.tile(np.arange(16) * 10, (16, 1))  # varies along W only
+    _png(tmp_path / "target" / "a.png", ramp)
+    _png(tmp_path / "condition" / "a.png", ramp)
+    _png(tmp_path / "labels" / "a.png", (ramp >= 80) * 50)
+    cfg = data_cfg(paired=True, labels="labels", label_values=[0, 50], augment=True,
+                   augment_flip_axes=[1], jitter_size=24, spatial_size=[16, 16],
+                   intensity="none")  # fmt: skip
+    dataset = training_dataset(cfg, tmp_path)
+    crops = set()
+    for seed in range(12):
+        torch.manual_seed(seed)
+        item = dataset[0]
+        assert item["target"].shape == item["label"].shape == (1, 16, 16)
+        assert torch.equal(item["target"], item["condition"])  # one draw for every key
+        assert set(item["label"].unique().tolist()) <= {0, 1}  # nearest: no new class
+        rows = item["target"][0]
+        assert torch.allclose(rows, rows[:1].expand_as(rows))  # no quarter turns
+        crops.add(tuple(rows[0, [0, -1]].tolist()))
+    assert len(crops) > 2  # different crops (and flips) from one image
+    with pytest.raises(ConfigError, match="jitter_size=8 needs data.spatial_size no larger"):
+        training_dataset(data_cfg(jitter_size=8, spatial_size=[16, 16]), tmp_path / "target")
+
+
 def test_unpaired_dataset_draws_source_from_domain_a(tmp_path):
     for i in range(3):
         _png(tmp_path / "domain_a" / f"a{i}.png", np.full((8, 8), 10 * i))

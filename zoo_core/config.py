@@ -94,7 +94,13 @@ class DataConfig:
     paired: bool = False
     #: Sub-folder or file suffix holding label maps that go with each image, if any.
     labels: str | None = None
+    #: Random flips along every axis (or ``augment_flip_axes``) and in-plane quarter turns.
     augment: bool = False
+    #: Spatial axes augment flips; set, it flips only these and makes no quarter turns
+    #: (e.g. [1]: CycleGAN's horizontal flips of (H, W) slices).
+    augment_flip_axes: list[int] | None = None
+    #: >0: resize to this side, then crop spatial_size at random (CycleGAN: 286 -> 256).
+    jitter_size: int = 0
     #: Unpaired domains (CycleGAN): ``domain_a/`` gives "source", ``domain_b/`` "target".
     unpaired: bool = False
     #: resize (interpolate to spatial_size) or crop (centre crop/pad, keeps the voxel size).

@@ -138,7 +138,7 @@ class MedicalImageDataset(Dataset):
         self.num_classes = int(data_cfg.num_classes) or len(data_cfg.label_values)
         if data_cfg.one_hot and not self.num_classes:
             raise ConfigError("data.one_hot needs data.num_classes or data.label_values.")
-        self._augment = self._build_augment() if data_cfg.augment else None
+        self._augment = self._build_augment(data_cfg)
         self._shape: tuple[int, ...] | None = None
 
         self.condition: _Side | None = None
@@ -314,21 +314,40 @@ class MedicalImageDataset(Dataset):
 
     # -- augmentation -------------------------------------------------------------------------
 
-    def _build_augment(self):
-        """Flips along every axis and in-plane quarter turns (exact, no interpolation); the
-        MONAI dictionary transforms apply the same draw to target, condition and label."""
-        from monai.transforms import Compose, RandFlipd, RandRotate90d
+    def _build_augment(self, data_cfg: Any):
+        """Random jitter (resize up, crop back), then flips along every axis and in-plane
+        quarter turns (exact, no interpolation), or flips along ``augment_flip_axes`` only.
+        The MONAI dictionary transforms apply the same draw to target, condition and label
+        (labels resized nearest-neighbour). None when the config asks for none of it."""
+        from monai.transforms import Compose, RandFlipd, RandRotate90d, RandSpatialCropd, Resized
 
+        jitter = int(data_cfg.jitter_size)
+        if not data_cfg.augment and not jitter:
+            return None
         keys = ["target", "condition", "label"]
         nd = len(self.size) if self.size else (2 if self.mode in ("images", "slices") else 3)
-        steps = [
-            RandFlipd(keys, prob=0.5, spatial_axis=a, allow_missing_keys=True) for a in range(nd)
-        ]
-        square = self.size and self.size[0] == self.size[1]
-        if square:
-            steps.append(
-                RandRotate90d(keys, prob=0.5, spatial_axes=(0, 1), allow_missing_keys=True)
-            )
+        steps: list[Any] = []
+        if jitter:
+            if not self.size or jitter < max(self.size):
+                raise ConfigError(
+                    f"data.jitter_size={jitter} needs data.spatial_size no larger than it."
+                )
+            smooth = "bilinear" if nd == 2 else "trilinear"
+            modes = (smooth, smooth, "nearest")
+            steps += [
+                Resized(keys, [jitter] * nd, mode=modes, allow_missing_keys=True),
+                RandSpatialCropd(keys, self.size, random_size=False, allow_missing_keys=True),
+            ]
+        if data_cfg.augment:
+            axes = data_cfg.augment_flip_axes
+            steps += [
+                RandFlipd(keys, prob=0.5, spatial_axis=a, allow_missing_keys=True)
+                for a in (range(nd) if axes is None else [int(a) for a in axes])
+            ]
+            if axes is None and self.size and self.size[0] == self.size[1]:
+                steps.append(
+                    RandRotate90d(keys, prob=0.5, spatial_axes=(0, 1), allow_missing_keys=True)
+                )
         return Compose(steps)
 
     def _augmented(self, item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
