@@ -383,7 +383,7 @@ def test_jitter_resizes_up_and_crops_back_the_same_way_for_every_key(tmp_path):
         assert torch.allclose(rows, rows[:1].expand_as(rows))  # no quarter turns
         crops.add(tuple(rows[0, [0, -1]].tolist()))
     assert len(crops) > 2  # different crops (and flips) from one image
-    with pytest.raises(ConfigError, match="jitter_size=8 needs data.spatial_size no larger"):
+    with pytest.raises(ConfigError, match=r"jitter_size=8 needs data\.spatial_size no larger"):
         training_dataset(data_cfg(jitter_size=8, spatial_size=[16, 16]), tmp_path / "target")
 
 
