@@ -268,9 +268,9 @@ def generate_command(
     Every file is marked as synthetic (PNG text chunk, NIfTI extension, DICOM ImageType
     DERIVED\\SECONDARY) and provenance.json records the model, weights sha256, seed,
     conditions and output units. Conditional models take --condition (class-conditional
-    ones --class); block models (3D cGAN,
-    3D SRGAN) run over whole volumes block by block, 2D models over volumes slice by slice
-    (--batch-size slices at a time), and NIfTI outputs keep the condition's geometry.
+    ones --class); block models (3D cGAN, 3D SRGAN) run over whole volumes block by block,
+    2D models over volumes slice by slice (--batch-size slices at a time), and NIfTI outputs
+    keep the condition's geometry.
     NIfTI/DICOM values are physical: in the condition's units, or in the units the model
     declares for its outputs (HU for MR -> CT translation). Architectures add their own
     options (a style image, a perturbation): `zoo generate MODEL_ID --help` lists them. With
@@ -322,6 +322,9 @@ def generate_command(
         options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
     if overlap is None:
         overlap = float(getattr(model, "inference_overlap", 0.5))
+    kind = getattr(model, "condition_kind", "image")
+    if classes and kind != "class":
+        raise ZooError(f"{model_id} takes no classes; --class is for class-conditional models.")
     paths = _condition_paths(condition) if model.conditional and condition is not None else []
     if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
         dims = model.card.zoo.get("dims") if model.card is not None else None
@@ -330,7 +333,7 @@ def generate_command(
     declared = output_intensity(model)  # None: outputs are in the condition's units
     # Conditions are always normalised as in training; the inverse of that is the outputs'
     # scaling only when the model declares none (same-domain models).
-    labels = getattr(model, "condition_kind", "image") == "labels"
+    labels = kind == "labels"
     template = None
     if model.conditional and model.config is not None and not labels:
         template = intensity_transform(model.config.data)
@@ -393,9 +396,6 @@ def generate_command(
             **geometry,
         )
 
-    kind = getattr(model, "condition_kind", "image")
-    if classes and kind != "class":
-        raise ZooError(f"{model_id} takes no classes; --class is for class-conditional models.")
     if model.conditional and kind == "class":
         if condition is not None:
             raise ZooError(
