@@ -387,6 +387,12 @@ def test_zoo_train_and_cli_with_a_plugin(tmp_path, plugin_site):
     )
     assert result.exit_code == 0, result.output
     assert "Resumed" in result.output and "step-00000004.safetensors" in result.output
+    # the progress bar: the model, steps done of all, step rate, ETA and the latest losses
+    args = ["train", MODEL_ID, "--data", str(data), "--out", str(tmp_path / "bar")]
+    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*args, "--steps", "4"])
+    assert result.exit_code == 0, result.output
+    bar = next(line for line in result.output.splitlines() if MODEL_ID in line and "4/4" in line)
+    assert "step/s" in bar and "ETA" in bar and "d_loss=" in bar and "g_loss=" in bar
     reset()
 
 
