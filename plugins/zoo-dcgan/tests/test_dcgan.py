@@ -71,3 +71,32 @@ def test_zoo_train_on_shipped_mni152_slices_moves_both_losses(tmp_path):
     assert (out / "losses.png").is_file()
     model = zoo.load(str(out / "checkpoints" / "step-00000006.safetensors"))
     assert model.generate(n=2, seed=0).shape == (2, 1, 16, 16)
+
+
+def test_zoo_train_runs_as_two_cpu_processes_under_torchrun(tmp_path):
+    import os
+    import shutil
+    import socket
+    import subprocess
+    import sys
+
+    from zoo_core import checkpoint
+    from zoo_core.data.shipped import write_mni152
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    data = write_mni152(tmp_path / "mni152")
+    out = tmp_path / "run"
+    zoo = shutil.which("zoo", path=os.path.dirname(sys.executable))
+    command = [
+        sys.executable, "-m", "torch.distributed.run", "--nnodes", "1", "--nproc_per_node", "2",
+        "--master_addr", "127.0.0.1", "--master_port", str(port), zoo,
+        "train", "radford-dcgan-mni152", "--data", str(data), "--out", str(out), "--no-progress",
+        *TINY, "data.spatial_size=[16,16]", "train.batch_size=8", "train.steps=3",
+    ]  # fmt: skip
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    result = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    _, info = checkpoint.read(out / "checkpoints" / "step-00000003.safetensors")
+    assert info["state"]["world_size"] == 2 and info["state"]["batch_size"] == 8
