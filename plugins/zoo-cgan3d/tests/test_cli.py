@@ -149,3 +149,27 @@ def test_zoo_generate_denoises_a_whole_scan_keeping_its_geometry(small_ct, tmp_p
     assert hu.max() - hu.min() > 2  # written back in HU, not in the model's [-1, 1]
     record = json.loads((out / "provenance.json").read_text())
     assert record["volume_inference"] == {"overlap": 0.5, "tiling": "sliding"}
+
+
+def test_zoo_generate_takes_a_dicom_series_and_writes_one_back(small_ct, tmp_path):
+    import pydicom
+
+    from zoo_core.io import write_dicom
+
+    source = nib.load(str(small_ct))
+    hu = np.asarray(source.dataobj, dtype=np.float32)
+    write_dicom(hu[None], tmp_path / "scan", affine=source.affine, modality="CT")
+    result = CliRunner().invoke(cli, [
+        "generate", "mangalagiri-cgan3d-headct", "--untrained", "--condition",
+        str(tmp_path / "scan"), "--format", "dicom", "--out", str(tmp_path / "out")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    files = sorted((tmp_path / "out" / "scan_000").glob("*.dcm"))
+    assert len(files) == hu.shape[2]  # one slice per axial slice of the series read
+    first, given = (
+        pydicom.dcmread(files[0]),
+        pydicom.dcmread(sorted((tmp_path / "scan").glob("*.dcm"))[0]),
+    )
+    assert (first.Rows, first.Columns) == (given.Rows, given.Columns)
+    np.testing.assert_allclose(first.ImagePositionPatient, given.ImagePositionPatient, atol=1e-3)
+    np.testing.assert_allclose(first.PixelSpacing, given.PixelSpacing)
+    assert first.Modality == "CT" and "DERIVED" in first.ImageType
