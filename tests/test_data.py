@@ -109,6 +109,18 @@ def test_read_png_channels_first_rows_first(tmp_path):
     assert read_image(tmp_path / "g.png")[0].shape == (1, 12, 20)
 
 
+def test_read_jpeg_and_name_a_truncated_one(tmp_path):
+    flat = np.full((16, 24, 3), (200, 100, 50), np.uint8)
+    Image.fromarray(flat).save(tmp_path / "fundus.jpg", quality=95)
+    array, meta = read_image(tmp_path / "fundus.jpg")
+    assert array.shape == (3, 16, 24) and meta["format"] == "jpeg"
+    assert np.abs(array.reshape(3, -1).mean(1) - [200, 100, 50]).max() < 3  # lossy, close
+    data = (tmp_path / "fundus.jpg").read_bytes()
+    (tmp_path / "cut.jpg").write_bytes(data[: len(data) // 2])
+    with pytest.raises(DataError, match=r"cut\.jpg: "):
+        read_image(tmp_path / "cut.jpg")
+
+
 def test_corrupt_inputs_name_the_file(tmp_path):
     data = HEAD_CT.read_bytes()
     truncated = tmp_path / "truncated.nii.gz"
