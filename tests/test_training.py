@@ -278,6 +278,22 @@ def test_frozen_parameters_stay_frozen(tmp_path):
     assert all(p.abs().max() <= 0.01 for p in trainer.model.discriminator[4].parameters())
 
 
+@pytest.mark.parametrize("clip", [None, 0.001])
+def test_gradient_clipping_bounds_each_update(tmp_path, clip):
+    # plain SGD with lr 1: an update is minus the (clipped) gradient, so its norm is the bound
+    sgd = ("train.optimizer_g.name=sgd", "train.optimizer_g.lr=1.0",
+           "train.optimizer_d.name=sgd", "train.optimizer_d.lr=1.0")  # fmt: skip
+    trainer = make_trainer(tmp_path, "train.steps=1", f"train.grad_clip={clip or 'null'}", *sgd)
+    before = [p.detach().clone() for p in trainer.model.generator.parameters()]
+    trainer.fit()
+    after = list(trainer.model.generator.parameters())
+    step = torch.cat([(a.detach() - b).flatten() for a, b in zip(after, before, strict=True)])
+    if clip is None:
+        assert float(step.norm()) > 0.01  # what the bound cuts down
+    else:
+        assert float(step.norm()) == pytest.approx(clip, rel=1e-3)
+
+
 def test_weight_clipping_bounds_the_critic(tmp_path):
     trainer = make_trainer(
         tmp_path,
