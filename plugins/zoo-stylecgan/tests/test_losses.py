@@ -136,3 +136,27 @@ def test_total_variation_matches_hand_value():
     # vertical differences 3, 5 -> squares 9, 25, mean 17; horizontal 1, 3 -> 1, 9, mean 5
     assert float(TotalVariation(power=2, reduction="mean")(x)) == 22.0
     assert float(TotalVariation(power=2, reduction="sum")(x)) == 44.0
+
+
+def test_vgg_weights_in_the_hugging_face_cache_are_used_without_asking_the_hub(
+    tmp_path, monkeypatch
+):
+    from huggingface_hub import constants
+    from zoo_stylecgan.losses import resolve_vgg_weights
+
+    commit = "0" * 40
+    repo = tmp_path / "models--timm--vgg19.tv_in1k"
+    (repo / "refs").mkdir(parents=True)
+    (repo / "refs" / "main").write_text(commit)
+    weights = repo / "snapshots" / commit / "model.safetensors"
+    weights.parent.mkdir(parents=True)
+    weights.write_bytes(b"cached")
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    monkeypatch.delenv("ZOO_VGG19_WEIGHTS", raising=False)
+
+    def no_network(*args, **kwargs):
+        raise AssertionError("the Hub was asked although the cache holds the weights")
+
+    monkeypatch.setattr("huggingface_hub.hf_hub_download", no_network)
+    path, where = resolve_vgg_weights(None, "timm/vgg19.tv_in1k")
+    assert path == str(weights) and where == "Hugging Face cache of timm/vgg19.tv_in1k"

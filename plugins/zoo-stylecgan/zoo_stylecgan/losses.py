@@ -72,9 +72,13 @@ def resolve_vgg_weights(path: str | None, hub_repo: str | None) -> tuple[str | N
     if env:
         return env, f"file {env} (${WEIGHTS_ENV})"
     if hub_repo:
-        try:
-            from huggingface_hub import hf_hub_download
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
 
+        # A cached copy first: asking the Hub offline costs ~30 s of client retries.
+        cached = try_to_load_from_cache(hub_repo, "model.safetensors")
+        if isinstance(cached, str):
+            return cached, f"Hugging Face cache of {hub_repo}"
+        try:
             found = hf_hub_download(hub_repo, "model.safetensors")
             return found, f"Hugging Face Hub {hub_repo}"
         except Exception as exc:  # offline without a cached copy, or no such repo
