@@ -173,6 +173,36 @@ def test_block_tiling_cuts_disjoint_blocks_from_the_origin_and_pads_the_far_ends
         torch.testing.assert_close(region, block.mean().expand_as(region))
 
 
+class DeepBlockModel(BlockModel):
+    """Three 3^3 convolutions: each output voxel sees 3 voxels on every side."""
+
+    def __init__(self, scale: int = 1):
+        super().__init__(scale=scale)
+        self.generator = nn.Sequential(
+            nn.Conv3d(1, 4, 3, padding=1), nn.Tanh(), nn.Conv3d(4, 4, 3, padding=1), nn.Tanh(),
+            nn.Conv3d(4, 2, 3, padding=1),
+        )  # fmt: skip
+
+
+@pytest.mark.parametrize("scale", [1, 2])
+def test_a_margin_of_the_receptive_radius_makes_blocks_equal_whole_volume_inference(scale):
+    torch.manual_seed(0)
+    model = DeepBlockModel(scale=scale)
+    volume = torch.rand(1, 20, 18, 13)
+    with torch.no_grad():
+        direct = model.generate(condition=volume[None])[0]
+    inner = (slice(None), *[slice(3 * scale, -3 * scale)] * 3)  # away from the volume's border
+    blended = infer_volume(model, volume, 8, overlap=0.5)
+    assert (blended - direct)[inner].abs().max() > 1e-3  # zero padding inside each block
+    model.seen.clear()
+    framed = infer_volume(model, volume, 8, margin=3, sw_batch_size=4)
+    assert framed.shape == direct.shape
+    torch.testing.assert_close(framed[inner], direct[inner], atol=1e-4, rtol=0)
+    assert {s[2:] for s in model.seen} == {(14, 14, 14)}  # blocks of 8 + 2 x 3
+    tiled = infer_volume(model, volume, 8, margin=3, tiling="blocks")
+    torch.testing.assert_close(tiled[inner], direct[inner], atol=1e-4, rtol=0)
+
+
 def test_generate_routes_large_conditions_of_block_models_through_infer_volume():
     model = BlockModel(kernel=1)
     model.block_size = (8, 8, 8)
@@ -510,3 +540,10 @@ def test_zoo_generate_keeps_the_condition_units_for_same_domain_models(
     run = _zoo("generate", "test-tinytrans-mr", "--condition", str(tmp_path / "mr.nii.gz"),
                "--out", str(out), "--untrained", "--format", "png")  # fmt: skip
     assert run.code == 1 and "PNG cannot hold it" in run.output
+
+
+def test_a_margin_the_model_cannot_take_is_named():
+    model = DeepBlockModel()
+    model.size_multiple = 4
+    with pytest.raises(ZooError, match=r"margin of 3 are \(14, 14, 14\); this model takes sides"):
+        infer_volume(model, torch.rand(1, 20, 18, 13), 8, margin=3)

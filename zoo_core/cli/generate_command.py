@@ -245,6 +245,14 @@ def _option_record(value: Any) -> Any:
     help="Whole volumes through block models: overlapping blocks with blended seams, or the "
     "non-overlapping tiling papers split scans into (padded to whole blocks, no blending).",
 )
+@click.option(
+    "--margin",
+    type=click.IntRange(min=0),
+    default=None,
+    help="Context voxels around each block of a block model, cropped off again: at the "
+    "model's receptive radius, whole-volume output has no seams (costs ((block + 2 margin) / "
+    "block)^3 the compute) [default: the model's inference_margin, else 0].",
+)
 def generate_command(
     model_id: str,
     n: int | None,
@@ -261,6 +269,7 @@ def generate_command(
     untrained: bool,
     overlap: float | None,
     tiling: str,
+    margin: int | None,
     **options: Any,
 ) -> None:
     """Generate N synthetic images with MODEL_ID and write them to --out.
@@ -322,6 +331,8 @@ def generate_command(
         options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
     if overlap is None:
         overlap = float(getattr(model, "inference_overlap", 0.5))
+    if margin is None:
+        margin = int(getattr(model, "inference_margin", 0))
     kind = getattr(model, "condition_kind", "image")
     if classes and kind != "class":
         raise ZooError(f"{model_id} takes no classes; --class is for class-conditional models.")
@@ -345,7 +356,7 @@ def generate_command(
         "output_intensity": _intensity_record(declared, template, fmt),
     }
     if block_size_of(model) is not None:  # how whole volumes are cut into blocks
-        extra["volume_inference"] = {"overlap": overlap, "tiling": tiling}
+        extra["volume_inference"] = {"overlap": overlap, "tiling": tiling, "margin": margin}
     if options:
         extra["options"] = {k: _option_record(v) for k, v in sorted(options.items())}
     if untrained:
@@ -455,6 +466,7 @@ def generate_command(
                     batch_size=batch_size,
                     overlap=overlap,
                     tiling=tiling,
+                    margin=margin,
                     options=options,
                 )
                 if montage and shown < MONTAGE_MAX:

@@ -192,6 +192,7 @@ def generate(
     first_index: int = 0,
     overlap: float = 0.5,
     tiling: str = "sliding",
+    margin: int = 0,
     sw_batch_size: int = 4,
     slice_axis: int | None = None,
     options: dict[str, Any] | None = None,
@@ -205,7 +206,8 @@ def generate(
     ``generate(m, 10, seed=s, first_index=10)`` continues ``generate(m, 10, seed=s)`` (how
     long runs are written chunk by chunk). Block models (``block_size`` declared) given
     conditions larger than one block go through :func:`zoo_core.generation.infer_volume`
-    (``overlap``, ``tiling``, ``sw_batch_size``) so memory stays bounded. 2D models (card
+    (``overlap``, ``tiling``, ``margin``, ``sw_batch_size``) so memory stays bounded. 2D
+    models (card
     ``dims: 2``) given volumes (N, C, X, Y, Z) go through :func:`zoo_core.generation.infer_slices`:
     slices along ``slice_axis`` (default: the config's ``data.slice_axis``, else 2),
     ``batch_size`` slices per model call. ``options`` are the architecture's own keyword
@@ -250,6 +252,7 @@ def generate(
                 block,
                 overlap=overlap,
                 tiling=tiling,
+                margin=margin,
                 sw_batch_size=sw_batch_size,
                 seed=sample_seed,
                 options=options,

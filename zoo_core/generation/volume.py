@@ -23,6 +23,7 @@ import torch
 
 from zoo_core.errors import ZooError
 from zoo_core.generation.sampling import derive_seed
+from zoo_core.generation.slices import size_multiple_of
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel
@@ -38,6 +39,7 @@ def infer_volume(
     seed: int | None = None,
     *,
     tiling: str = "sliding",
+    margin: int = 0,
     padding_mode: str = "replicate",
     progress: bool = False,
     device: str | torch.device = "cpu",
@@ -56,6 +58,13 @@ def infer_volume(
     into disjoint blocks and cropped back, so no block is shifted to fit the edge (as
     ``overlap=0`` sliding windows are) and no seam is blended (``overlap`` and ``mode`` are
     ignored).
+
+    ``margin`` > 0 gives each block context: the model runs on blocks ``margin`` voxels
+    larger on every side and only each block's centre is kept, the centres tiling the volume
+    (``overlap`` and ``mode`` are ignored). With a margin at least the model's receptive
+    radius, the result equals running the model on the whole volume, away from its border,
+    at ``((roi + 2 margin) / roi)^d`` times the compute; the model must accept the larger
+    blocks (fully convolutional networks do).
     """
     from monai.inferers import sliding_window_inference
 
@@ -78,6 +87,16 @@ def infer_volume(
         raise ZooError(f"sw_batch_size must be positive, not {sw_batch_size}.")
     if tiling not in ("sliding", "blocks"):
         raise ZooError(f"tiling must be 'sliding' or 'blocks', not {tiling!r}.")
+    if margin < 0:
+        raise ZooError(f"margin must be >= 0 voxels, not {margin}.")
+    window = tuple(r + 2 * margin for r in roi)
+    multiple = size_multiple_of(model)
+    if margin and any(w % multiple for w in window):
+        raise ZooError(
+            f"blocks of {roi} with a margin of {margin} are {window}; this model takes sides "
+            f"that are multiples of {multiple}: choose a margin with (block + 2 margin) a "
+            f"multiple of {multiple}."
+        )
 
     calls = 0
 
@@ -86,34 +105,44 @@ def infer_volume(
         block_seed = None if seed is None else derive_seed(seed, calls)
         out = model.generate(condition=blocks, seed=block_seed, **(options or {}))
         if calls == 0:
-            _check_scale(tuple(out.shape[2:]), roi)
+            _check_scale(tuple(out.shape[2:]), window)
         calls += 1
         return out.float()
 
     inputs = volume.detach().to("cpu", torch.float32)[None]
     shape = inputs.shape[2:]
-    if tiling == "blocks":
-        overlap, mode = 0.0, "constant"
-        pad = [(-size) % r for size, r in zip(shape, roi, strict=True)]
-        flat = [amount for axis in reversed(pad) for amount in (0, axis)]
-        if any(pad):
-            inputs = torch.nn.functional.pad(inputs, flat, mode=padding_mode)
+    # Padding before (the margin) and after (the margin, and whole blocks for "blocks").
+    trail = [(-size) % r if tiling == "blocks" else 0 for size, r in zip(shape, roi, strict=True)]
+    weights = None
+    if tiling == "blocks" or margin:
+        mode = "constant"
+        # a stride of roi, so the windows' centres tile the volume (MONAI floors the stride
+        # window * (1 - overlap): the overlap is a hair under 2 margin / window)
+        overlap = [(2 * margin - 1e-3) / w if margin else 0.0 for w in window]
+    if margin:
+        weights = torch.full((1, 1, *window), 1e-6)  # margins: context only, ~no weight
+        weights[(slice(None), slice(None), *(slice(margin, margin + r) for r in roi))] = 1.0
+    flat = [amount for after in reversed(trail) for amount in (margin, margin + after)]
+    if any(flat):
+        inputs = torch.nn.functional.pad(inputs, flat, mode=padding_mode)
     out = sliding_window_inference(
         inputs,
-        roi_size=roi,
+        roi_size=window,
         sw_batch_size=sw_batch_size,
         predictor=predictor,
         overlap=overlap,
         mode=mode,
         padding_mode=padding_mode,
+        roi_weight_map=weights,
         sw_device=model.device,
         device=torch.device(device),
         progress=progress,
     )
     out = torch.as_tensor(out)[0]
-    if tiling == "blocks":
+    if any(flat):
         scale = [o // i for o, i in zip(out.shape[1:], inputs.shape[2:], strict=True)]
-        out = out[(slice(None), *(slice(0, s * k) for s, k in zip(shape, scale, strict=True)))]
+        keep = (slice(margin * k, (margin + s) * k) for s, k in zip(shape, scale, strict=True))
+        out = out[(slice(None), *keep)]
     return out
 
 

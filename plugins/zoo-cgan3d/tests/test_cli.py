@@ -148,7 +148,7 @@ def test_zoo_generate_denoises_a_whole_scan_keeping_its_geometry(small_ct, tmp_p
     hu = image.get_fdata()
     assert hu.max() - hu.min() > 2  # written back in HU, not in the model's [-1, 1]
     record = json.loads((out / "provenance.json").read_text())
-    assert record["volume_inference"] == {"overlap": 0.5, "tiling": "sliding"}
+    assert record["volume_inference"] == {"overlap": 0.5, "tiling": "sliding", "margin": 0}
 
 
 def test_zoo_generate_takes_a_dicom_series_and_writes_one_back(small_ct, tmp_path):

@@ -40,6 +40,7 @@ class CGAN3D(GANModel):
         self.noise_level = float(cfg.noise_level)
         self.pixelate_factor = int(cfg.pixelate_factor)
         self.divisor = math.prod(cfg.generator_strides)
+        self.size_multiple = self.divisor  # what the U-Net's strided path takes
         if self.block_size % self.divisor:
             raise ConfigError(
                 f"model.block_size {self.block_size} must be divisible by the product of "

@@ -107,4 +107,22 @@ def test_zoo_generate_writes_the_super_resolved_nifti(tmp_path):
     )
     np.testing.assert_allclose(image.affine, expected)
     provenance = json.loads((tmp_path / "out" / "provenance.json").read_text())
-    assert provenance["volume_inference"] == {"overlap": 0.25, "tiling": "sliding"}  # config
+    # the config's overlap
+    assert provenance["volume_inference"] == {"overlap": 0.25, "tiling": "sliding", "margin": 0}
+
+
+def test_a_margin_of_the_receptive_radius_makes_windows_equal_direct_inference(tiny_model):
+    model = tiny_model("model.residual_blocks=1", "model.inference_margin=6").eval()
+    impulse = torch.zeros(1, 1, 21, 21, 21)
+    with torch.no_grad():
+        base = model.generator(impulse)
+        impulse[0, 0, 10, 10, 10] = 1.0
+        reach = (model.generator(impulse) - base).abs()[0, 0].sum(dim=(1, 2)).nonzero()
+    diameter = (reach.max() - reach.min() + 1) / 2  # in input voxels
+    assert diameter <= 2 * 6 + 1  # the generator sees 6 voxels on each side
+    volume = torch.nn.functional.avg_pool3d(torch.rand(1, 1, 20, 20, 20) * 2 - 1, 3, 1, 1)
+    with torch.no_grad():
+        direct = model.generator(volume)
+    windowed = model.generate(condition=volume)  # 6^3 windows, each with 6 voxels of context
+    inner = (slice(None), slice(None), *[slice(12, -12)] * 3)  # 6 input voxels from the border
+    torch.testing.assert_close(windowed[inner], direct[inner], atol=1e-4, rtol=0)

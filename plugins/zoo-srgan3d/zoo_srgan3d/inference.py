@@ -39,6 +39,7 @@ def sliding_window(model: SRGAN3D, condition: torch.Tensor) -> torch.Tensor:
             overlap=model.inference_overlap,
             sw_batch_size=model.sw_batch_size,
             mode=model.inference_mode,
+            margin=model.inference_margin,
             device=condition.device,
         )
         for volume in condition

@@ -59,6 +59,7 @@ class SRGAN3D(GANModel):
         self.blur_fwhm: float | None = cfg.blur_fwhm
         self.inference_overlap: float = float(cfg.inference_overlap)
         self.inference_mode: str = str(cfg.inference_mode)
+        self.inference_margin: int = int(cfg.inference_margin)
         self.sw_batch_size: int = int(cfg.sw_batch_size)
         self.generator = Generator(
             cfg.channels, cfg.gen_filters, cfg.residual_blocks, cfg.scale_factor, cfg.leaky_slope
@@ -116,8 +117,8 @@ class SRGAN3D(GANModel):
                 f"condition must be a (N, {self.channels}, D, H, W) low-resolution batch, "
                 f"got {tuple(condition.shape)}"
             )
-        if max(condition.shape[2:]) <= self.block_size:
-            return self.generator(condition)
+        if max(condition.shape[2:]) <= self.block_size + 2 * self.inference_margin:
+            return self.generator(condition)  # one window (with its margin) at most
         from zoo_srgan3d.inference import sliding_window
 
         return sliding_window(self, condition)
