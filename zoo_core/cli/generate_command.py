@@ -153,6 +153,14 @@ def _read_labels(array: Any, model: Any) -> Any:
     return x
 
 
+def _progress() -> Any:
+    """A progress bar that also shows the time spent: a first sample can take minutes (a style
+    adaptation, a large volume) before the bar moves."""
+    from rich.progress import Progress, TimeElapsedColumn
+
+    return Progress(*Progress.get_default_columns(), TimeElapsedColumn())
+
+
 def class_choices(model: Any, requested: tuple[str, ...]) -> list[tuple[int, str]]:
     """(index, name) of the classes asked for by name or index: every class by default.
 
@@ -296,7 +304,6 @@ def generate_command(
     """
     import numpy as np
     import torch
-    from rich.progress import Progress
 
     from zoo_core import io as zio
     from zoo_core.api import load
@@ -418,7 +425,7 @@ def generate_command(
         extra["classes"] = [{"index": index, "name": name} for index, name in chosen]
         record = zio.provenance_record(model, seed=seed, extra=extra)
         zio.write_provenance(out_dir, record)
-        with Progress() as progress:
+        with _progress() as progress:
             task = progress.add_task("Generating", total=len(chosen) * per_class)
             for k, (index, name) in enumerate(chosen):
                 samples = generate(
@@ -448,7 +455,7 @@ def generate_command(
         zio.write_provenance(out_dir, record)
         transform = template
         per_condition = n or 1
-        with Progress() as progress:
+        with _progress() as progress:
             task = progress.add_task("Generating", total=len(paths) * per_condition)
             for k, path in enumerate(paths):
                 array, meta = read_image(path)
@@ -494,7 +501,7 @@ def generate_command(
             raise ZooError("pass -n N, the number of samples to generate.")
         record = zio.provenance_record(model, seed=seed, conditions=None, extra=extra)
         zio.write_provenance(out_dir, record)
-        with Progress() as progress:
+        with _progress() as progress:
             task = progress.add_task("Generating", total=n)
             for start in range(0, n, batch_size):
                 size = min(batch_size, n - start)
