@@ -223,6 +223,7 @@ def _option_record(value: Any) -> Any:
 @click.option(
     "--class",
     "classes",
+    metavar="NAME",
     multiple=True,
     help="Class of a class-conditional model (cGAN, ACGAN), by name or index; repeat for "
     "several. -n samples of each [default: every class].",
