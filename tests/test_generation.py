@@ -547,3 +547,15 @@ def test_a_margin_the_model_cannot_take_is_named():
     model.size_multiple = 4
     with pytest.raises(ZooError, match=r"margin of 3 are \(14, 14, 14\); this model takes sides"):
         infer_volume(model, torch.rand(1, 20, 18, 13), 8, margin=3)
+
+
+def test_progress_reports_reach_the_listener_of_the_block_only():
+    from zoo_core.generation.progress import report, reporting
+
+    heard = []
+    report("before", 1, 2)  # no listener: nothing happens
+    with reporting(lambda *event: heard.append(event)):
+        report("work", 1, 2)
+        report("work", 2, 2)
+    report("after", 1, 1)
+    assert heard == [("work", 1, 2), ("work", 2, 2)]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -153,12 +155,26 @@ def _read_labels(array: Any, model: Any) -> Any:
     return x
 
 
-def _progress() -> Any:
-    """A progress bar that also shows the time spent: a first sample can take minutes (a style
-    adaptation, a large volume) before the bar moves."""
+@contextmanager
+def _progress() -> Iterator[Any]:
+    """A progress bar that also shows the time spent, and a second bar for work a model
+    reports inside one call (:mod:`zoo_core.generation.progress`: a style adaptation)."""
     from rich.progress import Progress, TimeElapsedColumn
 
-    return Progress(*Progress.get_default_columns(), TimeElapsedColumn())
+    from zoo_core.generation.progress import reporting
+
+    inner: dict[str, Any] = {}
+    with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as progress:
+
+        def show(description: str, done: int, total: int) -> None:
+            if description not in inner:
+                inner[description] = progress.add_task(f"  {description}", total=total)
+            progress.update(inner[description], completed=done, total=total)
+            if done >= total:  # finished: make room for the next one
+                progress.remove_task(inner.pop(description))
+
+        with reporting(show):
+            yield progress
 
 
 def class_choices(model: Any, requested: tuple[str, ...]) -> list[tuple[int, str]]:

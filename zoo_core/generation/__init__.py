@@ -5,7 +5,8 @@
 :func:`infer_volume` runs block/patch models over whole volumes with bounded memory,
 :func:`infer_slices` runs 2D models over volumes slice by slice, and :func:`output_intensity`
 says in which physical units a model's outputs are written. Architectures add their own
-``zoo generate`` options through :mod:`zoo_core.generation.options`.
+``zoo generate`` options through :mod:`zoo_core.generation.options` and report long work
+inside a call through :mod:`zoo_core.generation.progress`.
 """
 
 from __future__ import annotations

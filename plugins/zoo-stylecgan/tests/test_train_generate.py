@@ -141,3 +141,20 @@ def test_a_model_trained_with_a_random_vgg_is_published_saying_so(trained, tmp_p
     model = zoo.load("me/style-demo", source=f"dir:{tmp_path / 'hub'}")
     assert "RANDOMLY initialised VGG-19" in model.card.zoo["limitations"]
     assert "## Notes from training" in model.card.body
+
+
+def test_the_style_adaptation_reports_its_steps(trained, headct_dir, quiet_random_vgg):
+    from zoo_core.generation.progress import reporting
+
+    final, _ = trained
+    model = zoo.load(str(final))
+    condition = torch.zeros(1, 1, 32, 32)
+    style = sorted(headct_dir.glob("*.nii.gz"))[-2]
+    heard = []
+    with reporting(lambda *event: heard.append(event)):
+        model.generate(condition=condition, seed=0, style=style, adapt_steps=3,
+                       allow_random_vgg=True)  # fmt: skip
+    assert heard == [("adapting G to the style image", i, 3) for i in (1, 2, 3)]
+    other_map = torch.ones(1, 1, 32, 32)  # not cached: adapts again, with nobody listening
+    model.generate(condition=other_map, seed=0, style=style, adapt_steps=3, allow_random_vgg=True)
+    assert len(heard) == 3

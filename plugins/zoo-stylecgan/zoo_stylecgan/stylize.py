@@ -92,6 +92,7 @@ def adapt_to_style(
     G runs in eval mode (BatchNorm statistics of training, not of one image); z is redrawn
     every step so that the adapted G still varies with z.
     """
+    from zoo_core.generation.progress import report
     from zoo_core.losses import TotalVariation
     from zoo_core.registry import get_registry
 
@@ -135,6 +136,7 @@ def adapt_to_style(
             loss.backward()
             optimizer.step()
             history.append(float(loss.detach()))
+            report("adapting G to the style image", len(history), int(steps))
     finally:
         for p in model.discriminator.parameters():
             p.requires_grad_(True)
