@@ -207,12 +207,12 @@ def generate(
     long runs are written chunk by chunk). Block models (``block_size`` declared) given
     conditions larger than one block go through :func:`zoo_core.generation.infer_volume`
     (``overlap``, ``tiling``, ``margin``, ``sw_batch_size``) so memory stays bounded. 2D
-    models (card
-    ``dims: 2``) given volumes (N, C, X, Y, Z) go through :func:`zoo_core.generation.infer_slices`:
-    slices along ``slice_axis`` (default: the config's ``data.slice_axis``, else 2),
-    ``batch_size`` slices per model call. ``options`` are the architecture's own keyword
-    arguments of :meth:`GANModel.generate` (a style image...). ``load_kwargs`` go to
-    ``zoo.load`` when ``model_or_id`` is an id (``pretrained``, ``revision``, ``source``...).
+    models (card ``dims: 2``) given volumes (N, C, X, Y, Z) go through
+    :func:`zoo_core.generation.infer_slices`: slices along ``slice_axis`` (default: the
+    config's ``data.slice_axis``, else 2), ``batch_size`` slices per model call.
+    ``options`` are the architecture's own keyword arguments of :meth:`GANModel.generate`
+    (a style image...). ``load_kwargs`` go to ``zoo.load`` when ``model_or_id`` is an id
+    (``pretrained``, ``revision``, ``source``...).
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ZooError(f"batch_size must be a positive integer, not {batch_size!r}.")

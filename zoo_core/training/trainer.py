@@ -160,6 +160,7 @@ class GANTrainer:
         self.set_batch_size(int(self.train_cfg.batch_size))
         if self.train_cfg.get("epochs"):
             self.train_cfg.steps = self._steps_for_epochs(int(self.train_cfg.epochs))
+        self._lr_factor(0)  # a bad schedule is named before any data is read
         self.history = LossHistory()
         self._last_checkpoint: Path | None = None
         self._checkpoint_step = -1
@@ -265,6 +266,11 @@ class GANTrainer:
             )
         return epochs * (len(self.dataset) // per_step)
 
+    def _lr_factor(self, step: int) -> float:
+        t = self.train_cfg
+        return lr_factor(str(t.lr_schedule), step, int(t.lr_decay_start), int(t.steps),
+                         float(t.lr_decay_factor))  # fmt: skip
+
     def rebuild_optimizers(self) -> None:
         """(Re)create optimisers, DDP wrappers and the EMA for the current networks.
 
@@ -332,11 +338,9 @@ class GANTrainer:
 
     def _train_step(self) -> dict[str, float]:
         self.on_step_start()
-        t = self.train_cfg
-        factor = lr_factor(str(t.lr_schedule), self.step, int(t.lr_decay_start), int(t.steps),
-                           float(t.lr_decay_factor))  # fmt: skip
-        for optimizer in (self.opt_g, self.opt_d):
-            apply_lr_factor(optimizer, factor, float(t.lr_min))
+        if self.train_cfg.lr_schedule != "constant":
+            for optimizer in (self.opt_g, self.opt_d):
+                apply_lr_factor(optimizer, self._lr_factor(self.step), float(self.train_cfg.lr_min))
         n_critic = max(1, int(self.train_cfg.n_critic))
         self._set_phase("discriminator")
         for _ in range(n_critic):
