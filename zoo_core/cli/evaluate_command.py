@@ -101,6 +101,17 @@ def evaluate_command(
 
     if fake is not None and n_generate is not None:
         raise ZooError("pass one of --fake PATH and --generate N, not both.")
+    protocol = fake is None and n_generate is None  # the architecture's own evaluation
+    if protocol:
+        generic = {"--metrics": metric_list, "--mask": mask, "--range": value_range,
+                   "--paired/--unpaired": paired,
+                   "--extractor": None if extractor == "inception-fid" else extractor}  # fmt: skip
+        given = [name for name, value in generic.items() if value is not None]
+        if given:
+            raise ZooError(
+                f"{', '.join(given)} apply to --fake/--generate; the paper's protocol that "
+                "--real alone runs takes none of them."
+            )
     metrics = None
     if metric_list:
         metrics = [m.strip().replace("-", "_") for m in metric_list.split(",") if m.strip()]
@@ -108,7 +119,7 @@ def evaluate_command(
         model_id, pretrained=not untrained, device=device, revision=revision, source=source
     )
     out_dir = out_dir or Path(f"zoo-eval-{model_id.replace('/', '-')}")
-    if fake is None and n_generate is None:
+    if protocol:
         arch_name = model.card.zoo.get("architecture") if model.card is not None else None
         arch = get_registry().architecture(arch_name) if arch_name else None
         if arch is None or arch.evaluation is None:

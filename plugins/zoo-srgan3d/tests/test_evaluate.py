@@ -90,3 +90,11 @@ def test_zoo_evaluate_with_real_volumes_alone_compares_with_interpolation(mni_bl
     assert record["volumes"] == 1 and set(record["mean"]) == {"srgan3d", "trilinear", "tricubic"}
     table = (tmp_path / "metrics.md").read_text()
     assert markdown_table(record) in table and markdown_table(record) in result.output
+
+    ignored = CliRunner().invoke(
+        cli,
+        ["evaluate", "sanchez-srgan3d-mni152", "--untrained", "--real", str(mni_block),
+         "--metrics", "fid"],
+    )  # fmt: skip
+    assert ignored.exit_code == 1
+    assert "--metrics apply to --fake/--generate" in ignored.output
