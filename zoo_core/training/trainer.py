@@ -14,7 +14,6 @@ epoch's (seeded) data order; every sample's random choices are made under a seed
 
 from __future__ import annotations
 
-import contextlib
 import math
 import re
 import signal
@@ -32,6 +31,7 @@ from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
 from zoo_core import checkpoint
+from zoo_core import precision as precision_
 from zoo_core.config import to_yaml
 from zoo_core.errors import ConfigError, DataError, TrainingError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
@@ -151,6 +151,8 @@ class GANTrainer:
         self.noise.manual_seed(seed * 1_000_003 + 17 + self.dist.rank)
 
         self.model = model.to(self.device)
+        if self.train_cfg.get("channels_last", False):
+            precision_.to_channels_last(self.model)
         self.model.train()
         self.step = 0
         self.epoch = 0
@@ -518,18 +520,16 @@ class GANTrainer:
             self.ema.module.load_state_dict(keep, strict=False)
 
     def _amp_dtype(self) -> torch.dtype | None:
-        if not self.train_cfg.amp:
-            return None
-        if self.device.type != "cuda":
-            if self.dist.is_main:
-                warnings.warn("train.amp is ignored on CPU: training in float32.", stacklevel=3)
-            return None
-        return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
+        precision = str(self.train_cfg.get("precision", "fp32"))
+        if self.train_cfg.amp and precision == "fp32":
+            precision = "auto"  # the deprecated switch
+        try:
+            return precision_.resolve(precision, self.device)
+        except ConfigError as exc:
+            raise ConfigError(f"train.precision: {exc}") from None
 
     def _autocast(self):
-        if self.amp_dtype is None:
-            return contextlib.nullcontext()
-        return torch.autocast(device_type=self.device.type, dtype=self.amp_dtype)
+        return precision_.autocast(self.device, self.amp_dtype)
 
     def _adversarial_loss(self):
         name = str(self.train_cfg.adversarial)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 DEGRADATIONS = ("gaussian", "kspace", "area")
+RESIDUALS = ("none", "trilinear")
 BLEND_MODES = ("gaussian", "constant")
 
 
@@ -35,6 +36,13 @@ class SRGAN3DConfig:
     disc_layers: int = 8
     disc_dense: int = 1024
     leaky_slope: float = 0.2
+    #: none (the paper: tanh output) or trilinear (not in the paper: the output is the
+    #: trilinear up-sampling plus the network's correction, no tanh).
+    residual: str = "none"
+    #: Training only, not in the paper: random gamma, intensity scale, bias field and input
+    #: noise on every patch (zoo_srgan3d.augment), so the model holds on other scanners,
+    #: contrasts and noise levels than its training volumes'.
+    augment_intensity: bool = False
     #: How training pairs are made from high-resolution patches: ``gaussian`` (blur with a
     #: Gaussian of ``blur_fwhm`` high-resolution voxels, then average each scale^3 block),
     #: ``kspace`` (keep the central 1/scale of k-space per axis) or ``area`` (block average).

@@ -8,7 +8,8 @@ import torch
 
 from zoo_core.errors import ConfigError
 from zoo_core.interfaces.model import Batch, GANModel
-from zoo_srgan3d.config import BLEND_MODES, DEGRADATIONS
+from zoo_srgan3d.augment import augment_intensity
+from zoo_srgan3d.config import BLEND_MODES, DEGRADATIONS, RESIDUALS
 from zoo_srgan3d.degrade import degrade
 from zoo_srgan3d.networks import Discriminator, Generator
 
@@ -28,6 +29,8 @@ def _validate(cfg: Any) -> None:
         raise ConfigError(
             f"model.degradation={cfg.degradation!r} is not one of {', '.join(DEGRADATIONS)}"
         )
+    if cfg.residual not in RESIDUALS:
+        raise ConfigError(f"model.residual={cfg.residual!r} is not one of {', '.join(RESIDUALS)}")
     if cfg.inference_mode not in BLEND_MODES:
         raise ConfigError(
             f"model.inference_mode={cfg.inference_mode!r} is not one of {', '.join(BLEND_MODES)}"
@@ -61,8 +64,14 @@ class SRGAN3D(GANModel):
         self.inference_mode: str = str(cfg.inference_mode)
         self.inference_margin: int = int(cfg.inference_margin)
         self.sw_batch_size: int = int(cfg.sw_batch_size)
+        self.augment: bool = bool(cfg.augment_intensity)
         self.generator = Generator(
-            cfg.channels, cfg.gen_filters, cfg.residual_blocks, cfg.scale_factor, cfg.leaky_slope
+            cfg.channels,
+            cfg.gen_filters,
+            cfg.residual_blocks,
+            cfg.scale_factor,
+            cfg.leaky_slope,
+            residual=cfg.residual,
         )
         self.discriminator = Discriminator(
             cfg.channels,
@@ -82,11 +91,14 @@ class SRGAN3D(GANModel):
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> Batch:
         """Move to the device and derive the low-resolution condition from the target there.
 
-        A batch that already has a ``condition`` (paired data) keeps it.
+        A batch that already has a ``condition`` (paired data) keeps it. In training with
+        ``model.augment_intensity`` the target is augmented first (zoo_srgan3d.augment).
         """
         batch = super().prepare_batch(batch, generator)
         if "condition" not in batch:
             with torch.no_grad():
+                if self.augment and self.training:
+                    batch["target"] = augment_intensity(batch["target"], generator)
                 batch["condition"] = self.degrade(batch["target"])
         return batch
 
@@ -118,10 +130,12 @@ class SRGAN3D(GANModel):
                 f"got {tuple(condition.shape)}"
             )
         if max(condition.shape[2:]) <= self.block_size + 2 * self.inference_margin:
-            return self.generator(condition)  # one window (with its margin) at most
-        from zoo_srgan3d.inference import sliding_window
+            out = self.generator(condition)  # one window (with its margin) at most
+        else:
+            from zoo_srgan3d.inference import sliding_window
 
-        return sliding_window(self, condition)
+            out = sliding_window(self, condition)
+        return out.clamp(*self.value_range)  # a residual output can overshoot the data range
 
 
 def build(cfg: Any) -> SRGAN3D:
