@@ -37,13 +37,27 @@ def cgan3d() -> None:
 
 @cgan3d.command("prepare-headct")
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
-def prepare_headct(out_dir: Path) -> None:
+@click.option(
+    "--split-z",
+    type=click.IntRange(min=1),
+    help="Also write the axial slices below Z as OUT_DIR/train, the rest as OUT_DIR/test "
+    "(a contiguous held-out slab), and OUT_DIR/other-heads with a scan of another source.",
+)
+def prepare_headct(out_dir: Path, split_z: int | None) -> None:
     """Write the real head CT that totalsegmentator ships (HU, NIfTI) as OUT_DIR/head_ct.nii.gz:
-    a folder `zoo train --data`, `zoo evaluate --real` and `zoo generate --condition` read."""
+    a folder `zoo train --data`, `zoo evaluate --real` and `zoo generate --condition` read.
+
+    With --split-z the shipped weights' split is written too (they use --split-z 110).
+    """
     from zoo_core.data.shipped import copy_shipped
 
     out = copy_shipped(out_dir, {"head_ct.nii.gz": "head_ct"})
     click.echo(f"wrote {out / 'head_ct.nii.gz'} (202x202x179, 1 mm, HU)")
+    if split_z is not None:
+        from zoo_cgan3d.headct import write_split
+
+        for name, path in write_split(out / "head_ct.nii.gz", out, split_z).items():
+            click.echo(f"{name}: {path}")
 
 
 _common = [

@@ -39,6 +39,12 @@ class CGAN3DConfig:
     noise_level: float = 0.004
     #: Nearest-neighbour downsampling factor of the depixelate condition.
     pixelate_factor: int = 2
+    #: Not in the paper: the generator adds its output to the condition (no tanh), so it
+    #: learns the correction and starts from the identity (residual learning, as DnCNN).
+    generator_residual: bool = False
+    #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
+    #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).
+    noise_level_jitter: float = 0.0
 
 
 @dataclass

@@ -53,7 +53,9 @@ class CGAN3D(GANModel):
             list(cfg.generator_strides),
             int(cfg.generator_res_units),
             float(cfg.generator_dropout),
+            residual=bool(cfg.generator_residual),
         )
+        self.noise_level_jitter = float(cfg.noise_level_jitter)
         self.discriminator = ConditionalPatchDiscriminator(
             self.channels, int(cfg.discriminator_channels), int(cfg.discriminator_layers)
         )
@@ -98,7 +100,8 @@ class CGAN3D(GANModel):
                 f"block sides must be multiples of {self.divisor}; got {tuple(condition.shape[2:])}"
             )
         condition = condition.float()
-        return self.generator(condition, self.draw_z(condition.shape[0], generator))
+        out = self.generator(condition, self.draw_z(condition.shape[0], generator))
+        return out.clamp(*self.value_range)
 
     # -- training ---------------------------------------------------------------------------
 
@@ -109,8 +112,25 @@ class CGAN3D(GANModel):
         """
         batch = super().prepare_batch(batch, generator)
         if batch.get("condition") is None:
-            batch["condition"] = self.make_condition(batch["target"], generator)
+            if self.task == "denoise" and self.noise_level_jitter > 0 and self.training:
+                batch["condition"] = self._jittered_noise(batch["target"], generator)
+            else:
+                batch["condition"] = self.make_condition(batch["target"], generator)
         return batch
+
+    def _jittered_noise(self, clean: torch.Tensor, generator: torch.Generator | None):
+        """Poisson noise at a level drawn per block around ``noise_level`` (see the config)."""
+        from zoo_cgan3d.conditions import poisson_noise
+
+        j = self.noise_level_jitter
+        u = torch.rand(clean.shape[0], device=clean.device, generator=generator)
+        levels = self.noise_level * torch.exp((2 * u - 1) * j)
+        return torch.cat(
+            [
+                poisson_noise(block[None], float(level), generator)
+                for block, level in zip(clean, levels, strict=True)
+            ]
+        )
 
     def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         condition = batch["condition"]

@@ -19,7 +19,8 @@ LEAKY = ("LEAKYRELU", {"negative_slope": 0.2})
 
 
 class UNetGenerator(nn.Module):
-    """3D U-Net on ``[condition, z tiled over the block]`` with a tanh output in [-1, 1].
+    """3D U-Net on ``[condition, z tiled over the block]`` with a tanh output in [-1, 1], or
+    with ``residual`` the condition plus the U-Net's output.
 
     Tiling z over every voxel and concatenating it to the input is how a noise *vector* is
     fed to a fully convolutional generator "initially" (BicycleGAN's add-to-input): the net
@@ -34,9 +35,11 @@ class UNetGenerator(nn.Module):
         strides: Sequence[int],
         res_units: int = 0,
         dropout: float = 0.0,
+        residual: bool = False,
     ) -> None:
         super().__init__()
         self.z_dim = z_dim
+        self.residual = residual
         self.unet = UNet(
             spatial_dims=3,
             in_channels=channels + z_dim,
@@ -50,6 +53,7 @@ class UNetGenerator(nn.Module):
         )
 
     def forward(self, condition: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
+        image = condition
         if self.z_dim:
             if z is None or z.shape != (condition.shape[0], self.z_dim):
                 raise ValueError(f"z must have shape (N, {self.z_dim})")
@@ -57,7 +61,10 @@ class UNetGenerator(nn.Module):
                 -1, -1, *condition.shape[2:]
             )
             condition = torch.cat([condition, tiled], dim=1)
-        return torch.tanh(self.unet(condition))
+        out = self.unet(condition)
+        if self.residual:  # the condition plus a correction; the caller clamps to [-1, 1]
+            return image + out.to(image.dtype)
+        return torch.tanh(out)
 
 
 class ConditionalPatchDiscriminator(nn.Module):
