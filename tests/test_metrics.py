@@ -230,3 +230,30 @@ def test_a_sample_written_one_file_per_channel_group_is_read_back_whole(tmp_path
     (tmp_path / "sample_00001_white-matter.png").unlink()
     with pytest.raises(DataError, match=r"sample_00001: no file for channel\(s\) white-matter"):
         read_set(tmp_path, pictures_are_outputs=True, channel_names=names)
+
+
+def test_masked_psnr_scores_only_the_mask():
+    from zoo_core.metrics.image import masked_psnr
+
+    real = torch.zeros(1, 1, 8, 8, 8)
+    fake = real.clone()
+    fake[..., :4] = 0.2  # errors only in the left half
+    left = torch.zeros_like(real, dtype=torch.bool)
+    left[..., :4] = True
+    assert masked_psnr(fake, real, left, 2.0) == pytest.approx(20 * math.log10(2 / 0.2))
+    assert masked_psnr(fake, real, ~left, 2.0) == math.inf
+    with pytest.raises(ZooError, match="selects no voxel"):
+        masked_psnr(fake, real, torch.zeros_like(left), 2.0)
+
+
+def test_high_frequency_ratio_tells_blur_from_detail():
+    from monai.networks.layers import GaussianFilter
+
+    from zoo_core.metrics.image import high_frequency_ratio
+
+    torch.manual_seed(0)
+    real = torch.randn(1, 1, 24, 24, 24)
+    blurred = GaussianFilter(3, 1.0)(real)
+    assert high_frequency_ratio(real, real) == pytest.approx(1.0)
+    assert high_frequency_ratio(blurred, real) < 0.2
+    assert high_frequency_ratio(real * 2, real) == pytest.approx(4.0)

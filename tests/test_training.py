@@ -92,6 +92,23 @@ def test_tiny_gan_learns_the_data_mean(tmp_path):
     assert torch.equal(published["discriminator.1.weight"], raw)
 
 
+def test_bf16_training_learns_the_data_mean_too(tmp_path):
+    trainer = make_trainer(
+        tmp_path, "train.steps=60", "train.precision=bf16", "train.channels_last=true"
+    )
+    assert trainer.amp_dtype is torch.bfloat16
+    trainer.fit()
+    after = trainer.model.generate(n=256, seed=1).mean().item()
+    assert abs(after - tiny_gan.MEAN) < 0.15, after
+    # weights and optimiser moments stay float32 under autocast
+    assert all(p.dtype == torch.float32 for p in trainer.model.parameters())
+
+
+def test_a_precision_the_device_lacks_is_refused_by_key(tmp_path):
+    with pytest.raises(ConfigError, match=r"train\.precision: precision fp16 needs a CUDA GPU"):
+        make_trainer(tmp_path, "train.precision=fp16")
+
+
 RESUME = (
     "train.adversarial=wgan-gp",
     "train.n_critic=2",

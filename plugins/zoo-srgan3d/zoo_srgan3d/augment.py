@@ -30,9 +30,7 @@ def _uniform(n: int, low: float, high: float, like: torch.Tensor, generator) -> 
     return low + (high - low) * u
 
 
-def augment_intensity(
-    high: torch.Tensor, generator: torch.Generator | None = None
-) -> torch.Tensor:
+def augment_intensity(high: torch.Tensor, generator: torch.Generator | None = None) -> torch.Tensor:
     """(N, C, D, H, W) patches in [-1, 1] -> augmented patches in [-1, 1]."""
     n = high.shape[0]
     u = (high.clamp(-1.0, 1.0) + 1.0) / 2.0
@@ -40,9 +38,7 @@ def augment_intensity(
     invert = _uniform(n, 0.0, 1.0, u, generator) < INVERT_P
     u = torch.where(invert, 1.0 - u, u)
     u = u * _uniform(n, *SCALE, u, generator) + _uniform(n, *OFFSET, u, generator)
-    control = torch.randn(
-        (n, 1, 2, 2, 2), generator=generator, device=u.device, dtype=u.dtype
-    )
+    control = torch.randn((n, 1, 2, 2, 2), generator=generator, device=u.device, dtype=u.dtype)
     field = F.interpolate(control * BIAS, size=u.shape[2:], mode="trilinear", align_corners=True)
     u = u * torch.exp(field)
     sigma = _uniform(n, 0.0, NOISE_MAX, u, generator)

@@ -105,8 +105,7 @@ def evaluate_folder(
         per_file[str(path)] = evaluate_volume(model, torch.from_numpy(normalised))
     mean = {
         method: {
-            key: float(np.mean([r[method][key] for r in per_file.values()]))
-            for key in METRICS
+            key: float(np.mean([r[method][key] for r in per_file.values()])) for key in METRICS
         }
         for method in METHODS
     }
