@@ -94,12 +94,30 @@ def _broken(mutate) -> cards.ModelCard:
             r"zoo\.weights\.revision must be a 40-hex commit id",
         ),
         (lambda m: m["zoo"].update(weights={"files": {}}), r"key 'zoo\.weights\.repo_id'"),
+        (lambda m: m.update({"model-index": {}}), r"model-index must be a list"),
+        (
+            lambda m: m.update({"model-index": [{"name": "x", "results": [{"task": {}}]}]}),
+            r"a model-index result lacks 'dataset'",
+        ),
     ],
 )
 def test_a_broken_card_names_the_key_at_fault(mutate, expected):
     with pytest.raises(CardError, match=expected) as caught:
         cards.validate(_broken(mutate))
     assert str(caught.value).startswith("model_cards/x.md: ")
+
+
+def test_model_index_is_hugging_face_eval_results_and_validates():
+    metadata = copy.deepcopy(card_metadata("doe-toy-card", "toy"))
+    result = {
+        "task": {"type": "image-to-image", "name": "super-resolution x2"},
+        "dataset": {"type": "mni152", "name": "MNI152 superior slab", "split": "held-out"},
+        "metrics": [{"type": "psnr", "value": 31.5, "name": "PSNR (dB)"}],
+    }
+    metadata["model-index"] = cards.model_index("doe-toy-card", [result])
+    card = cards.parse(f"---\n{yaml.safe_dump(metadata)}---\nbody\n", "x.md")
+    cards.validate(card)
+    assert card.metadata["model-index"][0]["results"][0]["metrics"][0]["value"] == 31.5
 
 
 def test_a_valid_card_with_weights_passes():

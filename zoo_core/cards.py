@@ -165,13 +165,46 @@ def read(path: str | Path) -> ModelCard:
     return parse(text, str(path))
 
 
+#: The Hugging Face key of evaluation results (a hyphen, so it is no dataclass field).
+MODEL_INDEX = "model-index"
+
+
+def model_index(name: str, results: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Hugging Face ``model-index`` from result entries, each ``{"task": {"type", "name"},
+    "dataset": {"type", "name", "split"}, "metrics": [{"type", "value", "name"}]}``.
+
+    The Hub shows these as the model's evaluation results; the same numbers stand in the
+    card's text beside the baselines they are compared with.
+    """
+    return [{"name": name, "results": [dict(r) for r in results]}]
+
+
+def _model_index_problems(index: Any) -> list[str]:
+    if not isinstance(index, list) or not index:
+        return [f"{MODEL_INDEX} must be a list with one entry (name, results)"]
+    problems = []
+    for entry in index:
+        if not isinstance(entry, dict) or "name" not in entry or "results" not in entry:
+            problems.append(f"every {MODEL_INDEX} entry needs 'name' and 'results'")
+            continue
+        for result in entry["results"]:
+            for key in ("task", "dataset", "metrics"):
+                if key not in result:
+                    problems.append(f"a {MODEL_INDEX} result lacks {key!r}")
+            for metric in result.get("metrics", []):
+                if not isinstance(metric.get("value"), int | float) or "type" not in metric:
+                    problems.append(f"{MODEL_INDEX} metric {metric!r} needs a type and a number")
+    return problems
+
+
 def validate(card: ModelCard) -> None:
     """Check a card against the schema; raise :class:`CardError` naming the key at fault."""
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
+    metadata = {k: v for k, v in card.metadata.items() if k != MODEL_INDEX}
     try:
-        merged = OmegaConf.merge(OmegaConf.structured(CardMetadata), card.metadata)
+        merged = OmegaConf.merge(OmegaConf.structured(CardMetadata), metadata)
     except OmegaConfBaseException as exc:
         key = getattr(exc, "full_key", None) or "?"
         msg = str(exc).splitlines()[0]
@@ -202,6 +235,8 @@ def validate(card: ModelCard) -> None:
         value_range = spec["value_range"]
         if len(value_range) != 2 or value_range[0] >= value_range[1]:
             problems.append(f"{spec['name']}: value_range must be [low, high] with low < high")
+    if MODEL_INDEX in card.metadata:
+        problems += _model_index_problems(card.metadata[MODEL_INDEX])
     weights = zoo.get("weights")
     if weights:
         if not weights["files"]:

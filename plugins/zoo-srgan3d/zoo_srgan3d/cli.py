@@ -41,6 +41,11 @@ def mni152_command(out_dir: Path) -> None:
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N volumes.")
 @click.option("--device", default="cpu", show_default=True)
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--montage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG of the first volume's middle slice: input, tricubic, model, original.",
+)
 def evaluate_command(
     model_id: str,
     data: Path,
@@ -50,6 +55,7 @@ def evaluate_command(
     limit: int | None,
     device: str,
     json_path: Path | None,
+    montage: Path | None,
 ) -> None:
     """PSNR/SSIM of MODEL_ID's super-resolution vs trilinear and tricubic up-sampling.
 
@@ -63,7 +69,7 @@ def evaluate_command(
     model = load_model(
         model_id, checkpoint=checkpoint, untrained=untrained, source=source, device=device
     )
-    results = evaluate_folder(model, data, limit=limit)
+    results = evaluate_folder(model, data, limit=limit, montage=montage)
     click.echo(
         f"{model_id}: x{results['scale_factor']} super-resolution of {results['volumes']} "
         f"volume(s), degradation {results['degradation']}, [-1, 1] data range"
@@ -73,3 +79,5 @@ def evaluate_command(
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=2))
         click.echo(f"wrote {json_path}")
+    if montage is not None:
+        click.echo(f"wrote {montage}")

@@ -81,8 +81,25 @@ def evaluate_volume(model: SRGAN3D, high: torch.Tensor) -> dict[str, dict[str, f
     return results
 
 
+def save_comparison(model: SRGAN3D, high: torch.Tensor, path: str | Path) -> Path:
+    """A PNG of the middle axial slice of one normalised volume (C, X, Y, Z): the
+    low-resolution input (nearest), tricubic, the model and the original, left to right."""
+    from zoo_core.io.montage import save_montage
+
+    high = crop_to_multiple(high.float(), model.scale_factor)[None].to(model.device)
+    with torch.no_grad():
+        low = model.degrade(high)
+        nearest = F.interpolate(low, scale_factor=model.scale_factor, mode="nearest")
+        outputs = [nearest, tricubic(low, model.scale_factor), model.generate(condition=low)]
+    z = high.shape[-1] // 2
+    tiles = [v[0, :, :, :, z].clamp(-1, 1).cpu() for v in (*outputs, high)]
+    tiles = torch.stack([t.flip(-1).transpose(-1, -2) for t in tiles])  # anterior up
+    labels = ["input (low-res)", "tricubic", model.model_id or "srgan3d", "original"]
+    return save_montage(tiles, path, value_range=(-1, 1), nrow=4, labels=labels)
+
+
 def evaluate_folder(
-    model: SRGAN3D, folder: str | Path, limit: int | None = None
+    model: SRGAN3D, folder: str | Path, limit: int | None = None, montage: str | Path | None = None
 ) -> dict[str, object]:
     """Per-file and mean metrics over the NIfTI/DICOM volumes of ``folder``."""
     from zoo_core.data.intensity import MRNormalize, intensity_transform
@@ -101,8 +118,10 @@ def evaluate_folder(
             raise DataError(f"{path}: is 2D; the 3D SRGAN needs volumes (NIfTI or DICOM series).")
         if array.shape[0] != model.channels:
             raise DataError(f"{path}: has {array.shape[0]} channels, the model {model.channels}.")
-        normalised = template.fit(array).forward(array)
-        per_file[str(path)] = evaluate_volume(model, torch.from_numpy(normalised))
+        normalised = torch.from_numpy(template.fit(array).forward(array))
+        per_file[str(path)] = evaluate_volume(model, normalised)
+        if montage is not None and len(per_file) == 1:
+            save_comparison(model, normalised, montage)
     mean = {
         method: {
             key: float(np.mean([r[method][key] for r in per_file.values()])) for key in METRICS
