@@ -93,6 +93,7 @@ def test_list_models_patterns_and_facets(catalog):
         "resolution": "16x16x16",
         "weights": False,
         "plugin": "alpha",
+        "shipped": False,
     }
 
 

@@ -50,6 +50,7 @@ def test_new_plugin_command_writes_an_installable_package(tmp_path):
     assert pyproject["tool"]["setuptools"]["package-data"]["zoo_cligan"] == [
         "configs/*.yaml",
         "model_cards/*.md",
+        "weights/**/*",
     ]
     package = project / "zoo_cligan"
     for relative in (

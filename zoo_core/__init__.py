@@ -24,6 +24,7 @@ _LAZY = {
     "load": "zoo_core.api",
     "download": "zoo_core.api",
     "push": "zoo_core.api",
+    "ship": "zoo_core.api",
     "build": "zoo_core.api",
     "model_card": "zoo_core.api",
     "model_config": "zoo_core.api",

@@ -4,6 +4,8 @@
 names (checking each sha256 before anything is read), builds the architecture from the config
 published with the weights and returns the model in eval mode. ``zoo.load("ORG/NAME")``
 does the same for a repo that ``zoo push`` published, trusting the card inside that repo.
+A registered id whose plugin ships its weights (``ModelSpec.weights``) loads them from the
+installed package instead, with the same checks and no network.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo_core import cards, hub
+from zoo_core import cards, hub, shipped_weights
 from zoo_core import config as zoo_config
 from zoo_core.errors import ConfigError, NoWeightsError, WeightsIntegrityError, ZooError
 from zoo_core.registry import ModelSpec, get_registry
+from zoo_core.shipped_weights import ShipResult, ship  # noqa: F401 - zoo.ship
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel
@@ -45,6 +48,7 @@ def list_models(
         except ZooError as exc:
             row = {"id": spec.id, "architecture": spec.architecture, "error": str(exc)}
         row["plugin"] = spec.plugin
+        row["shipped"] = spec.weights is not None
         if modality and str(row.get("modality", "")).lower() != modality.lower():
             continue
         if task and row.get("task") != task:
@@ -94,6 +98,22 @@ def _attach(model: GANModel, model_id: str, card: cards.ModelCard, info: dict) -
     model.card = card
     model.weights_info = info
     return model
+
+
+def _fit_state(model: GANModel, state: dict[str, Any], where: str) -> None:
+    """Load ``state`` into ``model``, accepting weights without the discriminator's keys.
+
+    Shipped weights hold only what generating needs (``discriminator_state_keys``); any
+    other missing or unexpected key means the weights belong to another config.
+    """
+    missing, unexpected = model.load_state_dict(state, strict=False)
+    missing = sorted(set(missing) - model.discriminator_state_keys())
+    if missing or unexpected:
+        raise ZooError(
+            f"{where} does not fit {type(model).__name__} as its config builds it: missing "
+            f"{missing[:5]}, unexpected {sorted(unexpected)[:5]}. Was it trained with another "
+            "config?"
+        )
 
 
 def _is_repo_id(name: str) -> bool:
@@ -156,12 +176,7 @@ def _load_local(
     arch = get_registry().architecture(arch_name)
     cfg = zoo_config.load(arch, overrides=overrides, text=config_text, source=str(path))
     model = build(arch_name, cfg)
-    missing_keys, unexpected = model.load_state_dict(weights, strict=False)
-    if missing_keys or unexpected:
-        raise ZooError(
-            f"{path} does not fit {arch_name}: missing {sorted(missing_keys)[:5]}, "
-            f"unexpected {sorted(unexpected)[:5]}."
-        )
+    _fit_state(model, weights, str(path))
     return _attach(model, model_id, card, {"path": str(path), "pretrained": True})
 
 
@@ -241,13 +256,26 @@ def _weights_file(files: dict[str, Path], where: str) -> Path:
 def _load_weights(model: GANModel, path: Path, allow_pickle: bool) -> None:
     from zoo_core.weights import load_state_dict
 
-    state = load_state_dict(path, allow_pickle=allow_pickle)
-    missing, unexpected = model.load_state_dict(state, strict=False)
-    if missing or unexpected:
-        raise ZooError(
-            f"{path.name} does not fit the architecture: missing {sorted(missing)[:5]}, "
-            f"unexpected {sorted(unexpected)[:5]}. Was it trained with another config?"
-        )
+    _fit_state(model, load_state_dict(path, allow_pickle=allow_pickle), path.name)
+
+
+def _load_shipped(
+    spec: ModelSpec, overrides: list[str] | None, allow_pickle: bool
+) -> tuple[GANModel, dict[str, Any]]:
+    """Build from the config shipped with the weights and load them, after every sha256
+    the folder's card lists has matched (nothing is read before)."""
+    shipped = shipped_weights.verified(spec)
+    arch = get_registry().architecture(spec.architecture)
+    cfg = zoo_config.load(arch, shipped.files[CONFIG_FILE], overrides)
+    model = build(spec.architecture, cfg)
+    _load_weights(model, _weights_file(shipped.files, spec.id), allow_pickle)
+    info = {
+        "repo_id": shipped.repo_id,
+        "revision": shipped.revision,
+        "source": shipped.source,
+        "sha256": dict(shipped.sha256),
+    }
+    return model, info
 
 
 def load(
@@ -265,7 +293,8 @@ def load(
 
     ``pretrained=False`` returns the paper's architecture freshly initialised. ``revision``
     pins a commit, branch or tag; ``source`` is ``"hf"`` or ``"dir:PATH"`` (default:
-    ``$ZOO_HUB`` or the Hugging Face Hub).
+    ``$ZOO_HUB`` or the Hugging Face Hub). Weights shipped in the plugin's package are used
+    when neither ``source`` nor another ``revision`` than the card's is asked for.
     """
     import torch
 
@@ -294,6 +323,9 @@ def load(
         if not pretrained:
             model = build(spec.architecture, model_config(model_id, overrides))
             model = _attach(model, model_id, card, {"pretrained": False})
+        elif shipped_weights.uses_shipped(spec, revision, source):
+            model, info = _load_shipped(spec, overrides, allow_pickle)
+            model = _attach(model, model_id, card, info)
         else:
             weights = card.weights
             if not weights:
@@ -323,10 +355,18 @@ def load(
 
 
 def download(model_id: str, revision: str | None = None, source: str | None = None) -> hub.Fetched:
-    """Fill the cache with a model's published files (checked against their sha256)."""
+    """Fill the cache with a model's published files (checked against their sha256).
+
+    For weights shipped in the plugin's package there is nothing to fetch: the shipped
+    files are checked and returned, with ``source`` ``"shipped:<folder>"``.
+    """
     if _is_repo_id(model_id):
         fetched, _ = _fetch_published(model_id, revision, source, expected=None, snapshot=True)
         return fetched
+    spec = model_spec(model_id)
+    if shipped_weights.uses_shipped(spec, revision, source):
+        shipped = shipped_weights.verified(spec)
+        return hub.Fetched(dict(shipped.files), shipped.revision, shipped.source)
     card = model_card(model_id)
     weights = card.weights
     if not weights:
@@ -358,8 +398,13 @@ def _stage_from_checkpoint(path: Path, staging: Path) -> tuple[str, list[str]]:
     weights = checkpoint.inference_weights(groups)
     save_state_dict(weights, staging / WEIGHTS_FILE)
     (staging / CONFIG_FILE).write_text(info["config"])
+    return info["model_id"], _stage_notes(info)
+
+
+def _stage_notes(info: dict[str, Any]) -> list[str]:
+    """The trainer's notes for the card, from a checkpoint's ``info``."""
     extra = (info.get("state") or {}).get("extra") or {}
-    return info["model_id"], [str(note) for note in extra.get("card_notes", [])]
+    return [str(note) for note in extra.get("card_notes", [])]
 
 
 def _with_notes(card: cards.ModelCard, notes: list[str]) -> cards.ModelCard:
@@ -372,6 +417,23 @@ def _with_notes(card: cards.ModelCard, notes: list[str]) -> cards.ModelCard:
     body = card.body.rstrip() + "\n\n## Notes from training\n\n"
     body += "".join(f"- {note}\n" for note in notes)
     return cards.ModelCard(metadata, body, card.source)
+
+
+def _verified_listing(folder: Path, card: cards.ModelCard | None) -> dict[str, str] | None:
+    """The files a folder's card lists with their sha256, if every one of them matches.
+
+    Such a folder (one ``zoo ship`` wrote, or a downloaded snapshot) is published as it is;
+    a folder whose files were changed since gets a card with freshly computed sha256.
+    """
+    from zoo_core.weights import sha256_file
+
+    listed = dict(((card.weights if card else None) or {}).get("files") or {})
+    if not {WEIGHTS_FILE, CONFIG_FILE} <= set(listed):
+        return None
+    for name, digest in listed.items():
+        if not (folder / name).is_file() or sha256_file(folder / name) != digest:
+            return None
+    return listed
 
 
 def push(
@@ -387,7 +449,10 @@ def push(
 
     ``path`` is a training checkpoint (``.safetensors`` written by ``zoo train``) or a folder
     with ``model.safetensors`` and ``config.yaml`` (and optionally ``README.md``). The card is
-    the registered model's card with ``zoo.weights`` filled in (sha256 of every file).
+    the registered model's card with ``zoo.weights`` filled in (sha256 of every file). A
+    folder whose README.md already lists the sha256 of its files (a shipped weights folder)
+    is published unchanged: the same bytes, the card included when it already names
+    ``repo_id`` (otherwise only its ``zoo.weights`` is rewritten).
     """
     from huggingface_hub import ModelCard
 
@@ -399,12 +464,16 @@ def push(
     with tempfile.TemporaryDirectory(prefix="zoo-push-") as tmp:
         staging = Path(tmp)
         notes: list[str] = []
+        listed: dict[str, str] | None = None
         if path.is_dir():
             for name in (WEIGHTS_FILE, CONFIG_FILE):
                 if not (path / name).is_file():
                     raise ZooError(f"{path} has no {name}; push a checkpoint or a full folder.")
-                shutil.copy2(path / name, staging / name)
             base_card = cards.read(path / CARD_FILE) if (path / CARD_FILE).is_file() else None
+            listed = _verified_listing(path, base_card)
+            for name in listed or (WEIGHTS_FILE, CONFIG_FILE):
+                (staging / name).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(path / name, staging / name)
             model_id = model_id or (base_card.zoo.get("id") if base_card else None)
         elif path.is_file():
             ckpt_model_id, notes = _stage_from_checkpoint(path, staging)
@@ -424,13 +493,18 @@ def push(
         except ConfigError as exc:
             raise ZooError(f"refusing to publish: {exc}") from None
 
-        files = {name: sha256_file(staging / name) for name in (WEIGHTS_FILE, CONFIG_FILE)}
+        files = listed or {
+            name: sha256_file(staging / name) for name in (WEIGHTS_FILE, CONFIG_FILE)
+        }
         metadata = dict(base_card.metadata)
         metadata["zoo"] = dict(base_card.zoo)
         metadata["zoo"]["weights"] = {"repo_id": repo_id, "revision": None, "files": files}
         card = cards.for_hub(cards.ModelCard(metadata, base_card.body, f"{repo_id}/{CARD_FILE}"))
         cards.validate(card)
-        ModelCard(card.text()).save(staging / CARD_FILE)
+        if listed is not None and card.metadata == base_card.metadata:
+            shutil.copy2(path / CARD_FILE, staging / CARD_FILE)  # byte for byte, as shipped
+        else:
+            ModelCard(card.text()).save(staging / CARD_FILE)
         message = commit_message or f"Publish {model_id} weights with zoo-core"
         commit = src.publish(staging, repo_id, message, private=private)
     return PushResult(repo_id, commit, src.describe(), files, model_id)

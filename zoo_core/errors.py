@@ -55,6 +55,10 @@ class WeightsIntegrityError(ZooError):
     """A downloaded file whose sha256 differs from the one the card declares."""
 
 
+class ShippedWeightsError(ZooError):
+    """A weights folder shipped in a plugin package that is missing or incomplete."""
+
+
 class UnsafeWeightsError(ZooError):
     """A pickle-based weights file that the caller did not opt in to."""
 

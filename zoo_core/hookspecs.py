@@ -40,7 +40,8 @@ def register_models(register):
 
     Call ``register(ModelSpec(...))`` once per id (``author-architecture-dataset``), naming
     its architecture, its config YAML (paper hyper-parameters) and its model card, which says
-    where published weights live.
+    where published weights live; or ``weights=`` a folder of trained weights shipped in the
+    package (written by ``zoo ship``), whose README.md is then the card.
     """
 
 

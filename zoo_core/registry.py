@@ -61,24 +61,63 @@ class ArchSpec:
         return resolve_object(self.builder)(model_config)
 
 
+#: The model card inside a shipped weights folder, as in a Hub repo.
+SHIPPED_CARD = "README.md"
+
+
 @dataclass(frozen=True)
 class ModelSpec:
     """A model id: an architecture with the paper's hyper-parameters and a model card.
 
-    The card (YAML front matter) says where weights are published, if they are.
+    The card (YAML front matter) says where weights are published, if they are. ``weights``
+    optionally names a folder shipped in the plugin package and laid out like a Hub repo
+    (``config.yaml``, ``model.safetensors``, ``README.md``); ``zoo.load(id)`` then reads it
+    without the network. Its README.md *is* the card, so that one file says what the weights
+    are: ``card`` defaults to it, and naming any other card is refused.
     """
 
     id: str
     architecture: str
     config: str
-    card: str
+    card: str = ""
     plugin: str = ""
+    weights: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.weights is not None and not self.card:
+            object.__setattr__(self, "card", self.shipped_card())
+
+    def shipped_card(self) -> str | None:
+        """The card reference inside the shipped weights folder (None without one)."""
+        if self.weights is None:
+            return None
+        return f"{self.weights.rstrip('/')}/{SHIPPED_CARD}"
+
+    def problem(self) -> str | None:
+        """Why the registry refuses this spec's card and weights, or None.
+
+        Checked when a plugin registers it (not on construction), so one bad spec is charged
+        to its plugin without losing the plugin's other ids.
+        """
+        if not self.card:
+            return f"model {self.id!r} needs card= (its model card) or weights=."
+        if self.weights is not None and self.card != self.shipped_card():
+            return (
+                f"model {self.id!r} ships weights in {self.weights!r}, so its card is "
+                f"{self.shipped_card()!r} (the card published with them), not {self.card!r}: "
+                "leave card= out."
+            )
+        return None
 
     def config_path(self) -> Path:
         return resource_path(self.config)
 
     def card_path(self) -> Path:
         return resource_path(self.card)
+
+    def weights_path(self) -> Path | None:
+        """The shipped weights folder, or None when the weights (if any) are on a hub."""
+        return resource_path(self.weights) if self.weights is not None else None
 
 
 def resource_path(ref: str) -> Path:
@@ -135,6 +174,9 @@ class Registry:
                 f"model id {spec.id!r} must look like 'author-architecture[-dataset]' "
                 "(lower-case words joined by '-')"
             )
+        problem = spec.problem()
+        if problem:
+            raise ZooError(problem)
         if spec.id in self.models:
             other = self.models[spec.id].plugin
             raise DuplicateIdError(

@@ -30,8 +30,22 @@ def sha256_file(path: str | Path, chunk_size: int = 1 << 20) -> str:
     return digest.hexdigest()
 
 
-def verify(files: Mapping[str, Path], expected: Mapping[str, str]) -> dict[str, str]:
-    """Check every file against its expected sha256 before anything is loaded."""
+#: What a sha256 mismatch of a downloaded file means, and what to do about it.
+HUB_MISMATCH_ADVICE = (
+    "the file was changed or corrupted on its way (a cached download is dropped, so loading "
+    "again fetches it afresh). If it persists, the hub holds another file than the card "
+    "lists: check the card's revision."
+)
+
+
+def verify(
+    files: Mapping[str, Path], expected: Mapping[str, str], *, advice: str = HUB_MISMATCH_ADVICE
+) -> dict[str, str]:
+    """Check every file against its expected sha256 before anything is loaded.
+
+    ``advice`` says what a mismatch means where the files came from (a download, a folder
+    shipped in a package), so the error tells the user what to do.
+    """
     actual = {}
     for name, want in expected.items():
         if name not in files:
@@ -40,9 +54,7 @@ def verify(files: Mapping[str, Path], expected: Mapping[str, str]) -> dict[str, 
         if got != want:
             raise WeightsIntegrityError(
                 f"sha256 of {name} is {got}, but the model card says {want}. Nothing was "
-                "loaded: the file was changed or corrupted on its way (a cached download is "
-                "dropped, so loading again fetches it afresh). If it persists, the hub holds "
-                "another file than the card lists: check the card's revision."
+                f"loaded: {advice}"
             )
         actual[name] = got
     return actual

@@ -47,7 +47,7 @@ LIST_COLUMNS = ("id", "architecture", "paper", "modality", "task", "dims", "reso
 @click.option(
     "--pretrained/--untrained",
     default=None,
-    help="Only models whose weights are (or are not) published.",
+    help="Only models whose weights are (or are not) published or shipped.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print a JSON list instead of a table.")
 def list_command(patterns, modality, task, dims, architecture, pretrained, as_json) -> None:
@@ -77,7 +77,7 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
     cells = []
     for row in rows:
         line = [str(row.get(c, "")) for c in LIST_COLUMNS]
-        line[-1] = "published" if row.get("weights") else "-"
+        line[-1] = "shipped" if row.get("shipped") else "published" if row.get("weights") else "-"
         cells.append(line)
     title = f"{len(rows)} model(s)"
     if sys.stdout.isatty():
@@ -100,9 +100,10 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
 @click.option("--raw", is_flag=True, help="Print the card's Markdown source.")
 def info_command(model_id: str, raw: bool) -> None:
     """Show the model card of MODEL_ID (paper, inputs/outputs, weights, limitations)."""
-    from zoo_core.api import model_card
+    from zoo_core.api import model_card, model_spec
 
     card = model_card(model_id)
+    shipped = model_spec(model_id).weights_path()
     if raw:
         click.echo(card.text())
         return
@@ -113,6 +114,12 @@ def info_command(model_id: str, raw: bool) -> None:
     paper = zoo.get("paper", {})
     facts = Table.grid(padding=(0, 2))
     weights = zoo.get("weights")
+    if weights and shipped is not None:
+        where = f"shipped in {shipped} (Hub repo {weights['repo_id']})"
+    elif weights:
+        where = f"{weights['repo_id']}@{weights.get('revision') or 'main'}"
+    else:
+        where = "none published"
     rows = [
         ("id", zoo.get("id")),
         ("architecture", zoo.get("architecture")),
@@ -120,12 +127,7 @@ def info_command(model_id: str, raw: bool) -> None:
         ("modality / task", f"{zoo.get('modality')} / {zoo.get('task')}"),
         ("dims / resolution", f"{zoo.get('dims')}D / {zoo.get('resolution')}"),
         ("license", card.metadata.get("license")),
-        (
-            "weights",
-            f"{weights['repo_id']}@{weights.get('revision') or 'main'}"
-            if weights
-            else "none published",
-        ),
+        ("weights", where),
     ]
     for key, value in rows:
         facts.add_row(f"[bold]{key}[/bold]", str(value))

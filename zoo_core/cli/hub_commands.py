@@ -1,4 +1,5 @@
-"""``zoo push`` and ``zoo download``: publishing weights and filling the cache."""
+"""``zoo push``, ``zoo download`` and ``zoo ship``: publishing weights, filling the cache and
+writing the weights folder a plugin ships."""
 
 from __future__ import annotations
 
@@ -45,8 +46,46 @@ def push_command(path, repo_id, to, model_id, message, private, as_json) -> None
 def download_command(model_id, revision, source) -> None:
     """Fetch a model's published files into the cache ahead of use (checked by sha256)."""
     from zoo_core.api import download
+    from zoo_core.shipped_weights import SOURCE_PREFIX
 
     fetched = download(model_id, revision=revision, source=source)
+    if fetched.source.startswith(SOURCE_PREFIX):
+        folder = fetched.source.removeprefix(SOURCE_PREFIX)
+        click.echo(f"{model_id}: the weights are installed with the package, nothing to download.")
+        click.echo(f"  {folder} (every sha256 matches its card)")
+        return
     click.echo(f"{model_id}@{fetched.commit} from {fetched.source}:")
     for name, path in sorted(fetched.files.items()):
         click.echo(f"  {name}: {path}")
+
+
+@cli.command("ship")
+@click.argument("checkpoint", type=click.Path(exists=True, dir_okay=False))
+@click.option("--id", "model_id", required=True, help="The model id the checkpoint trains.")
+@click.option("--repo-id", required=True, help="Where the weights will be published, ORG/NAME.")
+@click.option(
+    "--out", "out_dir", required=True, type=click.Path(file_okay=False), help="Folder to write."
+)
+@click.option(
+    "--card",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="Model card to use (default: the registered card of --id).",
+)
+@click.option("--force", is_flag=True, help="Replace FOLDER if it exists.")
+def ship_command(checkpoint, model_id, repo_id, out_dir, card, force) -> None:
+    """Write the weights folder a plugin ships, from a `zoo train` checkpoint.
+
+    FOLDER (e.g. zoo_mygan/weights/ID) gets model.safetensors (the generator's weights only,
+    EMA when kept), config.yaml and a README.md card listing their sha256, written atomically.
+    Register it with ModelSpec(..., weights="zoo_mygan:weights/ID").
+    """
+    from zoo_core.shipped_weights import ship
+
+    result = ship(
+        checkpoint, out_dir, repo_id=repo_id, model_id=model_id, card=card, overwrite=force
+    )
+    click.echo(f"Wrote {result.model_id} weights for {result.repo_id} to {result.folder}")
+    for name, size in result.sizes.items():
+        digest = result.files.get(name)
+        click.echo(f"  {name}  {size / 2**20:.2f} MiB" + (f"  sha256 {digest}" if digest else ""))

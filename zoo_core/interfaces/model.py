@@ -232,6 +232,49 @@ class GANModel(nn.Module):
         """A random batch of the shapes training expects (for the conformance kit)."""
         raise NotImplementedError
 
+    def discriminator_state_keys(self) -> set[str]:
+        """State-dict keys only the discriminator uses, which generating never reads.
+
+        Weights shipped inside a plugin (``zoo_core.shipped_weights.ship``) leave them out,
+        which halves the package for most GANs, and loading accepts weights without them.
+        The discriminator is ``self.discriminator`` plus ``discriminator_parameters()``;
+        anything the generator also holds is kept, and a buffer (BatchNorm statistics) goes
+        with the nearest enclosing module that has parameters. Override it if generating
+        reads a network this rule counts as the discriminator's.
+        """
+        generator = {id(p) for p in self.generator_parameters()}
+        critic = {id(p) for p in self.discriminator_parameters()}
+        for name, extra in (("generator", generator), ("discriminator", critic)):
+            module = getattr(self, name, None)
+            if isinstance(module, nn.Module):
+                extra.update(id(p) for p in module.parameters())
+        critic -= generator
+        if not critic:
+            return set()
+        params = dict(self.named_parameters(remove_duplicate=False))
+        modules = dict(self.named_modules(remove_duplicate=False))
+        keys = set()
+        for key in self.state_dict():
+            if key in params:
+                if id(params[key]) in critic:
+                    keys.add(key)
+            elif _owner_is_critic(key, modules, critic):
+                keys.add(key)
+        return keys
+
+
+def _owner_is_critic(key: str, modules: dict[str, nn.Module], critic: set[int]) -> bool:
+    """Whether the nearest module above a buffer that has parameters is the critic's alone."""
+    owner = key.rpartition(".")[0]
+    while True:
+        module = modules.get(owner)
+        own = [id(p) for p in module.parameters()] if module is not None else []
+        if own:
+            return all(i in critic for i in own)
+        if not owner:
+            return False
+        owner = owner.rpartition(".")[0]
+
 
 def latent(
     n: int, dim: int, device: torch.device, generator: torch.Generator | None = None

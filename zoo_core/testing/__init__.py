@@ -12,6 +12,13 @@ from zoo_core.testing.kit import (
     check_card,
     check_import_is_light,
     check_plugin,
+    check_shipped_weights,
 )
 
-__all__ = ["check_architecture", "check_card", "check_import_is_light", "check_plugin"]
+__all__ = [
+    "check_architecture",
+    "check_card",
+    "check_import_is_light",
+    "check_plugin",
+    "check_shipped_weights",
+]

@@ -4,7 +4,9 @@ For each model id a plugin registers: its card validates and agrees with the reg
 config loads against the architecture's schema, and at a tiny config the model builds, its
 training forward gives the data's shape with no NaN, one backward reaches every trainable
 parameter, generate() honours the card's channels and value range, and a safetensors round
-trip is bit-exact. Importing the plugin must not import torch.
+trip is bit-exact. Importing the plugin must not import torch. Weights a plugin ships in
+its package load by id with every hub refused, match their card's sha256 and fit the
+architecture.
 """
 
 from __future__ import annotations
@@ -12,7 +14,8 @@ from __future__ import annotations
 import subprocess
 import sys
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 
 from zoo_core import cards
@@ -123,6 +126,108 @@ def check_architecture(spec: ModelSpec, overrides: Sequence[str] = (), batch_siz
         _fail(spec.id, "generate(seed=0) differs after a weights round trip")
 
 
+#: Largest file a plugin may ship in its package (a wheel is downloaded whole by every user).
+MAX_SHIPPED_FILE_BYTES = 20 * 2**20
+
+
+@contextmanager
+def _no_hub() -> Iterator[None]:
+    """Make any hub access fail (and huggingface_hub offline) while the block runs."""
+    import os
+
+    from zoo_core import hub
+
+    def refuse(source: str | None = None):
+        raise ConformanceError(f"loading shipped weights reached for a hub ({source or 'default'})")
+
+    saved, saved_env = hub.get_source, os.environ.get("HF_HUB_OFFLINE")
+    hub.get_source, os.environ["HF_HUB_OFFLINE"] = refuse, "1"
+    try:
+        yield
+    finally:
+        hub.get_source = saved
+        if saved_env is None:
+            os.environ.pop("HF_HUB_OFFLINE", None)
+        else:
+            os.environ["HF_HUB_OFFLINE"] = saved_env
+
+
+def _check_shipped_listing(spec: ModelSpec, folder: Path, max_file_bytes: int) -> dict[str, str]:
+    """Every file but the card is listed with its sha256, all match, none is too large."""
+    from zoo_core.registry import SHIPPED_CARD
+    from zoo_core.weights import verify
+
+    card = cards.read(folder / SHIPPED_CARD)
+    listed = dict((card.weights or {}).get("files") or {})
+    present = {
+        p.relative_to(folder).as_posix()
+        for p in folder.rglob("*")
+        if p.is_file() and p.name != SHIPPED_CARD
+    }
+    if present != set(listed):
+        _fail(
+            spec.id,
+            f"{folder}: the card lists {sorted(listed)}, the folder holds {sorted(present)}; "
+            "every shipped file must be listed with its sha256 (write it with `zoo ship`)",
+        )
+    verify({name: folder / name for name in listed}, listed)
+    for path in sorted(folder.rglob("*")):
+        if path.is_file() and path.stat().st_size > max_file_bytes:
+            mib = path.stat().st_size / 2**20
+            _fail(
+                spec.id,
+                f"{path} is {mib:.1f} MiB; shipped files must stay under "
+                f"{max_file_bytes / 2**20:.0f} MiB (publish larger weights on the Hub)",
+            )
+    return listed
+
+
+def check_shipped_weights(spec: ModelSpec, max_file_bytes: int = MAX_SHIPPED_FILE_BYTES) -> int:
+    """The weights a plugin ships load by id without any hub and fit their architecture.
+
+    Checks that the folder's card validates and lists the sha256 of every other file (all
+    matching), that no file exceeds ``max_file_bytes``, that ``zoo.load(spec.id)`` reads the
+    folder with every hub refused, and that each tensor has the shape the architecture built
+    from the shipped config.yaml gives it (only the discriminator's may be left out). Returns
+    the folder's size in bytes, so a test can bound what all plugins ship together.
+    """
+    import torch
+
+    import zoo_core as zoo
+    from zoo_core.api import build
+    from zoo_core.weights import load_state_dict
+
+    folder = spec.weights_path()
+    if folder is None or not folder.is_dir():
+        _fail(spec.id, f"ships weights in {spec.weights!r}, but {folder} is no folder")
+    check_card(spec)
+    listed = _check_shipped_listing(spec, folder, max_file_bytes)
+    with _no_hub():
+        model = zoo.load(spec.id)
+    if model.weights_info.get("source") != f"shipped:{folder}":
+        _fail(spec.id, f"zoo.load did not read {folder}: {model.weights_info}")
+    if model.weights_info.get("sha256") != listed:
+        _fail(spec.id, "zoo.load records other sha256 than the shipped card lists")
+    arch = get_registry().architecture(spec.architecture)
+    fresh = build(spec.architecture, zoo_config.load(arch, folder / "config.yaml"))
+    expected = fresh.state_dict()
+    state = load_state_dict(folder / "model.safetensors")
+    unexpected = sorted(set(state) - set(expected))
+    missing = sorted(set(expected) - set(state) - fresh.discriminator_state_keys())
+    if unexpected or missing:
+        _fail(spec.id, f"shipped weights: unexpected {unexpected[:5]}, missing {missing[:5]}")
+    loaded = model.state_dict()
+    for key, tensor in state.items():
+        if tuple(tensor.shape) != tuple(expected[key].shape):
+            _fail(
+                spec.id,
+                f"{key} is {tuple(tensor.shape)}, the config builds {tuple(expected[key].shape)}",
+            )
+        if not torch.equal(loaded[key].cpu(), tensor.to(expected[key].dtype)):
+            _fail(spec.id, f"zoo.load did not load the shipped {key}")
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
 def _generate(model, batch, batch_size: int, seed: int):
     if model.conditional:
         return model.generate(condition=batch["condition"], seed=seed)
@@ -154,4 +259,6 @@ def check_plugin(plugin: str, tiny: Mapping[str, Sequence[str]] | None = None) -
     for spec in specs:
         check_card(spec)
         check_architecture(spec, (tiny or {}).get(spec.id, ()))
+        if spec.weights is not None:
+            check_shipped_weights(spec)
     return [s.id for s in specs]
