@@ -443,13 +443,16 @@ class Probe(GANTrainer):
         self.deterministic_inside = torch.are_deterministic_algorithms_enabled()
 
 
-def test_deterministic_mode_is_on_while_training_and_amp_is_off_on_cpu(tmp_path):
+def test_deterministic_mode_is_on_while_training_and_amp_means_auto(tmp_path):
+    from zoo_core import precision
+
     assert not torch.are_deterministic_algorithms_enabled()
-    with pytest.warns(UserWarning, match="amp is ignored on CPU"):
-        trainer = make_trainer(
-            tmp_path, "train.steps=1", "train.deterministic=true", "train.amp=true", cls=Probe
-        )
-    assert trainer.amp_dtype is None and not trainer.scaler_g.is_enabled()
+    trainer = make_trainer(
+        tmp_path, "train.steps=1", "train.deterministic=true", "train.amp=true", cls=Probe
+    )
+    # the deprecated switch is precision=auto: bf16 where the CPU has bf16 units, no scaler
+    assert trainer.amp_dtype is precision.resolve("auto", "cpu")
+    assert not trainer.scaler_g.is_enabled()
     trainer.fit()
     assert trainer.deterministic_inside
     assert not torch.are_deterministic_algorithms_enabled()  # process-wide switch restored

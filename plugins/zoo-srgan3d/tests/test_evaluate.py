@@ -40,7 +40,7 @@ def test_evaluate_command_prints_one_table(mni_block, tmp_path):
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
-    assert "| method | PSNR (dB) | SSIM |" in lines
+    assert "| method | PSNR (dB) | PSNR tissue (dB) | SSIM | HF energy ratio |" in lines
     assert [line.split("|")[1].strip() for line in lines if line.startswith("| ")][1:] == [
         "srgan3d",
         "trilinear",
@@ -53,6 +53,9 @@ def test_evaluate_command_prints_one_table(mni_block, tmp_path):
     # On a real brain, cubic B-splines beat linear interpolation, and both are far from noise.
     assert mean["tricubic"]["psnr"] > mean["trilinear"]["psnr"] > 15
     assert 0 < mean["trilinear"]["ssim"] < mean["tricubic"]["ssim"] <= 1
+    assert mean["tricubic"]["psnr_tissue"] > mean["trilinear"]["psnr_tissue"]
+    # interpolation loses detail: well below the original's energy, cubic less than linear
+    assert mean["trilinear"]["hf_ratio"] < mean["tricubic"]["hf_ratio"] < 1
 
 
 def test_evaluate_without_weights_says_how_to_get_them(mni_block):

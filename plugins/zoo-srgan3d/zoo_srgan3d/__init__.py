@@ -11,6 +11,8 @@ from zoo_core import ArchSpec, ModelSpec, hookimpl
 from zoo_srgan3d.config import SRGAN3DConfig
 
 MODEL_IDS = ("sanchez-srgan3d", "sanchez-srgan3d-mni152")
+#: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED_IDS = ("sanchez-srgan3d-mni152",)
 
 
 @hookimpl
@@ -32,12 +34,14 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in MODEL_IDS:
+        shipped = model_id in SHIPPED_IDS
         register(
             ModelSpec(
                 id=model_id,
                 architecture="srgan3d",
                 config=f"zoo_srgan3d:configs/{model_id}.yaml",
-                card=f"zoo_srgan3d:model_cards/{model_id}.md",
+                card="" if shipped else f"zoo_srgan3d:model_cards/{model_id}.md",
+                weights=f"zoo_srgan3d:weights/{model_id}" if shipped else None,
             )
         )
 
