@@ -96,6 +96,12 @@ def common(func):
     help="HU interval of the region mask [default: the config's data.region_hu].",
 )
 @click.option("--max-scans", type=int, default=0, help="Evaluate at most this many scans.")
+@click.option(
+    "--montage",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="PNG of the first scan's middle slice: condition, baseline, cGAN, clean.",
+)
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
 def evaluate(
     model_id,
     weights,
@@ -109,11 +115,16 @@ def evaluate(
     data,
     region_hu,
     max_scans,
+    montage,
+    json_path,
 ):
-    """Tables I/II of the paper: PSNR/SSIM of the condition and of the output, per scan."""
+    """Tables I/II of the paper: PSNR/SSIM of the condition and of the output, per scan;
+    then the whole-scan comparison with the simple methods a user would pick instead."""
+    import json
+
     from rich.console import Console
 
-    from zoo_cgan3d.evaluate import evaluate_folder, results_table
+    from zoo_cgan3d.evaluate import comparison_markdown, evaluate_folder, results_table
 
     model = load_model(model_id, weights, untrained, device, overrides)
     data_cfg = model.config.data
@@ -127,9 +138,16 @@ def evaluate(
         overlap=overlap,
         sw_batch_size=sw_batch_size,
         seed=seed,
+        montage=montage,
     )
     name = f"region {region[0]:g}..{region[1]:g} HU"
     Console().print(results_table(results, model.task, name))
+    click.echo(comparison_markdown(results, name))
+    if json_path is not None:
+        record = {r.name: {"slab": r.slab, "seam_ratio": r.seam_ratio, "tables": r.rows}
+                  for r in results}  # fmt: skip
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(record, indent=2))
 
 
 @cgan3d.command("reconstruct")

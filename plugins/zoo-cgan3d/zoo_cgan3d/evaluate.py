@@ -58,6 +58,7 @@ def evaluate_scan(
     overlap: float = 0.5,
     sw_batch_size: int = 8,
     seed: int = 0,
+    montage: str | Path | None = None,
 ) -> ScanResult:
     """Table rows for one clean scan: ``condition`` and ``generated``, each ``all``/``region``.
 
@@ -93,6 +94,8 @@ def evaluate_scan(
     for method, run in baselines_for(model.task, model.pixelate_factor).items():
         slab[method] = slab_metrics(run(condition_hu), clean, tissue, data_range)
     result.slab = keep_best_gaussian(slab)
+    if montage is not None:
+        save_comparison(clean, condition_hu, generated, model, montage)
     step = model.block_size if mode == "blocks" else max(1, round(model.block_size * (1 - overlap)))
     result.seam_ratio = seam_ratio(generated, step, tissue)
     for row, volume in (("condition", condition_hu), ("generated", generated)):
@@ -104,11 +107,33 @@ def evaluate_scan(
     return result
 
 
-def evaluate_folder(model, data: str | Path, max_scans: int = 0, **kwargs: Any) -> list[ScanResult]:
-    """:func:`evaluate_scan` on every scan under ``data``."""
+def save_comparison(clean, condition_hu, generated, model, path: str | Path) -> Path:
+    """A PNG of the middle axial slice: condition, the best simple baseline of the task (a
+    5^3 median for noise, tricubic for pixels; none for autoencode), the cGAN, the clean scan.
+    Shown in a brain window (-20..120 HU) so that tissue contrast is visible."""
+    from zoo_core.io.montage import save_montage
+
+    runs = baselines_for(model.task, model.pixelate_factor)
+    name = {"denoise": "median 5^3", "depixelate": "tricubic"}.get(model.task)
+    z = clean.shape[-1] // 2
+    columns = [("condition", condition_hu[..., z])]
+    if name in runs:
+        columns.append((name, runs[name](condition_hu)[..., z]))
+    columns += [(model.model_id or "cgan3d", generated[..., z]), ("clean", clean[..., z])]
+    tiles = np.stack([np.rot90(v)[None] for _, v in columns]).astype(np.float32)
+    labels = [label for label, _ in columns]
+    return save_montage(tiles, path, value_range=(-20.0, 120.0), nrow=len(tiles), labels=labels)
+
+
+def evaluate_folder(
+    model, data: str | Path, max_scans: int = 0, montage: str | Path | None = None, **kwargs: Any
+) -> list[ScanResult]:
+    """:func:`evaluate_scan` on every scan under ``data`` (``montage``: of the first scan)."""
     return [
-        evaluate_scan(model, read_volume(p).hu, name=p.name, **kwargs)
-        for p in find_scans(data, max_scans)
+        evaluate_scan(
+            model, read_volume(p).hu, name=p.name, montage=montage if i == 0 else None, **kwargs
+        )
+        for i, p in enumerate(find_scans(data, max_scans))
     ]
 
 

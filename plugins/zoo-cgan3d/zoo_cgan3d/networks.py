@@ -51,6 +51,13 @@ class UNetGenerator(nn.Module):
             norm="BATCH",
             dropout=dropout,
         )
+        if residual:
+            # The correction starts at zero, so the untrained generator is the identity: a
+            # randomly initialised last layer adds noise of the data's own size, which L1
+            # then needs thousands of steps to remove (measured: L1 0.63 at step 20).
+            last = [m for m in self.unet.modules() if isinstance(m, nn.Conv3d | nn.ConvTranspose3d)]
+            nn.init.zeros_(last[-1].weight)
+            nn.init.zeros_(last[-1].bias)
 
     def forward(self, condition: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
         image = condition
