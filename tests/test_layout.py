@@ -15,6 +15,9 @@ ROOT = Path(__file__).resolve().parents[1]
 @pytest.mark.parametrize(("folder", "pattern"), [("configs", "*.yaml"), ("model_cards", "*.md")])
 def test_root_folder_links_every_plugin_file(folder: str, pattern: str) -> None:
     in_plugins = {p.name: p.resolve() for p in ROOT.glob(f"plugins/*/zoo_*/{folder}/{pattern}")}
+    if folder == "model_cards":  # a model whose weights ship has the weights' README as card
+        shipped = ROOT.glob("plugins/*/zoo_*/weights/*/README.md")
+        in_plugins |= {f"{p.parent.name}.md": p.resolve() for p in shipped}
     linked = {p.name: p.resolve() for p in (ROOT / folder).glob(pattern)}
     assert in_plugins, f"no plugin ships {folder}"
     assert linked == in_plugins, "run scripts/link-first-party-files"

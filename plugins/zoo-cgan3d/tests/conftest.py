@@ -10,8 +10,8 @@ import pytest
 #: Dotlist overrides that make any cgan3d id small enough for a CPU test.
 TINY = [
     "model.z_dim=2",
-    "model.generator_channels=[8,16,32]",
-    "model.generator_strides=[2,2]",
+    "model.generator_channels=[8,8,16,32]",
+    "model.generator_strides=[1,2,2]",
     "model.discriminator_channels=8",
     "model.discriminator_layers=2",
 ]

@@ -47,14 +47,23 @@ def test_zoo_evaluate_with_real_scans_alone_prints_the_papers_table(small_ct, tm
     assert [row.split("|")[2].strip() for row in rows] == [
         "denoise condition",
         "cGAN generated",
+        # the whole-scan comparison with the methods a user would pick instead
+        "condition",
+        "cgan3d",
+        *[row.split("|")[2].strip() for row in rows if "gaussian s=" in row],
+        "median 3^3",
+        "median 5^3",
     ]
+    assert len([row for row in rows if "gaussian s=" in row]) == 1  # the best sigma only
     record = json.loads((out / "metrics.json").read_text())
     scan = record["scans"]["crop.nii.gz"]
     for row in ("condition", "generated"):
         for part in ("all", "region"):
             assert 0 < scan[row][part]["ssim"] <= 1 and scan[row][part]["psnr"] > 0
     assert scan["condition"]["all"]["ssim"] < 1  # the Poisson noise is there
-    assert (out / "metrics.md").read_text().count("| crop.nii.gz |") == 2
+    assert (out / "metrics.md").read_text().count("| crop.nii.gz |") == 7
+    comparison = record["comparison"]["crop.nii.gz"]
+    assert comparison["condition"]["psnr"] < comparison["median 5^3"]["psnr"]
 
 
 def test_reconstruct_writes_a_synthetic_scan_with_the_input_geometry(small_ct, tmp_path, tiny):
