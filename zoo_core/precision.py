@@ -79,13 +79,6 @@ def autocast(device: torch.device | str, dtype: torch.dtype | None):
     return torch.autocast(device_type=torch.device(device).type, dtype=dtype)
 
 
-def name_of(dtype: torch.dtype | None) -> str:
-    """``fp32``, ``bf16`` or ``fp16``: how logs and checkpoints name a resolved precision."""
-    import torch
-
-    return {None: "fp32", torch.bfloat16: "bf16", torch.float16: "fp16"}[dtype]
-
-
 def to_channels_last(module: torch.nn.Module) -> torch.nn.Module:
     """Store 2D and 3D convolution weights channels-last, where oneDNN and cuDNN are fastest.
 

@@ -392,7 +392,7 @@ class GANTrainer:
         raise TrainingError(
             f"step {self.step + 1}: the {which} loss is {value}{terms}; training stopped and "
             f"{kept}. Lower the learning rate (train.optimizer_{which[0]}.lr), set "
-            "train.grad_clip, or turn off train.amp, then resume."
+            "train.grad_clip, or set train.precision=fp32, then resume."
         )
 
     def _check_weights_finite(self) -> None:
@@ -408,7 +408,7 @@ class GANTrainer:
         raise TrainingError(
             f"step {self.step}: the weights hold non-finite values ({where}); nothing was "
             f"saved and the last good checkpoint is {kept}. Lower the learning rates, set "
-            "train.grad_clip or turn off train.amp, then resume."
+            "train.grad_clip or set train.precision=fp32, then resume."
         )
 
     # -- data ----------------------------------------------------------------------------------
