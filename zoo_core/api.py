@@ -425,14 +425,16 @@ def _verified_listing(folder: Path, card: cards.ModelCard | None) -> dict[str, s
     Such a folder (one ``zoo ship`` wrote, or a downloaded snapshot) is published as it is;
     a folder whose files were changed since gets a card with freshly computed sha256.
     """
-    from zoo_core.weights import sha256_file
+    from zoo_core.weights import verify
 
     listed = dict(((card.weights if card else None) or {}).get("files") or {})
     if not {WEIGHTS_FILE, CONFIG_FILE} <= set(listed):
         return None
-    for name, digest in listed.items():
-        if not (folder / name).is_file() or sha256_file(folder / name) != digest:
-            return None
+    present = {name: folder / name for name in listed if (folder / name).is_file()}
+    try:
+        verify(present, listed)
+    except WeightsIntegrityError:
+        return None
     return listed
 
 

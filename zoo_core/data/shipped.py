@@ -81,6 +81,12 @@ SHIPPED: dict[str, ShippedImage] = {
         "pip install scikit-image",
         "RGB fundus photograph, 1411x1411 (CC0)",
     ),
+    "nibabel_t1": ShippedImage(
+        "nibabel",
+        "tests/data/anatomical.nii",
+        "pip install nibabel",
+        "single-subject T1 brain MRI crop, 33x41x25 at 2 mm (nibabel's test data)",
+    ),
     "ct_small": ShippedImage(
         "pydicom", "data/test_files/CT_small.dcm", "pip install pydicom", "CT DICOM, 128x128"
     ),

@@ -124,7 +124,12 @@ def evaluate(
 
     from rich.console import Console
 
-    from zoo_cgan3d.evaluate import comparison_markdown, evaluate_folder, results_table
+    from zoo_cgan3d.evaluate import (
+        comparison_markdown,
+        evaluate_folder,
+        metrics_record,
+        results_table,
+    )
 
     model = load_model(model_id, weights, untrained, device, overrides)
     data_cfg = model.config.data
@@ -144,10 +149,8 @@ def evaluate(
     Console().print(results_table(results, model.task, name))
     click.echo(comparison_markdown(results, name))
     if json_path is not None:
-        record = {r.name: {"slab": r.slab, "seam_ratio": r.seam_ratio, "tables": r.rows}
-                  for r in results}  # fmt: skip
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(record, indent=2))
+        json_path.write_text(json.dumps(metrics_record(model, results, region), indent=2))
 
 
 @cgan3d.command("reconstruct")

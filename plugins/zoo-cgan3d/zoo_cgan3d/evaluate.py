@@ -23,6 +23,8 @@ from zoo_cgan3d.volumes import find_scans, fit_transform, read_volume
 from zoo_core.metrics.image import per_scan
 
 BODY_HU = -500.0
+#: The baseline a montage shows beside the cGAN, per task (autoencode has none).
+MONTAGE_BASELINE = {"denoise": "median 5^3", "depixelate": "tricubic"}
 
 
 def region_mask(hu: np.ndarray, region_hu: tuple[float, float]) -> np.ndarray:
@@ -91,11 +93,18 @@ def evaluate_scan(
         "condition": slab_metrics(condition_hu, clean, tissue, data_range),
         "cgan3d": slab_metrics(generated, clean, tissue, data_range),
     }
+    z = clean.shape[-1] // 2
+    shown = {"condition": condition_hu[..., z]}  # the middle slices a montage shows
     for method, run in baselines_for(model.task, model.pixelate_factor).items():
-        slab[method] = slab_metrics(run(condition_hu), clean, tissue, data_range)
+        restored = run(condition_hu)
+        slab[method] = slab_metrics(restored, clean, tissue, data_range)
+        if method == MONTAGE_BASELINE.get(model.task):
+            shown[method] = restored[..., z]
     result.slab = keep_best_gaussian(slab)
     if montage is not None:
-        save_comparison(clean, condition_hu, generated, model, montage)
+        shown[model.model_id or "cgan3d"] = generated[..., z]
+        shown["clean"] = clean[..., z]
+        save_comparison(shown, montage)
     step = model.block_size if mode == "blocks" else max(1, round(model.block_size * (1 - overlap)))
     result.seam_ratio = seam_ratio(generated, step, tissue)
     for row, volume in (("condition", condition_hu), ("generated", generated)):
@@ -107,22 +116,16 @@ def evaluate_scan(
     return result
 
 
-def save_comparison(clean, condition_hu, generated, model, path: str | Path) -> Path:
-    """A PNG of the middle axial slice: condition, the best simple baseline of the task (a
-    5^3 median for noise, tricubic for pixels; none for autoencode), the cGAN, the clean scan.
-    Shown in a brain window (-20..120 HU) so that tissue contrast is visible."""
+def save_comparison(slices: dict[str, np.ndarray], path: str | Path) -> Path:
+    """A PNG of middle axial slices, left to right in the order given (condition, the task's
+    simplest strong baseline, the cGAN, the clean scan), in a brain window (-20..120 HU) so
+    that tissue contrast is visible."""
     from zoo_core.io.montage import save_montage
 
-    runs = baselines_for(model.task, model.pixelate_factor)
-    name = {"denoise": "median 5^3", "depixelate": "tricubic"}.get(model.task)
-    z = clean.shape[-1] // 2
-    columns = [("condition", condition_hu[..., z])]
-    if name in runs:
-        columns.append((name, runs[name](condition_hu)[..., z]))
-    columns += [(model.model_id or "cgan3d", generated[..., z]), ("clean", clean[..., z])]
-    tiles = np.stack([np.rot90(v)[None] for _, v in columns]).astype(np.float32)
-    labels = [label for label, _ in columns]
-    return save_montage(tiles, path, value_range=(-20.0, 120.0), nrow=len(tiles), labels=labels)
+    tiles = np.stack([np.rot90(v)[None] for v in slices.values()]).astype(np.float32)
+    return save_montage(
+        tiles, path, value_range=(-20.0, 120.0), nrow=len(tiles), labels=list(slices)
+    )
 
 
 def evaluate_folder(
@@ -191,7 +194,12 @@ def paper_report(model, real: str | Path, *, seed: int = 0, device: str = "cpu")
     lines.append("|" + "---|" * 2 + "---:|" * 4)
     lines += ["| " + " | ".join(row) + " |" for row in table_rows(results, model.task)]
     lines += ["", comparison_markdown(results, region_name)]
-    metrics = {
+    return {"markdown": "\n".join(lines), "metrics": metrics_record(model, results, region)}
+
+
+def metrics_record(model, results: list[ScanResult], region: tuple[float, float]) -> dict:
+    """The JSON of an evaluation: the paper's tables, the whole-scan comparison, the seams."""
+    return {
         "model_id": model.model_id,
         "task": model.task,
         "region_hu": list(region),
@@ -199,7 +207,6 @@ def paper_report(model, real: str | Path, *, seed: int = 0, device: str = "cpu")
         "comparison": {r.name: r.slab for r in results},
         "seam_ratio": {r.name: r.seam_ratio for r in results},
     }
-    return {"markdown": "\n".join(lines), "metrics": metrics}
 
 
 def comparison_markdown(results: list[ScanResult], region_name: str) -> str:

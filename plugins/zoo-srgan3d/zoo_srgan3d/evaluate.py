@@ -59,17 +59,20 @@ def crop_to_multiple(volume: torch.Tensor, scale: int) -> torch.Tensor:
     return volume[..., *(slice(0, n - n % scale) for n in volume.shape[-3:])]
 
 
-def evaluate_volume(model: SRGAN3D, high: torch.Tensor) -> dict[str, dict[str, float]]:
+def evaluate_volume(
+    model: SRGAN3D, high: torch.Tensor, montage: str | Path | None = None
+) -> dict[str, dict[str, float]]:
     """Metrics of every method for one normalised volume (C, X, Y, Z) in [-1, 1]: PSNR over
     the whole volume and over tissue, SSIM, and the high-frequency energy ratio over tissue
-    (1: as sharp as the original; interpolation stays below)."""
+    (1: as sharp as the original; interpolation stays below). With ``montage``, the same
+    outputs' middle slices are saved as a PNG (:func:`save_comparison`)."""
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, psnr, ssim
 
     high = crop_to_multiple(high.float(), model.scale_factor)[None].to(model.device)
     with torch.no_grad():
         low = model.degrade(high)
     tissue = high > TISSUE_LEVEL
-    results = {}
+    results, slices = {}, {}
     for name, upsample in upsamplers(model).items():
         out = upsample(low).clamp(-1.0, 1.0).to(high.device)
         results[name] = {
@@ -78,23 +81,24 @@ def evaluate_volume(model: SRGAN3D, high: torch.Tensor) -> dict[str, dict[str, f
             "ssim": float(ssim(out, high, DATA_RANGE)[0]),
             "hf_ratio": high_frequency_ratio(out, high, tissue),
         }
+        slices[name] = out[..., out.shape[-1] // 2]
+    if montage is not None:
+        nearest = F.interpolate(low, scale_factor=model.scale_factor, mode="nearest")
+        slices["input (low-res)"] = nearest[..., nearest.shape[-1] // 2]
+        slices["original"] = high[..., high.shape[-1] // 2]
+        save_comparison(slices, model.model_id or "srgan3d", montage)
     return results
 
 
-def save_comparison(model: SRGAN3D, high: torch.Tensor, path: str | Path) -> Path:
-    """A PNG of the middle axial slice of one normalised volume (C, X, Y, Z): the
-    low-resolution input (nearest), tricubic, the model and the original, left to right."""
+def save_comparison(slices: dict[str, torch.Tensor], model_name: str, path: str | Path) -> Path:
+    """A PNG of middle axial slices (1, C, X, Y): the low-resolution input (nearest),
+    tricubic, the model and the original, left to right."""
     from zoo_core.io.montage import save_montage
 
-    high = crop_to_multiple(high.float(), model.scale_factor)[None].to(model.device)
-    with torch.no_grad():
-        low = model.degrade(high)
-        nearest = F.interpolate(low, scale_factor=model.scale_factor, mode="nearest")
-        outputs = [nearest, tricubic(low, model.scale_factor), model.generate(condition=low)]
-    z = high.shape[-1] // 2
-    tiles = [v[0, :, :, :, z].clamp(-1, 1).cpu() for v in (*outputs, high)]
+    order = ["input (low-res)", "tricubic", "srgan3d", "original"]
+    tiles = [slices[name][0].clamp(-1, 1).cpu() for name in order]
     tiles = torch.stack([t.flip(-1).transpose(-1, -2) for t in tiles])  # anterior up
-    labels = ["input (low-res)", "tricubic", model.model_id or "srgan3d", "original"]
+    labels = [model_name if name == "srgan3d" else name for name in order]
     return save_montage(tiles, path, value_range=(-1, 1), nrow=4, labels=labels)
 
 
@@ -119,9 +123,8 @@ def evaluate_folder(
         if array.shape[0] != model.channels:
             raise DataError(f"{path}: has {array.shape[0]} channels, the model {model.channels}.")
         normalised = torch.from_numpy(template.fit(array).forward(array))
-        per_file[str(path)] = evaluate_volume(model, normalised)
-        if montage is not None and len(per_file) == 1:
-            save_comparison(model, normalised, montage)
+        first = not per_file
+        per_file[str(path)] = evaluate_volume(model, normalised, montage if first else None)
     mean = {
         method: {
             key: float(np.mean([r[method][key] for r in per_file.values()])) for key in METRICS

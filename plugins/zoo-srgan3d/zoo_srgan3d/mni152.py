@@ -14,7 +14,6 @@ nibabel's test T1 (a single subject at 2 mm, with real noise).
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -64,8 +63,9 @@ def write_mni152(out_dir: str | Path) -> dict[str, Path]:
     out_dir = Path(out_dir)
     paths = {"test": out_dir / "test" / "mni152_t1_superior.nii.gz"}
     for kind in KINDS:
-        key = "train" if kind == "t1" else f"train_{kind}"
-        paths[key] = out_dir / "train" / f"mni152_{kind}_inferior.nii.gz"
+        paths["train" if kind == "t1" else f"train_{kind}"] = (
+            out_dir / "train" / f"mni152_{kind}_inferior.nii.gz"
+        )
     for kind in KINDS:
         targets = {"train": paths["train" if kind == "t1" else f"train_{kind}"]}
         if kind == "t1":
@@ -73,33 +73,23 @@ def write_mni152(out_dir: str | Path) -> dict[str, Path]:
         if all(p.is_file() for p in targets.values()):
             continue
         slabs = mni152_slabs(kind)
+        label = f"MNI152 {kind.upper()} 2009a (nilearn), real template"
         for split, path in targets.items():
             data = np.asarray(slabs[split].dataobj, dtype=np.float32)
-            label = f"MNI152 {kind.upper()} 2009a (nilearn), real template"
             save_volume(data, slabs[split].affine, path, label)
     paths.update(write_other_heads(out_dir / "other-heads"))
     return paths
 
 
 def write_other_heads(out_dir: str | Path) -> dict[str, Path]:
-    """Real heads that are not the template: the head CT (if totalsegmentator is installed)
-    and nibabel's anatomical T1 (nibabel always is)."""
+    """Real heads that are not the template: nibabel's anatomical T1 (nibabel always comes
+    with nilearn) and the head CT, when totalsegmentator is installed."""
     import importlib.util
 
-    from zoo_core.data.shipped import shipped_path
+    from zoo_core.data.shipped import copy_shipped
 
-    out_dir = Path(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    paths = {}
-    nibabel_t1 = Path(importlib.util.find_spec("nibabel").origin).parent / "tests/data"
-    sources = {"other_t1": (nibabel_t1 / "anatomical.nii", "nibabel_anatomical_t1.nii")}
+    names = {"other_t1": ("nibabel_anatomical_t1.nii", "nibabel_t1")}
     if importlib.util.find_spec("totalsegmentator") is not None:
-        sources["other_ct"] = (shipped_path("head_ct"), "totalsegmentator_head_ct.nii.gz")
-    for key, (source, name) in sources.items():
-        if not source.is_file():
-            continue
-        target = out_dir / name
-        if not target.is_file():
-            shutil.copyfile(source, target)
-        paths[key] = target
-    return paths
+        names["other_ct"] = ("totalsegmentator_head_ct.nii.gz", "head_ct")
+    out = copy_shipped(out_dir, dict(names.values()))
+    return {key: out / target for key, (target, _) in names.items()}
