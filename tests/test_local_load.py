@@ -62,3 +62,38 @@ def test_a_folder_named_like_a_model_does_not_hide_it(example, tmp_path, monkeyp
     assert zoo.load(example, pretrained=False).weights_info == {"pretrained": False}
     from_hub = zoo.load("me/localgan", source=f"dir:{tmp_path / 'hub'}")
     assert from_hub.weights_info["revision"] == published.commit
+
+
+@pytest.mark.parametrize(
+    ("damage", "says"),
+    [
+        ("empty", "it is empty"),
+        ("truncated", "not a complete safetensors file"),
+        ("garbage", "not a complete safetensors file"),
+    ],
+)
+def test_an_unreadable_checkpoint_is_named_by_load_generate_and_push(
+    example, tmp_path, damage, says
+):
+    from click.testing import CliRunner
+
+    from zoo_core.cli import cli
+    from zoo_core.errors import CorruptWeightsError
+
+    path, _ = make_checkpoint(example, tmp_path, seed=6)
+    data = path.read_bytes()
+    broken = {"empty": b"", "truncated": data[: len(data) - 100], "garbage": b"not weights"}
+    path.write_bytes(broken[damage])
+    with pytest.raises(CorruptWeightsError, match=says) as info:
+        zoo.load(str(path))
+    assert str(path) in str(info.value)
+    hub = f"dir:{tmp_path / 'hub'}"
+    generate = ["generate", str(path), "--out", str(tmp_path / "o")]
+    push = ["push", str(path), "--repo-id", "org/m", "--to", hub]
+    for command in (generate, push):
+        result = CliRunner().invoke(cli, command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "Traceback" not in result.output and str(path) in result.output
+        assert says in result.output
+    assert path.read_bytes() == broken[damage]  # nothing rewrote it
+    assert not (tmp_path / "hub").exists()  # and nothing was published

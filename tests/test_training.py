@@ -464,3 +464,22 @@ def test_resume_with_changed_settings_warns(tmp_path):
     with pytest.warns(UserWarning, match=r"changed settings: train.optimizer_g.lr"):
         trainer.fit()
     assert trainer.step == 2
+
+
+@pytest.mark.parametrize("damage", ["truncated", "empty"])
+def test_resume_skips_a_corrupt_newest_checkpoint_and_keeps_it_aside(tmp_path, damage):
+    # the machine died while the step-6 checkpoint was written: resume from step 4, say so
+    straight = make_trainer(tmp_path / "a", "train.steps=6", *RESUME)
+    straight.fit()
+    make_trainer(tmp_path / "b", "train.steps=6", "train.checkpoint_every=2", *RESUME).fit()
+    newest = latest_checkpoint(tmp_path / "b")
+    data = newest.read_bytes()
+    broken = data[: len(data) // 2] if damage == "truncated" else b""
+    newest.write_bytes(broken)
+    resumed = make_trainer(tmp_path / "b", "train.steps=6", *RESUME, resume=True, model_seed=9)
+    with pytest.warns(UserWarning, match=r"step-00000006\.safetensors cannot be read") as seen:
+        resumed.fit()
+    assert "Resuming from the previous checkpoint" in str(seen[0].message)
+    assert (newest.parent / "step-00000006.safetensors.corrupt").read_bytes() == broken
+    assert resumed.step == 6
+    assert_identical(full_state(straight), full_state(resumed))

@@ -41,8 +41,12 @@ def write(
     return save_state_dict(tensors, path, metadata)
 
 
-def read(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
-    """Return ``(groups, info)``; ``info`` has model_id, config (YAML text) and state."""
+def read_info(path: str | Path) -> dict[str, Any]:
+    """``info`` of :func:`read` (model_id, config YAML, state) from the file's header only.
+
+    Raises :class:`~zoo_core.errors.CorruptWeightsError` for an empty or truncated file (the
+    header lists every tensor's extent, so a cut-short file fails here already).
+    """
     path = Path(path)
     if not path.is_file():
         raise ZooError(f"checkpoint {path} does not exist.")
@@ -52,15 +56,20 @@ def read(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
             f"{path} is not a zoo training checkpoint (no '{FORMAT}' marker); "
             "push a folder with model.safetensors and config.yaml instead."
         )
-    groups: dict[str, dict[str, Any]] = {}
-    for key, value in load_state_dict(path).items():
-        group, _, name = key.partition(SEPARATOR)
-        groups.setdefault(group, {})[name] = value
-    info = {
+    return {
         "model_id": metadata["model_id"],
         "config": metadata["config"],
         "state": json.loads(metadata.get("state", "{}")),
     }
+
+
+def read(path: str | Path) -> tuple[dict[str, dict[str, Any]], dict[str, Any]]:
+    """Return ``(groups, info)``; ``info`` has model_id, config (YAML text) and state."""
+    info = read_info(path)
+    groups: dict[str, dict[str, Any]] = {}
+    for key, value in load_state_dict(path).items():
+        group, _, name = key.partition(SEPARATOR)
+        groups.setdefault(group, {})[name] = value
     return groups, info
 
 

@@ -55,6 +55,10 @@ class WeightsIntegrityError(ZooError):
     """A downloaded file whose sha256 differs from the one the card declares."""
 
 
+class CorruptWeightsError(WeightsIntegrityError):
+    """A weights file that cannot be read: empty, truncated or not safetensors at all."""
+
+
 class ShippedWeightsError(ZooError):
     """A weights folder shipped in a plugin package that is missing or incomplete."""
 

@@ -16,7 +16,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from zoo_core.errors import UnsafeWeightsError, WeightsIntegrityError
+from zoo_core.errors import CorruptWeightsError, UnsafeWeightsError, WeightsIntegrityError
 
 SAFE_SUFFIXES = (".safetensors",)
 PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".pkl", ".ckpt")
@@ -99,7 +99,8 @@ def load_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, A
     if path.suffix in SAFE_SUFFIXES:
         from safetensors.torch import load_file
 
-        return load_file(str(path))
+        with _readable_safetensors(path):
+            return load_file(str(path))
     if path.suffix in PICKLE_SUFFIXES:
         if not allow_pickle:
             raise UnsafeWeightsError(
@@ -136,5 +137,24 @@ def read_metadata(path: str | Path) -> dict[str, str]:
     """The string metadata of a safetensors file, without reading its tensors."""
     from safetensors import safe_open
 
-    with safe_open(str(path), framework="pt") as handle:
+    with _readable_safetensors(Path(path)), safe_open(str(path), framework="pt") as handle:
         return dict(handle.metadata() or {})
+
+
+@contextmanager
+def _readable_safetensors(path: Path) -> Iterator[None]:
+    """Turn safetensors' own errors (a truncated, empty or foreign file) into one that names
+    the file and says what to do, instead of a traceback from the Rust extension."""
+    from safetensors import SafetensorError
+
+    if not path.is_file():
+        raise CorruptWeightsError(f"{path}: no such weights file.")
+    try:
+        yield
+    except (SafetensorError, OSError, ValueError) as exc:
+        size = path.stat().st_size
+        what = "it is empty" if size == 0 else f"it is not a complete safetensors file ({exc})"
+        raise CorruptWeightsError(
+            f"{path} cannot be read: {what}. It was probably cut short by an interrupted "
+            "write or download: use an earlier checkpoint, or fetch or export the file again."
+        ) from exc

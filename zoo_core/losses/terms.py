@@ -1,7 +1,9 @@
 """Pixel-space loss terms: L1, L2, total variation and cycle consistency.
 
 Each is called as ``term(fake, target)`` (``tv`` ignores the target) and returns a scalar;
-they work for 2D (N,C,H,W) and 3D (N,C,D,H,W) images alike.
+they work for 2D (N,C,H,W) and 3D (N,C,D,H,W) images alike. The pixel-wise ones (``l1``,
+``l2``) also take ``weight``: a per-pixel weight broadcastable to ``fake`` (a dataset's
+``voxel_weight``, e.g. to measure error in physical units), giving the weighted mean.
 """
 
 from __future__ import annotations
@@ -12,18 +14,33 @@ import torch
 import torch.nn.functional as F
 
 
+def _weighted_mean(error: torch.Tensor, weight: torch.Tensor | None) -> torch.Tensor:
+    if weight is None:
+        return error.mean()
+    weight = weight.float().expand_as(error)
+    return (error * weight).sum() / weight.sum().clamp_min(1e-12)
+
+
 class L1Loss:
     """Mean absolute error, e.g. pix2pix's and Mangalagiri et al.'s pixel-wise L1."""
 
-    def __call__(self, fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.l1_loss(fake.float(), target.float())
+    accepts_weight = True
+
+    def __call__(
+        self, fake: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return _weighted_mean((fake.float() - target.float()).abs(), weight)
 
 
 class L2Loss:
     """Mean squared error (SRGAN's pixel-wise MSE)."""
 
-    def __call__(self, fake: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
-        return F.mse_loss(fake.float(), target.float())
+    accepts_weight = True
+
+    def __call__(
+        self, fake: torch.Tensor, target: torch.Tensor, weight: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        return _weighted_mean((fake.float() - target.float()).square(), weight)
 
 
 class TotalVariation:

@@ -33,7 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from zoo_core import checkpoint
 from zoo_core import precision as precision_
 from zoo_core.config import to_yaml
-from zoo_core.errors import ConfigError, DataError, TrainingError, ZooError
+from zoo_core.errors import ConfigError, CorruptWeightsError, DataError, TrainingError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
 from zoo_core.registry import get_registry
 from zoo_core.training import state as train_state
@@ -209,13 +209,22 @@ class GANTrainer:
         return loss, logs
 
     def generator_loss(self, batch: Batch) -> tuple[torch.Tensor, dict[str, float]]:
-        """Adversarial loss + weighted terms from ``train.loss_weights`` + auxiliary loss."""
+        """Adversarial loss + weighted terms from ``train.loss_weights`` + auxiliary loss.
+
+        A batch's ``voxel_weight`` (from the dataset) weights the pixel-wise terms that take
+        one (``accepts_weight``): l1 and l2.
+        """
         model = self.model
         fake = model.fake_batch(batch, generator=self.noise)
         loss = self.adversarial.g_loss(model.critic(fake, batch))
         logs = {"g_adv": _num(loss)}
+        voxel_weight = batch.get("voxel_weight")
         for name, (weight, term) in self.terms.items():
-            value = term(*self.term_inputs(name, term, fake, batch))
+            inputs = self.term_inputs(name, term, fake, batch)
+            if voxel_weight is not None and getattr(term, "accepts_weight", False):
+                value = term(*inputs, weight=voxel_weight)
+            else:
+                value = term(*inputs)
             loss = loss + weight * value
             logs[name] = _num(value)
         aux = model.auxiliary_loss(batch, fake)
@@ -297,7 +306,7 @@ class GANTrainer:
         """Train to ``train.steps`` and return the final checkpoint's path."""
         if self._resume:
             self._resume = False
-            found = latest_checkpoint(self.out_dir)
+            found = self._readable_latest_checkpoint()
             if found is not None:
                 self.restore(found)
             elif self.dist.is_main:
@@ -635,6 +644,30 @@ class GANTrainer:
         folder = self.out_dir / CHECKPOINT_DIR
         for _, old in _numbered(folder)[:-KEEP_CHECKPOINTS]:
             old.unlink(missing_ok=True)
+
+    def _readable_latest_checkpoint(self) -> Path | None:
+        """The newest checkpoint that reads; newer unreadable ones (cut short by a crash of the
+        machine mid-write, say) are renamed ``*.corrupt``, kept for inspection, with a warning.
+        """
+        folder = self.out_dir / CHECKPOINT_DIR
+        if not folder.is_dir():
+            return None
+        for _, path in reversed(_numbered(folder)):
+            try:
+                checkpoint.read_info(path)
+            except CorruptWeightsError as exc:
+                if self.dist.is_main:
+                    aside = path.with_name(path.name + ".corrupt")
+                    path.replace(aside)
+                    warnings.warn(
+                        f"{exc} Resuming from the previous checkpoint instead; the bad file "
+                        f"is kept as {aside.name}.",
+                        stacklevel=2,
+                    )
+                self.dist.barrier()
+                continue
+            return path
+        return None
 
     def restore(self, path: str | Path) -> None:
         """Continue from a checkpoint: weights, EMA, optimisers, RNGs, data position, history."""

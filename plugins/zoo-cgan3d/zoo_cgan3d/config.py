@@ -67,3 +67,10 @@ class CGAN3DDataConfig(DataConfig):
     region_hu: list[float] = field(default_factory=lambda: [-1000.0, -400.0])
     #: At most this many scans are read (0 = all); for demos and tests.
     max_scans: int = 0
+    #: Not in the paper: weight the pixel-wise loss of each voxel by the slope of the scan's
+    #: inverse intensity transform there (HU per equalised unit), so that the training loss
+    #: measures error in HU, as the evaluation does, not in equalised units.
+    hu_weighted_loss: bool = False
+    #: Not in the paper: also fit the per-scan intensity transform on this many random axial
+    #: slabs of each training scan and normalise each block with one of them (0: the scan's).
+    transform_slabs: int = 0

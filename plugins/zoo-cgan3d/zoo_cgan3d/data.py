@@ -56,8 +56,37 @@ def augment_block(
     return cube.contiguous()
 
 
+def hu_slope(transform: IntensityTransform, y: np.ndarray | torch.Tensor, h: float = 1e-3):
+    """HU per normalised unit of ``transform``'s inverse at ``y`` (central difference)."""
+    up = np.asarray(transform.inverse(np.asarray(y, dtype=np.float32) + h), dtype=np.float32)
+    down = np.asarray(transform.inverse(np.asarray(y, dtype=np.float32) - h), dtype=np.float32)
+    return (up - down) / (2 * h)
+
+
+def random_slab(hu: np.ndarray, rng: np.random.Generator, min_depth: int) -> np.ndarray:
+    """A contiguous axial slab of ``hu`` between a quarter and three quarters of its depth
+    (at least ``min_depth`` slices): the part of a head that a user's scan may cover."""
+    depth = hu.shape[-1]
+    low = min(depth, max(min_depth, depth // 4))
+    size = int(rng.integers(low, max(low, 3 * depth // 4) + 1))
+    start = int(rng.integers(0, depth - size + 1))
+    return hu[..., start : start + size]
+
+
+def _bounds(transform: IntensityTransform, fitted_on: np.ndarray) -> torch.Tensor:
+    low_high = np.array([fitted_on.min(), fitted_on.max()], dtype=np.float32)
+    return torch.as_tensor(np.asarray(transform.forward(low_high), dtype=np.float32))
+
+
 class CTBlockDataset(Dataset):
-    """Items ``{"target": (1, b, b, b) float32 in [-1, 1], "meta": {...}}``."""
+    """Items ``{"target": (1, b, b, b) float32 in [-1, 1], "value_bounds": (2,), "meta": ...}``.
+
+    ``value_bounds`` are the scan's smallest and largest normalised values: a noisy or
+    pixelated condition is clipped to them, as it is when a user's scan is stored in HU (the
+    evaluation makes its condition that way). With ``hu_weighted_loss`` an item also has
+    ``voxel_weight`` (1, b, b, b): :func:`hu_slope` at the target, over its mean on the scan,
+    kept within [0.05, 20], which the pixel-wise loss terms use to measure error in HU.
+    """
 
     def __init__(
         self,
@@ -70,14 +99,20 @@ class CTBlockDataset(Dataset):
         region_hu: tuple[float, float] | None = None,
         min_region_fraction: float = 0.0,
         names: list[str] | None = None,
+        hu_weighted_loss: bool = False,
+        transform_slabs: int = 0,
     ) -> None:
         self.block = block
         self.shift = shift
         self.factor = AUGMENT_FACTOR if augment else 1
-        self.transforms = transforms
+        #: per scan: its own transform first, then those fitted on random slabs of it
+        self.transforms: list[list[IntensityTransform]] = []
         self.names = names or [f"scan{i}" for i in range(len(scans))]
         self.scans: list[torch.Tensor] = []
         self.fills: list[float] = []
+        self.bounds: list[torch.Tensor] = []
+        self.slope_scale: list[float] = []
+        self.hu_weighted_loss = hu_weighted_loss
         self.index: list[tuple[int, tuple[int, ...]]] = []
         for i, hu in enumerate(scans):
             if hu.ndim != 3:
@@ -85,6 +120,16 @@ class CTBlockDataset(Dataset):
             volume = torch.as_tensor(np.asarray(hu, dtype=np.float32))[None]
             self.scans.append(volume)
             self.fills.append(float(volume.min()))  # pad with the scan's air/background
+            fitted = [(transforms[i], hu)]
+            rng = np.random.default_rng(i)
+            for _ in range(transform_slabs):
+                part = random_slab(hu, rng, min_depth=block)
+                fitted.append((transforms[i].fit(part), part))
+            self.transforms.append([tf for tf, _ in fitted])
+            self.bounds.append([_bounds(tf, part) for tf, part in fitted])
+            if hu_weighted_loss:
+                normalised = np.asarray(transforms[i].forward(hu[::2, ::2, ::2]))
+                self.slope_scale.append(float(hu_slope(transforms[i], normalised).mean()) or 1.0)
             for origin in block_grid(hu.shape, block).origins():
                 if min_region_fraction > 0 and region_hu is not None:
                     cube = crop(volume, origin, (block,) * 3, pad_value=self.fills[-1])
@@ -106,10 +151,18 @@ class CTBlockDataset(Dataset):
         cube = augment_block(
             self.scans[scan], origin, self.block, aug, self.shift, self.fills[scan]
         )
-        return {
-            "target": self.transforms[scan].forward(cube).float(),
+        which = (block_id * 7 + aug) % len(self.transforms[scan])  # spread over the epoch
+        transform = self.transforms[scan][which]
+        target = transform.forward(cube).float()
+        item = {
+            "target": target,
+            "value_bounds": self.bounds[scan][which],
             "meta": {"scan": self.names[scan], "origin": list(origin), "augmentation": aug},
         }
+        if self.hu_weighted_loss:
+            slope = hu_slope(transform, target.numpy()) / self.slope_scale[scan]
+            item["voxel_weight"] = torch.from_numpy(np.clip(slope, 0.05, 20.0))
+        return item
 
 
 def training_dataset(data_cfg: Any, path: str) -> CTBlockDataset:
@@ -132,4 +185,6 @@ def training_dataset(data_cfg: Any, path: str) -> CTBlockDataset:
         region_hu=tuple(data_cfg.region_hu),
         min_region_fraction=float(data_cfg.min_region_fraction),
         names=names,
+        hu_weighted_loss=bool(data_cfg.hu_weighted_loss),
+        transform_slabs=int(data_cfg.transform_slabs),
     )

@@ -108,14 +108,22 @@ class CGAN3D(GANModel):
     def prepare_batch(self, batch: Batch, generator: torch.Generator | None = None) -> Batch:
         """Move to the device and make the task's condition from the clean target block.
 
-        A batch that already carries a ``condition`` (paired data) keeps it.
+        A batch that already carries a ``condition`` (paired data) keeps it. A made condition
+        is clipped to the batch's ``value_bounds`` (each scan's value range, where the data
+        gives it), as a noisy scan stored in HU is.
         """
         batch = super().prepare_batch(batch, generator)
         if batch.get("condition") is None:
             if self.task == "denoise" and self.noise_level_jitter > 0 and self.training:
-                batch["condition"] = self._jittered_noise(batch["target"], generator)
+                condition = self._jittered_noise(batch["target"], generator)
             else:
-                batch["condition"] = self.make_condition(batch["target"], generator)
+                condition = self.make_condition(batch["target"], generator)
+            bounds = batch.get("value_bounds")
+            if bounds is not None:
+                shape = (-1,) + (1,) * (condition.ndim - 1)
+                low, high = bounds[:, 0].reshape(shape), bounds[:, 1].reshape(shape)
+                condition = torch.minimum(torch.maximum(condition, low), high)
+            batch["condition"] = condition
         return batch
 
     def _jittered_noise(self, clean: torch.Tensor, generator: torch.Generator | None):
