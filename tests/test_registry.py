@@ -168,3 +168,18 @@ def test_resolve_object_only_takes_module_colon_attribute():
         resolve_object("zoo_core.registry.ModelSpec")
     with pytest.raises(ZooError, match=r"'zoo_core\.registry' has no attribute 'Nope'"):
         resolve_object("zoo_core.registry:Nope")
+
+
+def test_a_builder_that_crashes_is_named_with_its_plugin():
+    from dataclasses import replace
+
+    from helpers.tiny_gan import ARCH, config
+
+    from zoo_core.errors import PluginError
+
+    # a builder with a bug: nn.Linear wants two sizes, not a config
+    broken = replace(ARCH, builder="torch.nn:Linear", plugin="zoo-tiny")
+    with pytest.raises(PluginError, match=r"plugin 'zoo-tiny' failed to build architecture "
+                       r"'tinygan' \(torch.nn:Linear\): TypeError") as caught:  # fmt: skip
+        broken.build(config().model)
+    assert isinstance(caught.value.__cause__, TypeError)  # the original stays for the authors

@@ -327,6 +327,12 @@ def test_weight_clipping_bounds_the_critic(tmp_path):
 def test_config_errors_name_the_key(tmp_path):
     with pytest.raises(ConfigError, match=r"train.optimizer_g.name: unknown optimiser 'adamx'"):
         make_trainer(tmp_path, "train.optimizer_g.name=adamx")
+    with pytest.raises(
+        ConfigError, match=r"train.optimizer_g.lr must be a positive number, not -1"
+    ):
+        make_trainer(tmp_path, "train.optimizer_g.lr=-1")
+    with pytest.raises(ConfigError, match=r"train.optimizer_d.betas\[1\] must be in \[0, 1\)"):
+        make_trainer(tmp_path, "train.optimizer_d.betas=[0.5,1.5]")
     with pytest.raises(ConfigError, match=r"train.adversarial: Unknown loss 'minimax'"):
         make_trainer(tmp_path, "train.adversarial=minimax")
     with pytest.raises(ConfigError, match=r"train.loss_weights.cycle: .*reconstructions"):

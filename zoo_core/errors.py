@@ -77,3 +77,7 @@ class DataError(ZooError):
 
 class TrainingError(ZooError):
     """Training stopped (e.g. a NaN loss); the last good checkpoint is kept."""
+
+
+class PluginError(ZooError):
+    """A plugin's own code failed: the message names the plugin, so the report goes to it."""

@@ -17,7 +17,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
-from zoo_core.errors import DuplicateIdError, UnknownArchitectureError, UnknownModelError, ZooError
+from zoo_core.errors import (
+    DuplicateIdError,
+    PluginError,
+    UnknownArchitectureError,
+    UnknownModelError,
+    ZooError,
+)
 
 #: ``author-architecture`` or ``author-architecture-dataset`` (lower-case words joined by ``-``).
 MODEL_ID_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+){1,}$")
@@ -57,8 +63,22 @@ class ArchSpec:
     plugin: str = ""
 
     def build(self, model_config: Any) -> Any:
-        """Import the builder and call it with the ``model:`` section of a config."""
-        return resolve_object(self.builder)(model_config)
+        """Import the builder and call it with the ``model:`` section of a config.
+
+        A builder that raises anything but a :class:`ZooError` has a bug: the error names the
+        plugin and builder, so a user knows whose it is rather than reading a deep traceback.
+        """
+        builder = resolve_object(self.builder)
+        try:
+            return builder(model_config)
+        except ZooError:
+            raise
+        except Exception as exc:
+            raise PluginError(
+                f"plugin {self.plugin or '?'!r} failed to build architecture {self.name!r} "
+                f"({self.builder}): {type(exc).__name__}: {exc}. Check the model: overrides "
+                f"you gave; if they are valid, report this to the plugin's authors."
+            ) from exc
 
 
 #: The model card inside a shipped weights folder, as in a Hub repo.

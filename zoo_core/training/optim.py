@@ -46,7 +46,22 @@ def build_optimizer(
         )
     if len(cfg.betas) != 2:
         raise ConfigError(f"{key}.betas: two numbers are needed, got {list(cfg.betas)}.")
+    _check_ranges(cfg, key)
     return factory(params, cfg)
+
+
+def _check_ranges(cfg: Any, key: str) -> None:
+    """Refuse settings torch would reject deep inside its constructor (or, for a learning rate
+    of 0, silently accept and train nothing), naming the key and the range it needs."""
+    if not float(cfg.lr) > 0:
+        raise ConfigError(f"{key}.lr must be a positive number, not {cfg.lr}.")
+    for name, value in (("eps", cfg.eps), ("weight_decay", cfg.weight_decay),
+                        ("momentum", cfg.momentum)):  # fmt: skip
+        if not float(value) >= 0:
+            raise ConfigError(f"{key}.{name} must be >= 0, not {value}.")
+    for i, beta in enumerate(cfg.betas):
+        if not 0 <= float(beta) < 1:
+            raise ConfigError(f"{key}.betas[{i}] must be in [0, 1), not {beta}.")
 
 
 LR_SCHEDULES = ("constant", "linear", "exponential")
