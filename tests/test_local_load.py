@@ -97,3 +97,31 @@ def test_an_unreadable_checkpoint_is_named_by_load_generate_and_push(
         assert says in result.output
     assert path.read_bytes() == broken[damage]  # nothing rewrote it
     assert not (tmp_path / "hub").exists()  # and nothing was published
+
+
+def test_a_pickle_beside_its_config_loads_only_when_allowed(example, tmp_path):
+    from zoo_core import config as zoo_config
+    from zoo_core.errors import UnsafeWeightsError
+
+    path, state = make_checkpoint(example, tmp_path, seed=8)
+    config_yaml = zoo_config.to_yaml(zoo.load(str(path)).config)
+    folder = tmp_path / "from-elsewhere"
+    folder.mkdir()
+    pickle = folder / "model.pt"
+    torch.save(state, pickle)
+    with pytest.raises(ZooError, match=r"has no config\.yaml, so the model they belong to"):
+        zoo.load(str(pickle), allow_pickle=True)
+    (folder / "config.yaml").write_text(config_yaml)
+    with pytest.raises(UnsafeWeightsError, match=r"model\.pt is a pickle file"):
+        zoo.load(str(pickle))  # taken as a file, not as a Hub repo id
+    with pytest.raises(ZooError, match=r"no README\.md card or weights metadata names the model"):
+        zoo.load(str(pickle), allow_pickle=True)
+    zoo.push(str(path), "me/card-donor", to=f"dir:{tmp_path / 'hub'}")
+    donor = next((tmp_path / "hub").rglob("README.md"))
+    (folder / "README.md").write_text(donor.read_text())
+    model = zoo.load(str(pickle), allow_pickle=True)
+    assert model.model_id == example
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(tensor, state[name]), name
+    with pytest.raises(ZooError, match=r"missing\.pt does not exist; give a checkpoint"):
+        zoo.load(str(folder / "missing.pt"), allow_pickle=True)

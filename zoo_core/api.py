@@ -127,9 +127,11 @@ def _is_local(name: str) -> bool:
     (``ORG/NAME``) is local only when it holds model files: a stray folder in the working
     directory must not hide a model.
     """
+    from zoo_core.weights import PICKLE_SUFFIXES
+
     local = Path(name)
-    if local.suffix == ".safetensors":
-        return True
+    if local.suffix in (".safetensors", *PICKLE_SUFFIXES):
+        return True  # a weights file, never a repo id
     if name in get_registry().models or not local.is_dir():
         return False
     holds_model = any((local / f).is_file() for f in (WEIGHTS_FILE, CONFIG_FILE))
@@ -147,26 +149,33 @@ def _load_local(
     anything is built.
     """
     from zoo_core import checkpoint
-    from zoo_core.weights import load_state_dict, read_metadata
+    from zoo_core.weights import PICKLE_SUFFIXES, load_state_dict, read_metadata
 
     card = None
-    if path.is_file():
+    if path.is_file() and path.suffix not in PICKLE_SUFFIXES:
         groups, info = checkpoint.read(path)
         weights = checkpoint.inference_weights(groups)
         config_text, model_id = info["config"], info["model_id"]
     else:
+        # a model folder, or a pickle of weights whose config.yaml lies beside it
+        folder, weights_path = (path, path / WEIGHTS_FILE) if path.is_dir() else (path.parent, path)
         missing = [n for n in (WEIGHTS_FILE, CONFIG_FILE) if not (path / n).is_file()]
-        if missing:
+        if path.is_dir() and missing:
             raise ZooError(f"{path} has no {' or '.join(missing)}: not a model folder.")
-        weights = load_state_dict(path / WEIGHTS_FILE, allow_pickle=allow_pickle)
-        config_text = (path / CONFIG_FILE).read_text()
-        if (path / CARD_FILE).is_file():
-            card = cards.read(path / CARD_FILE)
-        model_id = (card.zoo.get("id") if card else None) or read_metadata(path / WEIGHTS_FILE).get(
-            "model_id"
-        )
+        weights = load_state_dict(weights_path, allow_pickle=allow_pickle)
+        if not (folder / CONFIG_FILE).is_file():
+            raise ZooError(
+                f"{path} holds weights but {folder} has no {CONFIG_FILE}, so the model they "
+                f"belong to is unknown: put the {CONFIG_FILE} it was trained with beside it."
+            )
+        config_text = (folder / CONFIG_FILE).read_text()
+        if (folder / CARD_FILE).is_file():
+            card = cards.read(folder / CARD_FILE)
+        model_id = card.zoo.get("id") if card else None
+        if not model_id and weights_path.suffix == ".safetensors":
+            model_id = read_metadata(weights_path).get("model_id")
         if not model_id:
-            raise ZooError(f"{path}: no README.md card or weights metadata names the model id.")
+            raise ZooError(f"{path}: no {CARD_FILE} card or weights metadata names the model id.")
     if expect is not None and model_id != expect:
         what = "checkpoint" if path.is_file() else "model folder"
         raise ZooError(f"{path} is a {what} of {model_id!r}, not {expect!r}.")
@@ -198,7 +207,7 @@ def load_local(
 
     local = Path(path)
     if not local.exists():
-        raise ZooError(f"{local} does not exist.")
+        raise ZooError(f"{local} does not exist; give a checkpoint, a model folder or a model id.")
     model = _load_local(local, overrides, allow_pickle, expect=model_id)
     return model.to(torch.device(device)).eval()
 
