@@ -174,6 +174,31 @@ def test_sha256_mismatch_loads_nothing_and_leaves_no_poisoned_cache(
     assert len(built) == 1
 
 
+def test_a_cached_file_damaged_on_disk_is_fetched_again_or_named_offline(
+    example, hub_server, hf_cache, tmp_path, monkeypatch
+):
+    ckpt, state = make_checkpoint(example, tmp_path, seed=9)
+    pushed = zoo.push(ckpt, "zoo-test/bitrot")
+    zoo.load("zoo-test/bitrot")  # now cached
+    cached = hf_cache / "models--zoo-test--bitrot" / "snapshots" / pushed.commit
+    weights = cached / "model.safetensors"
+    good = weights.read_bytes()
+
+    weights.resolve().write_bytes(good[: len(good) // 2])  # truncated on disk after download
+    assert_same_state(zoo.load("zoo-test/bitrot"), state)  # detected, fetched again, loaded
+    assert weights.read_bytes() == good
+
+    weights.resolve().write_bytes(good[:-1] + bytes([good[-1] ^ 1]))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr("huggingface_hub.constants.HF_HUB_OFFLINE", True)
+    with pytest.raises(WeightsIntegrityError) as caught:
+        zoo.load("zoo-test/bitrot")
+    message = str(caught.value)
+    assert "sha256 of model.safetensors" in message and pushed.files["model.safetensors"] in message
+    assert "removed from the cache; HF_HUB_OFFLINE is set, so go online" in message
+    assert not weights.exists()
+
+
 def test_download_cut_off_half_way_leaves_the_cache_usable(
     example, hub_server, hf_cache, tmp_path, monkeypatch
 ):

@@ -223,8 +223,9 @@ def _fetch_published(
     """Fetch a published repo; when ``expected`` is None its own card lists the sha256s.
 
     The revision is resolved to one commit first, so the card and the files it lists come
-    from the same push. Files whose sha256 differs are dropped from the cache before the
-    error is raised, so the next load downloads them again instead of failing forever.
+    from the same push. Files whose sha256 differs are dropped from the cache and, online,
+    downloaded once more (a cached copy damaged on disk heals itself); what still differs
+    is raised, and offline the error says that the damaged copy was removed.
     """
     from zoo_core.weights import verify
 
@@ -243,9 +244,21 @@ def _fetch_published(
     fetched = getter(repo_id, sorted(expected), revision)
     try:
         verify(fetched.files, expected)
-    except WeightsIntegrityError:
+    except WeightsIntegrityError as first:
         src.evict(fetched.files)
-        raise
+        if not src.can_refetch():
+            if isinstance(src, hub.HFSource):
+                raise WeightsIntegrityError(
+                    f"{repo_id}: {first} The damaged copy was removed from the cache; "
+                    "HF_HUB_OFFLINE is set, so go online and load again to fetch it."
+                ) from first
+            raise
+        fetched = getter(repo_id, sorted(expected), revision)
+        try:
+            verify(fetched.files, expected)
+        except WeightsIntegrityError:
+            src.evict(fetched.files)
+            raise
     return fetched, card
 
 

@@ -175,6 +175,10 @@ class HFSource:
             files[filename] = folder / filename
         return Fetched(files, _snapshot_commit(folder / "x") or revision, self.name)
 
+    def can_refetch(self) -> bool:
+        """Whether an evicted file can be downloaded again now (not offline)."""
+        return not self._offline()
+
     def evict(self, files: dict[str, Path]) -> None:
         """Drop files from the cache (the snapshot link and its blob), e.g. after a bad sha256.
 
@@ -241,6 +245,10 @@ class DirSource:
         return Fetched(files, commit, f"dir:{self.root}")
 
     snapshot = fetch  # a directory hub is its own cache
+
+    def can_refetch(self) -> bool:
+        """Never: fetching again reads the same files."""
+        return False
 
     def evict(self, files: dict[str, Path]) -> None:
         """Nothing to drop: the folder is the hub itself, not a cache of it."""
