@@ -476,3 +476,71 @@ def test_push_refuses_what_it_cannot_publish_and_publishes_nothing(example, tmp_
     with pytest.raises(HubError, match="must look like 'ORG/NAME'"):
         zoo.push(folder, "not-a-repo-id", to=to, model_id=example)
     assert not root.exists()
+
+
+PUBLISH_THEN_DIE = textwrap.dedent(
+    """
+    import os, shutil, signal, sys
+    from pathlib import Path
+    from zoo_core.hub import DirSource
+
+    root, folder, moment = sys.argv[1:]
+    if moment == "copying":  # the second file of the commit is being copied
+        copy, copied = shutil.copyfile, []
+
+        def copyfile(src, dst, **kw):
+            copied.append(src)
+            if len(copied) == 2:
+                os.kill(os.getpid(), signal.SIGKILL)
+            return copy(src, dst, **kw)
+
+        shutil.copyfile = copyfile
+    else:  # the commit is complete, the branch is about to move to it
+        replace = os.replace
+
+        def moving(src, dst):
+            if Path(dst).name == "main":
+                os.kill(os.getpid(), signal.SIGKILL)
+            return replace(src, dst)
+
+        os.replace = moving
+    DirSource(root).publish(Path(folder), "lab/model", "second push")
+    """
+)
+
+
+@pytest.mark.parametrize("moment", ["copying", "before-the-branch-moves"])
+def test_kill_9_during_a_dir_hub_push_leaves_the_hub_as_it_was(tmp_path, moment):
+    root = tmp_path / "hub"
+    first, second = tmp_path / "v1", tmp_path / "v2"
+    for folder, body in ((first, b"one"), (second, b"two")):
+        folder.mkdir()
+        for name in ("README.md", "config.yaml", "model.safetensors"):
+            (folder / name).write_bytes(body + name.encode())
+    hub = DirSource(root)
+    old = hub.publish(first, "lab/model", "first push")
+
+    script = tmp_path / "die.py"
+    script.write_text(PUBLISH_THEN_DIE)
+    killed = subprocess.run(
+        [sys.executable, str(script), str(root), str(second), moment],
+        capture_output=True,
+        timeout=120,
+    )
+    assert killed.returncode == -9, killed.stderr[-2000:]
+
+    assert hub.resolve("lab/model", None) == old  # main still names the first push
+    fetched = hub.fetch("lab/model", ["README.md", "config.yaml", "model.safetensors"], None)
+    assert {n: p.read_bytes() for n, p in fetched.files.items()} == {
+        n: (first / n).read_bytes() for n in fetched.files
+    }
+    commits = sorted(p.name for p in (root / "lab/model/commits").iterdir())
+    if moment == "copying":
+        assert commits == [old]  # no half commit: the copy was still in a staging folder
+    else:  # the new commit is there, whole, but nothing points at it yet
+        (new,) = set(commits) - {old}
+        assert sorted(p.name for p in (root / "lab/model/commits" / new).iterdir()) == [
+            ".commit_message", "README.md", "config.yaml", "model.safetensors"
+        ]  # fmt: skip
+    # and the next push goes through
+    assert hub.resolve("lab/model", hub.publish(second, "lab/model", "again")) != old
