@@ -281,6 +281,48 @@ def test_offline_load_from_the_cache_makes_no_request(example, hub_server, tmp_p
         assert offline_state[key].dtype == tensor.dtype and (offline_state[key] == tensor).all()
 
 
+def test_four_processes_loading_on_a_cold_cache_all_succeed(
+    example, hub_server, hf_cache, tmp_path
+):
+    ckpt, state = make_checkpoint(example, tmp_path, seed=10)
+    pushed = zoo.push(ckpt, "zoo-test/crowd")
+    script = textwrap.dedent(
+        """
+        import sys
+        import zoo_core as zoo
+        from zoo_core.weights import save_state_dict
+
+        save_state_dict(zoo.load("zoo-test/crowd").state_dict(), sys.argv[1])
+        """
+    )
+    outs = [tmp_path / f"load{i}.safetensors" for i in range(4)]
+    env = {**os.environ, "OMP_NUM_THREADS": "1"}
+    procs = [
+        subprocess.Popen([sys.executable, "-c", script, str(out)], env=env, stderr=subprocess.PIPE)
+        for out in outs
+    ]  # all four start before any has cached anything
+    errors = [proc.communicate(timeout=180)[1].decode()[-2000:] for proc in procs]
+    assert [proc.returncode for proc in procs] == [0] * 4, errors
+
+    from zoo_core.weights import load_state_dict
+
+    for out in outs:
+        loaded = load_state_dict(out)
+        assert all(torch_equal(loaded[k], v) for k, v in state.items())
+    repo_cache = hf_cache / "models--zoo-test--crowd"
+    snapshot = repo_cache / "snapshots" / pushed.commit
+    for name, sha in pushed.files.items():
+        assert _sha256((snapshot / name).read_bytes()) == sha  # one consistent copy of each
+    blobs = list((repo_cache / "blobs").iterdir())
+    assert sorted(git_blob_sha1(p.read_bytes()) for p in blobs) == sorted(p.name for p in blobs)
+
+
+def torch_equal(a, b) -> bool:
+    import torch
+
+    return a.dtype == b.dtype and torch.equal(a, b)
+
+
 def test_registered_model_without_weights_says_how_to_get_some(example):
     with pytest.raises(NoWeightsError) as caught:
         zoo.load(example)
