@@ -39,11 +39,13 @@ sys.path.insert(0, str(HERE))
 
 import suite  # noqa: E402
 
-PARTS = ("inference", "train", "volume", "cli", "load")
+PARTS = ("inference", "train", "volume", "cli", "load", "dataset")
 MM_TARGET = 0.60
 VOLUME_RSS_TARGET_MIB = 2048.0
 PIPELINE_TARGET = 0.80
 LIST_TARGET_S = 0.3
+#: SyntheticDataset streaming: resident memory at the end within 10 % of that after warm-up.
+DATASET_RSS_GROWTH = 0.10
 
 
 def log(message: str) -> None:
@@ -425,6 +427,58 @@ def part_cli(ctx: dict[str, Any], rec: Records) -> None:
     )
 
 
+def part_dataset(ctx: dict[str, Any], rec: Records) -> None:
+    params = {
+        "model_id": suite.DATASET_MODEL,
+        "samples": 10_000,
+        "batch_size": 32,
+        "workers": 2,
+        "warm_samples": 320,
+        "seed": 7,
+    }
+    log(f"dataset: {params['samples']} samples of {params['model_id']} through SyntheticDataset")
+    result, error, _ = run_worker("dataset", params, ctx["timeout"], {})
+    if result is None:
+        rec.error("dataset/rss_growth", error or "failed")
+        return
+    start, end = result["rss_start_mib"], result["rss_end_mib"]
+    total_start, total_end = sum(start.values()), sum(end.values())
+    growth = total_end / total_start - 1
+    rec.add(
+        "dataset/rss_growth",
+        growth,
+        "ratio",
+        f"<= {DATASET_RSS_GROWTH:.2f}",
+        growth <= DATASET_RSS_GROWTH,
+        model=params["model_id"],
+        samples=result["samples"],
+        rss_start_mib=start,
+        rss_end_mib=end,
+        samples_per_s=result["samples"] / result["wall_s"],
+        how=(
+            "SyntheticDataset in a DataLoader with 2 workers; resident memory of the main "
+            f"process + workers after {params['warm_samples']} samples and at the end"
+        ),
+    )
+    rec.add(
+        "dataset/redrawn_from_seed_identical",
+        float(result["redrawn_identical"]),
+        "bool",
+        "1",
+        result["redrawn_identical"],
+        how="the last batch, drawn again by index from a new SyntheticDataset, is bit-identical",
+    )
+    diff = result["max_abs_diff_to_generate"]
+    rec.add(
+        "dataset/max_abs_diff_to_zoo_generate",
+        diff,
+        "abs",
+        "<= 1e-5",
+        diff <= 1e-5,
+        how="first batch against zoo.generate(n, seed), which batches the same per-item seeds",
+    )
+
+
 def part_load(ctx: dict[str, Any], rec: Records) -> None:
     from zoo_core.testing.hub_server import HubServer
 
@@ -579,7 +633,7 @@ def main(argv: list[str] | None = None) -> int:
     }
     rec = Records()
     parts = args.only or PARTS
-    order = [p for p in ("cli", "inference", "train", "volume", "load") if p in parts]
+    order = [p for p in ("cli", "inference", "train", "volume", "load", "dataset") if p in parts]
     for part in order:
         meta["loadavg"][f"before_{part}"] = loadavg()
         {
@@ -588,6 +642,7 @@ def main(argv: list[str] | None = None) -> int:
             "train": part_train,
             "volume": part_volume,
             "load": part_load,
+            "dataset": part_dataset,
         }[part](ctx, rec)
     meta["loadavg"]["end"] = loadavg()
     meta["wall_s"] = time.perf_counter() - started

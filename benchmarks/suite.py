@@ -76,6 +76,8 @@ VOLUME_MODEL_QUICK = "mangalagiri-cgan3d-headct"
 VOLUME_SHAPE = (512, 512, 300)
 #: zoo.load from a warm cache: the 2D seed model with the largest published files.
 LOAD_MODEL = "beers-pggan-rop"
+#: Streamed 10,000 times through SyntheticDataset (the dataset part).
+DATASET_MODEL = "radford-dcgan-mni152"
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import sys
 import tempfile
 import time
@@ -566,7 +567,63 @@ def task_load_fresh(params: dict[str, Any]) -> dict[str, Any]:
     return {"import_torch_s": _IMPORT_TORCH_S, "load_s": load_s, "model": type(model).__name__}
 
 
+def _rss_mib(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def task_dataset(params: dict[str, Any]) -> dict[str, Any]:
+    """Stream ``SyntheticDataset`` through a DataLoader with workers; RSS of the main process
+    and of the workers after the first batches and at the end, and a seed check."""
+    import multiprocessing
+
+    import zoo_core as zoo
+    from zoo_core.generation import SyntheticDataset
+
+    torch.set_num_threads(1)
+    model = zoo.load(params["model_id"], pretrained=False)
+    n, batch = params["samples"], params["batch_size"]
+    dataset = SyntheticDataset(model, length=n, seed=params["seed"], batch_size=batch)
+    loader = torch.utils.data.DataLoader(
+        dataset, batch_size=batch, num_workers=params["workers"], persistent_workers=False
+    )
+
+    def rss() -> dict[str, float]:
+        workers = [p.pid for p in multiprocessing.active_children()]
+        return {"main": _rss_mib(os.getpid()), "workers": sum(_rss_mib(p) for p in workers)}
+
+    started = time.perf_counter()
+    seen, first, at_start, checked = 0, None, None, {}
+    for images in loader:
+        seen += len(images["target"])
+        if first is None:
+            first = images["target"]
+        if at_start is None and seen >= params["warm_samples"]:
+            at_start = rss()
+        if seen == n:  # the last batch, redrawn from its seeds alone
+            again = SyntheticDataset(model, length=n, seed=params["seed"], batch_size=batch)
+            start = n - len(images["target"])
+            checked["last"] = all(
+                torch.equal(again[start + i]["target"], x) for i, x in enumerate(images["target"])
+            )
+        at_end = rss()
+    wall = time.perf_counter() - started
+    # zoo.generate batches the same seeds together: equal up to float summation order
+    reference = zoo.generate(model, n=len(first), seed=params["seed"])
+    return {
+        "samples": seen,
+        "wall_s": wall,
+        "rss_start_mib": at_start,
+        "rss_end_mib": at_end,
+        "redrawn_identical": bool(checked.get("last")),
+        "max_abs_diff_to_generate": float((first - reference).abs().max()),
+    }
+
+
 TASKS = {
+    "dataset": task_dataset,
     "inference": task_inference,
     "train": task_train,
     "make_volume": task_make_volume,
