@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from zoo_core import cards, hub, shipped_weights
 from zoo_core import config as zoo_config
+from zoo_core.devices import parse_device
 from zoo_core.errors import ConfigError, NoWeightsError, WeightsIntegrityError, ZooError
 from zoo_core.registry import ModelSpec, get_registry
 from zoo_core.shipped_weights import ShipResult, ship  # noqa: F401 - zoo.ship
@@ -203,13 +204,12 @@ def load_local(
     Commands that take ``MODEL_ID --checkpoint CKPT`` use this, so that a checkpoint of one
     model is never run (and its outputs labelled) as another.
     """
-    import torch
 
     local = Path(path)
     if not local.exists():
         raise ZooError(f"{local} does not exist; give a checkpoint, a model folder or a model id.")
     model = _load_local(local, overrides, allow_pickle, expect=model_id)
-    return model.to(torch.device(device)).eval()
+    return model.to(parse_device(device)).eval()
 
 
 def _fetch_published(
@@ -318,7 +318,6 @@ def load(
     ``$ZOO_HUB`` or the Hugging Face Hub). Weights shipped in the plugin's package are used
     when neither ``source`` nor another ``revision`` than the card's is asked for.
     """
-    import torch
 
     from zoo_core.interfaces.model import GANModel
 
@@ -373,7 +372,7 @@ def load(
             model = _attach(model, model_id, card, info)
     if not isinstance(model, GANModel):  # pragma: no cover - build() checks
         raise ZooError("internal: builder did not return a GANModel")
-    return model.to(torch.device(device)).eval()
+    return model.to(parse_device(device)).eval()
 
 
 def download(model_id: str, revision: str | None = None, source: str | None = None) -> hub.Fetched:
@@ -515,7 +514,9 @@ def push(
         try:
             zoo_config.load(arch, staging / CONFIG_FILE)
         except ConfigError as exc:
-            raise ZooError(f"refusing to publish: {exc}") from None
+            where = path / CONFIG_FILE if path.is_dir() else path  # the user's file, not ours
+            message = str(exc).replace(str(staging / CONFIG_FILE), str(where))
+            raise ZooError(f"refusing to publish: {message}") from None
 
         files = listed or {
             name: sha256_file(staging / name) for name in (WEIGHTS_FILE, CONFIG_FILE)

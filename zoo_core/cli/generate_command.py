@@ -95,6 +95,17 @@ def _condition_paths(path: Path) -> list[Path]:
     return list_images(path)
 
 
+@contextmanager
+def _naming(path: Path) -> Iterator[None]:
+    """Prefix a ZooError about one condition with its file, unless the message names it."""
+    try:
+        yield
+    except ZooError as exc:
+        if path.name in str(exc):
+            raise
+        raise type(exc)(f"{path}: {exc}") from exc
+
+
 def _is_medical(path: Path) -> bool:
     """NIfTI files and DICOM series: outputs of such conditions keep their geometry."""
     from zoo_core.data.readers import image_format
@@ -475,24 +486,25 @@ def generate_command(
         with _progress() as progress:
             task = progress.add_task("Generating", total=len(paths) * per_condition)
             for k, path in enumerate(paths):
-                array, meta = read_image(path)
-                fitted = transform.fit(array) if transform is not None else None
-                if labels:
-                    x = _read_labels(array, model)
-                else:
-                    x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
                 condition_seed = derive_seed(seed, k)
-                samples = generate(
-                    model,
-                    n=per_condition,
-                    condition=x.float()[None],
-                    seed=condition_seed,
-                    batch_size=batch_size,
-                    overlap=overlap,
-                    tiling=tiling,
-                    margin=margin,
-                    options=options,
-                )
+                with _naming(path):
+                    array, meta = read_image(path)
+                    fitted = transform.fit(array) if transform is not None else None
+                    if labels:
+                        x = _read_labels(array, model)
+                    else:
+                        x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
+                    samples = generate(
+                        model,
+                        n=per_condition,
+                        condition=x.float()[None],
+                        seed=condition_seed,
+                        batch_size=batch_size,
+                        overlap=overlap,
+                        tiling=tiling,
+                        margin=margin,
+                        options=options,
+                    )
                 if montage and shown < MONTAGE_MAX:
                     used = conditions_used(model, x.float()[None], per_condition,
                                            condition_seed, options=options)  # fmt: skip

@@ -33,6 +33,7 @@ from torch.utils.data import DataLoader, Dataset
 from zoo_core import checkpoint
 from zoo_core import precision as precision_
 from zoo_core.config import to_yaml
+from zoo_core.devices import parse_device
 from zoo_core.errors import ConfigError, CorruptWeightsError, DataError, TrainingError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
 from zoo_core.registry import get_registry
@@ -136,7 +137,7 @@ class GANTrainer:
         self.model_id = model_id
         self.progress = progress
         self.dist = DistContext.from_env()
-        self.device = torch.device(device) if device is not None else self.dist.default_device()
+        self.device = parse_device(device) if device is not None else self.dist.default_device()
         if self.dist.enabled and self.device.type == "cuda" and self.device.index is None:
             self.device = torch.device("cuda", self.dist.local_rank)
         self.dist.init(self.device)
