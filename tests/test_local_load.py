@@ -125,3 +125,14 @@ def test_a_pickle_beside_its_config_loads_only_when_allowed(example, tmp_path):
         assert torch.equal(tensor, state[name]), name
     with pytest.raises(ZooError, match=r"missing\.pt does not exist; give a checkpoint"):
         zoo.load(str(folder / "missing.pt"), allow_pickle=True)
+
+    from click.testing import CliRunner
+
+    from zoo_core.cli import cli
+
+    argv = ["generate", str(pickle), "-n", "2", "--out", str(tmp_path / "out")]
+    refused = CliRunner().invoke(cli, argv)
+    assert refused.exit_code == 1 and "--allow-pickle (zoo generate)" in refused.output
+    allowed = CliRunner().invoke(cli, [*argv, "--allow-pickle"])
+    assert allowed.exit_code == 0, allowed.output
+    assert len(list((tmp_path / "out").glob("*.png"))) == 2

@@ -105,8 +105,8 @@ def load_state_dict(path: str | Path, allow_pickle: bool = False) -> dict[str, A
         if not allow_pickle:
             raise UnsafeWeightsError(
                 f"{path.name} is a pickle file, which can run code when loaded. Convert it to "
-                "safetensors, or pass allow_pickle=True to zoo.load if you trust its "
-                "source; it is then read with torch.load(weights_only=True)."
+                "safetensors, or, if you trust its source, pass allow_pickle=True (zoo.load) or "
+                "--allow-pickle (zoo generate); it is then read with torch.load(weights_only=True)."
             )
         import pickle
 

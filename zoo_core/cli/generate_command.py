@@ -267,6 +267,12 @@ def _option_record(value: Any) -> Any:
     help="Use the freshly initialised architecture (no weights); recorded in the provenance.",
 )
 @click.option(
+    "--allow-pickle",
+    is_flag=True,
+    help="Read a pickle checkpoint (.pt/.pth/.bin/.ckpt) you trust, with "
+    "torch.load(weights_only=True); its config.yaml must lie beside it.",
+)
+@click.option(
     "--overlap",
     type=click.FloatRange(0, 1, max_open=True),
     default=None,
@@ -303,6 +309,7 @@ def generate_command(
     source: str | None,
     revision: str | None,
     untrained: bool,
+    allow_pickle: bool,
     overlap: float | None,
     tiling: str,
     margin: int | None,
@@ -357,7 +364,12 @@ def generate_command(
     if leftovers and declared is not None:  # known before loading: fail before any download
         parse_leftovers(model_id, arch_name, declared, leftovers)
     model = load(
-        model_id, pretrained=not untrained, device=device, revision=revision, source=source
+        model_id,
+        pretrained=not untrained,
+        device=device,
+        revision=revision,
+        source=source,
+        allow_pickle=allow_pickle,
     )
     if leftovers:  # an architecture known only now (a Hub repo id)
         arch_name = model.card.zoo.get("architecture") if model.card is not None else None
