@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -76,3 +77,55 @@ def test_paper_config_has_the_paper_sizes():
 
 def test_the_conformance_kit_passes():
     assert sorted(check_plugin("cgan3d", tiny={i: TINY for i in IDS})) == IDS
+
+
+def test_the_hu_loss_reads_the_scans_inverse_equalisation(head_ct):
+    from zoo_cgan3d.data import CTBlockDataset
+    from zoo_cgan3d.volumes import fit_transform
+
+    cfg = model_config("mangalagiri-cgan3d-headct", [*TINY, "model.hu_l1_weight=2.0"])
+    scan = head_ct[60:124, 60:124, 60:92]
+    transform = fit_transform(cfg.data, scan)
+    item = CTBlockDataset([scan], [transform], augment=False)[0]
+    model = build("cgan3d", cfg)
+    batch = {"target": item["target"][None], "hu_lookup": item["hu_lookup"][None]}
+    hu = np.asarray(transform.inverse(item["target"].numpy()))
+    assert np.allclose(hu, scan[:32, :32, :32], atol=0.05)  # the table is the inverse
+
+    fake = (item["target"][None] + 0.01).requires_grad_()
+    loss = model.auxiliary_loss(batch, fake)
+    shifted = np.asarray(transform.inverse(np.clip(fake.detach().numpy(), -1, 1)))
+    half_range = (scan.max() - scan.min()) / 2
+    expected = 2.0 * np.abs(shifted[0, 0] - hu).mean() / half_range
+    assert loss.item() == pytest.approx(expected, rel=1e-3)
+    loss.backward()
+    assert (fake.grad[fake < 1] > 0).all()  # every voxel is pulled back down towards the truth
+    assert model.auxiliary_loss(batch, fake.detach()).item() == 0.0  # not in the critic's step
+
+
+def test_generator_norm_is_a_choice_with_a_clear_error():
+    cfg = model_config("mangalagiri-cgan3d-headct", [*TINY, "model.generator_norm=none"])
+    plain = build("cgan3d", cfg)
+    assert not [m for m in plain.generator.modules() if "Norm" in type(m).__name__]
+    with pytest.raises(
+        ZooError, match=r"model\.generator_norm must be one of batch, instance, none, not 'x'"
+    ):
+        build(
+            "cgan3d", model_config("mangalagiri-cgan3d-headct", [*TINY, "model.generator_norm=x"])
+        )
+
+
+def test_hu_ceilings_clip_the_scans_the_extra_transforms_are_fitted_on(head_ct):
+    from zoo_cgan3d.data import CTBlockDataset
+    from zoo_cgan3d.volumes import fit_transform
+
+    cfg = model_config("mangalagiri-cgan3d-headct")
+    scan = head_ct[40:168, 40:168, 40:104]
+    data = CTBlockDataset(
+        [scan], [fit_transform(cfg.data, scan)], transform_slabs=6, hu_ceiling=(60.0, 70.0)
+    )
+    ceilings = data.ceilings[0]
+    assert ceilings[0] is None and all(60 <= c <= 70 for c in ceilings[1:])
+    tops = [lookup[-1].item() for lookup in data.lookups[0]]  # HU at the top level, 1.0
+    assert tops[0] == pytest.approx(float(scan.max()))
+    assert tops[1:] == pytest.approx(ceilings[1:])  # fitted on scans that top out there

@@ -32,6 +32,9 @@ class CGAN3DConfig:
     generator_strides: list[int] = field(default_factory=lambda: [2, 2, 2, 2])
     generator_res_units: int = 0
     generator_dropout: float = 0.0
+    #: Normalisation in the U-Net: batch (pix2pix), instance, or none (as restoration networks
+    #: such as EDSR drop it: statistics of a block's content then never shift its output).
+    generator_norm: str = "batch"
     #: PatchGAN discriminator: filters of its first layer and number of stride-2 layers.
     discriminator_channels: int = 64
     discriminator_layers: int = 3
@@ -45,6 +48,11 @@ class CGAN3DConfig:
     #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
     #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).
     noise_level_jitter: float = 0.0
+    #: Not in the paper: weight of an L1 term measured in HU (through each scan's recorded
+    #: inverse equalisation, in units of half its HU range), beside the equalised L1. The
+    #: evaluation scores HU, where equalisation's compressed tails turn small equalised errors
+    #: into large HU errors that the equalised L1 does not see (0: off).
+    hu_l1_weight: float = 0.0
 
 
 @dataclass
@@ -74,3 +82,7 @@ class CGAN3DDataConfig(DataConfig):
     #: Not in the paper: also fit the per-scan intensity transform on this many random axial
     #: slabs of each training scan and normalise each block with one of them (0: the scan's).
     transform_slabs: int = 0
+    #: Not in the paper: clip each of those slabs at a ceiling drawn log-uniformly from this HU
+    #: interval before fitting (its blocks are clipped alike), as a scan whose densest voxel is
+    #: soft tissue rather than bone has another upper tail to its equalisation (null: no clip).
+    hu_ceiling: list[float] | None = None

@@ -63,6 +63,17 @@ def hu_slope(transform: IntensityTransform, y: np.ndarray | torch.Tensor, h: flo
     return (up - down) / (2 * h)
 
 
+#: Levels at which an item's ``hu_lookup`` samples the inverse transform (uniform on [-1, 1]).
+HU_LOOKUP_SIZE = 4097
+
+
+def hu_lookup(transform: IntensityTransform) -> torch.Tensor:
+    """HU at :data:`HU_LOOKUP_SIZE` uniform levels of [-1, 1]: ``transform``'s inverse as a
+    table the model reads on its device (see :func:`zoo_cgan3d.model.to_hu`)."""
+    levels = np.linspace(-1.0, 1.0, HU_LOOKUP_SIZE, dtype=np.float32)
+    return torch.as_tensor(np.asarray(transform.inverse(levels), dtype=np.float32))
+
+
 def random_slab(hu: np.ndarray, rng: np.random.Generator, min_depth: int) -> np.ndarray:
     """A contiguous axial slab of ``hu`` between a quarter and three quarters of its depth
     (at least ``min_depth`` slices): the part of a head that a user's scan may cover."""
@@ -101,6 +112,7 @@ class CTBlockDataset(Dataset):
         names: list[str] | None = None,
         hu_weighted_loss: bool = False,
         transform_slabs: int = 0,
+        hu_ceiling: tuple[float, float] | None = None,
     ) -> None:
         self.block = block
         self.shift = shift
@@ -111,6 +123,8 @@ class CTBlockDataset(Dataset):
         self.scans: list[torch.Tensor] = []
         self.fills: list[float] = []
         self.bounds: list[torch.Tensor] = []
+        self.lookups: list[list[torch.Tensor]] = []
+        self.ceilings: list[list[float | None]] = []
         self.slope_scale: list[float] = []
         self.hu_weighted_loss = hu_weighted_loss
         self.index: list[tuple[int, tuple[int, ...]]] = []
@@ -121,12 +135,19 @@ class CTBlockDataset(Dataset):
             self.scans.append(volume)
             self.fills.append(float(volume.min()))  # pad with the scan's air/background
             fitted = [(transforms[i], hu)]
+            ceilings: list[float | None] = [None]
             rng = np.random.default_rng(i)
             for _ in range(transform_slabs):
                 part = random_slab(hu, rng, min_depth=block)
+                ceilings.append(None)
+                if hu_ceiling is not None:
+                    ceilings[-1] = float(np.exp(rng.uniform(*np.log(hu_ceiling))))
+                    part = np.minimum(part, ceilings[-1])
                 fitted.append((transforms[i].fit(part), part))
             self.transforms.append([tf for tf, _ in fitted])
+            self.ceilings.append(ceilings)
             self.bounds.append([_bounds(tf, part) for tf, part in fitted])
+            self.lookups.append([hu_lookup(tf) for tf, _ in fitted])
             if hu_weighted_loss:
                 normalised = np.asarray(transforms[i].forward(hu[::2, ::2, ::2]))
                 self.slope_scale.append(float(hu_slope(transforms[i], normalised).mean()) or 1.0)
@@ -153,10 +174,14 @@ class CTBlockDataset(Dataset):
         )
         which = (block_id * 7 + aug) % len(self.transforms[scan])  # spread over the epoch
         transform = self.transforms[scan][which]
+        ceiling = self.ceilings[scan][which]
+        if ceiling is not None:
+            cube = cube.clamp_max(ceiling)
         target = transform.forward(cube).float()
         item = {
             "target": target,
             "value_bounds": self.bounds[scan][which],
+            "hu_lookup": self.lookups[scan][which],
             "meta": {"scan": self.names[scan], "origin": list(origin), "augmentation": aug},
         }
         if self.hu_weighted_loss:
@@ -187,4 +212,5 @@ def training_dataset(data_cfg: Any, path: str) -> CTBlockDataset:
         names=names,
         hu_weighted_loss=bool(data_cfg.hu_weighted_loss),
         transform_slabs=int(data_cfg.transform_slabs),
+        hu_ceiling=tuple(data_cfg.hu_ceiling) if data_cfg.hu_ceiling else None,
     )

@@ -54,8 +54,10 @@ class CGAN3D(GANModel):
             int(cfg.generator_res_units),
             float(cfg.generator_dropout),
             residual=bool(cfg.generator_residual),
+            norm=str(cfg.generator_norm),
         )
         self.noise_level_jitter = float(cfg.noise_level_jitter)
+        self.hu_l1_weight = float(cfg.hu_l1_weight)
         self.discriminator = ConditionalPatchDiscriminator(
             self.channels, int(cfg.discriminator_channels), int(cfg.discriminator_layers)
         )
@@ -144,12 +146,34 @@ class CGAN3D(GANModel):
         condition = batch["condition"]
         return self.generator(condition, self.draw_z(condition.shape[0], generator))
 
+    def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
+        """``hu_l1_weight`` x the mean absolute error in HU over half each scan's HU range,
+        read through the batch's ``hu_lookup`` tables; generator step only (a detached fake
+        has nothing to learn from it)."""
+        lookup = batch.get("hu_lookup")
+        if self.hu_l1_weight <= 0 or lookup is None or not fake.requires_grad:
+            return fake.new_zeros(())
+        lookup = lookup.float()
+        error = (to_hu(fake.float(), lookup) - to_hu(batch["target"].float(), lookup)).abs()
+        half_range = ((lookup[:, -1] - lookup[:, 0]) / 2).clamp_min(1e-6)
+        return self.hu_l1_weight * (error.flatten(1).mean(1) / half_range).mean()
+
     def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.discriminator(batch["condition"], images)
 
     def example_batch(self, batch_size: int = 2) -> Batch:
         b = self.block_size
         return {"target": torch.rand(batch_size, self.channels, b, b, b) * 2 - 1}
+
+
+def to_hu(y: torch.Tensor, lookup: torch.Tensor) -> torch.Tensor:
+    """Intensities ``y`` (N, ...) in [-1, 1] to HU by linear interpolation in each item's
+    table ``lookup`` (N, L) of HU at L uniform levels; differentiable in ``y``."""
+    steps = lookup.shape[1] - 1
+    position = (y.clamp(-1.0, 1.0) + 1.0).flatten(1) * (steps / 2.0)
+    below = position.detach().floor().clamp(0, steps - 1).long()
+    low, high = lookup.gather(1, below), lookup.gather(1, below + 1)
+    return (low + (position - below) * (high - low)).reshape(y.shape)
 
 
 def build(cfg: Any) -> CGAN3D:

@@ -13,9 +13,11 @@ import torch
 from monai.networks.nets import UNet
 from torch import nn
 
+from zoo_core.errors import ConfigError
 from zoo_core.layers import PatchGANDiscriminator
 
 LEAKY = ("LEAKYRELU", {"negative_slope": 0.2})
+NORMS = {"batch": "BATCH", "instance": "INSTANCE", "none": None}
 
 
 class UNetGenerator(nn.Module):
@@ -36,8 +38,12 @@ class UNetGenerator(nn.Module):
         res_units: int = 0,
         dropout: float = 0.0,
         residual: bool = False,
+        norm: str = "batch",
     ) -> None:
         super().__init__()
+        if norm not in NORMS:
+            choices = ", ".join(NORMS)
+            raise ConfigError(f"model.generator_norm must be one of {choices}, not {norm!r}")
         self.z_dim = z_dim
         self.residual = residual
         self.unet = UNet(
@@ -48,7 +54,7 @@ class UNetGenerator(nn.Module):
             strides=tuple(strides),
             num_res_units=res_units,
             act=LEAKY,
-            norm="BATCH",
+            norm=NORMS[norm],
             dropout=dropout,
         )
         if residual:
