@@ -20,7 +20,10 @@ CT = "mangalagiri-cgan3d-headct"
 @pytest.fixture
 def example(plugin_site):
     model_id = render_example(plugin_site, "badgan")
-    plugin_site.activate(only=[*plugin_site.names, "dcgan", "srgan3d", "cgan3d"])
+    from importlib.metadata import entry_points
+
+    installed = [ep.name for ep in entry_points(group="zoo")]  # commands load once per process
+    plugin_site.activate(only=[*plugin_site.names, *installed])
     return model_id
 
 

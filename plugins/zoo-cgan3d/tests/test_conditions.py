@@ -45,3 +45,15 @@ def test_autoencode_condition_is_the_block():
     x = torch.rand(1, 1, 32, 32, 32)
     y = make_condition("autoencode", x, noise_level=0.004)
     assert torch.equal(x, y) and y.data_ptr() != x.data_ptr()
+
+
+def test_lattice_interpolation_recovers_a_linear_ramp_from_the_kept_voxels():
+    from zoo_cgan3d.conditions import lattice_interpolation
+
+    ramp = torch.linspace(-1, 1, 32)
+    x = (ramp[:, None, None] + 0.5 * ramp[None, :, None] - 0.25 * ramp[None, None, :])[None, None]
+    restored = lattice_interpolation(pixelate(x, 2), 2)
+    assert restored.shape == x.shape
+    assert torch.allclose(restored[..., :31, :31, :31], x[..., :31, :31, :31], atol=1e-6)
+    assert torch.equal(restored[..., ::2, ::2, ::2], x[..., ::2, ::2, ::2])  # through the samples
+    assert torch.equal(restored[..., 31, :, :], restored[..., 30, :, :])  # the last copies

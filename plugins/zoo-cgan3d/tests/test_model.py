@@ -15,6 +15,8 @@ IDS = [
     "mangalagiri-cgan3d-denoise",
     "mangalagiri-cgan3d-depixelate",
     "mangalagiri-cgan3d-headct",
+    "mangalagiri-cgan3d-headct-autoencode",
+    "mangalagiri-cgan3d-headct-depixelate",
 ]
 
 

@@ -8,11 +8,16 @@ from zoo_cgan3d.config import CGAN3DConfig, CGAN3DDataConfig
 from zoo_core import ArchSpec, ModelSpec, hookimpl
 from zoo_core.config import TrainConfig
 
+#: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED_IDS = ("mangalagiri-cgan3d-headct-autoencode",)
+
 MODEL_IDS = (
     "mangalagiri-cgan3d-autoencode",
     "mangalagiri-cgan3d-denoise",
     "mangalagiri-cgan3d-depixelate",
     "mangalagiri-cgan3d-headct",  # demo scale: the denoise task on the head CT, CPU
+    "mangalagiri-cgan3d-headct-depixelate",  # demo scale, the same way
+    "mangalagiri-cgan3d-headct-autoencode",  # demo scale, the same way
 )
 
 
@@ -38,12 +43,14 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in MODEL_IDS:
+        shipped = model_id in SHIPPED_IDS
         register(
             ModelSpec(
                 id=model_id,
                 architecture="cgan3d",
                 config=f"zoo_cgan3d:configs/{model_id}.yaml",
-                card=f"zoo_cgan3d:model_cards/{model_id}.md",
+                card="" if shipped else f"zoo_cgan3d:model_cards/{model_id}.md",
+                weights=f"zoo_cgan3d:weights/{model_id}" if shipped else None,
             )
         )
 

@@ -47,6 +47,21 @@ def pixelate(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     return up[(slice(None), slice(None), *(slice(0, s) for s in spatial))].contiguous()
 
 
+def lattice_interpolation(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    """Trilinear interpolation through the voxels :func:`pixelate` keeps (every ``factor``-th,
+    from the origin), back to ``x``'s size; the last ``factor - 1`` voxels copy the last sample.
+
+    What a user would do with a pixelated block without a model, and the base that a
+    residual depixelating generator corrects.
+    """
+    spatial = x.shape[2:]
+    small = x[(slice(None), slice(None), *(slice(None, None, factor) for _ in spatial))]
+    reach = [(s - 1) * factor + 1 for s in small.shape[2:]]
+    up = F.interpolate(small.float(), size=reach, mode="trilinear", align_corners=True)
+    pad = [p for s, r in zip(reversed(spatial), reversed(reach), strict=True) for p in (0, s - r)]
+    return F.pad(up, pad, mode="replicate").to(x.dtype)
+
+
 def make_condition(
     task: str,
     x: torch.Tensor,

@@ -45,6 +45,9 @@ class CGAN3DConfig:
     #: Not in the paper: the generator adds its output to the condition (no tanh), so it
     #: learns the correction and starts from the identity (residual learning, as DnCNN).
     generator_residual: bool = False
+    #: What the residual generator corrects: the condition, or (depixelate) "interpolated",
+    #: the trilinear interpolation through the kept voxels, as VDSR corrects a bicubic image.
+    residual_base: str = "condition"
     #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
     #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).
     noise_level_jitter: float = 0.0

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from zoo_cgan3d.conditions import TASKS, make_condition
+from zoo_cgan3d.conditions import TASKS, lattice_interpolation, make_condition
 from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
 from zoo_core.errors import ConfigError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
@@ -57,6 +57,13 @@ class CGAN3D(GANModel):
             norm=str(cfg.generator_norm),
         )
         self.noise_level_jitter = float(cfg.noise_level_jitter)
+        if cfg.residual_base not in ("condition", "interpolated"):
+            raise ConfigError(
+                f"model.residual_base must be condition or interpolated, not {cfg.residual_base!r}"
+            )
+        if cfg.residual_base == "interpolated" and cfg.task != "depixelate":
+            raise ConfigError("model.residual_base=interpolated needs model.task=depixelate")
+        self.residual_base = str(cfg.residual_base)
         self.hu_l1_weight = float(cfg.hu_l1_weight)
         self.discriminator = ConditionalPatchDiscriminator(
             self.channels, int(cfg.discriminator_channels), int(cfg.discriminator_layers)
@@ -102,7 +109,7 @@ class CGAN3D(GANModel):
                 f"block sides must be multiples of {self.divisor}; got {tuple(condition.shape[2:])}"
             )
         condition = condition.float()
-        out = self.generator(condition, self.draw_z(condition.shape[0], generator))
+        out = self._generate(condition, generator)
         return out.clamp(*self.value_range)
 
     # -- training ---------------------------------------------------------------------------
@@ -144,7 +151,13 @@ class CGAN3D(GANModel):
 
     def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         condition = batch["condition"]
-        return self.generator(condition, self.draw_z(condition.shape[0], generator))
+        return self._generate(condition, generator)
+
+    def _generate(self, condition: torch.Tensor, generator: torch.Generator | None):
+        base = None
+        if self.residual_base == "interpolated":
+            base = lattice_interpolation(condition, self.pixelate_factor)
+        return self.generator(condition, self.draw_z(condition.shape[0], generator), base)
 
     def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
         """``hu_l1_weight`` x the mean absolute error in HU over half each scan's HU range,

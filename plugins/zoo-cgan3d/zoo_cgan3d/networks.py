@@ -68,8 +68,14 @@ class UNetGenerator(nn.Module):
                 last[-1].weight.mul_(1e-3)
                 last[-1].bias.zero_()
 
-    def forward(self, condition: torch.Tensor, z: torch.Tensor | None = None) -> torch.Tensor:
-        image = condition
+    def forward(
+        self,
+        condition: torch.Tensor,
+        z: torch.Tensor | None = None,
+        base: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        """``base`` (default: the condition) is what a residual generator corrects."""
+        image = condition if base is None else base
         if self.z_dim:
             if z is None or z.shape != (condition.shape[0], self.z_dim):
                 raise ValueError(f"z must have shape (N, {self.z_dim})")
