@@ -204,7 +204,6 @@ def load_local(
     Commands that take ``MODEL_ID --checkpoint CKPT`` use this, so that a checkpoint of one
     model is never run (and its outputs labelled) as another.
     """
-
     local = Path(path)
     if not local.exists():
         raise ZooError(f"{local} does not exist; give a checkpoint, a model folder or a model id.")
@@ -318,7 +317,6 @@ def load(
     ``$ZOO_HUB`` or the Hugging Face Hub). Weights shipped in the plugin's package are used
     when neither ``source`` nor another ``revision`` than the card's is asked for.
     """
-
     from zoo_core.interfaces.model import GANModel
 
     if _is_local(model_id):

@@ -103,7 +103,7 @@ def _naming(path: Path) -> Iterator[None]:
     except ZooError as exc:
         if path.name in str(exc):
             raise
-        raise type(exc)(f"{path}: {exc}") from exc
+        raise ZooError(f"{path}: {exc}") from exc
 
 
 def _is_medical(path: Path) -> bool:
