@@ -595,21 +595,22 @@ def task_dataset(params: dict[str, Any]) -> dict[str, Any]:
         return {"main": _rss_mib(os.getpid()), "workers": sum(_rss_mib(p) for p in workers)}
 
     started = time.perf_counter()
-    seen, first, at_start, checked = 0, None, None, {}
+    seen, first, at_start = 0, None, None
     for images in loader:
         seen += len(images["target"])
         if first is None:
             first = images["target"]
         if at_start is None and seen >= params["warm_samples"]:
             at_start = rss()
-        if seen == n:  # the last batch, redrawn from its seeds alone
-            again = SyntheticDataset(model, length=n, seed=params["seed"], batch_size=batch)
-            start = n - len(images["target"])
-            checked["last"] = all(
-                torch.equal(again[start + i]["target"], x) for i, x in enumerate(images["target"])
-            )
-        at_end = rss()
+        if seen == n:  # the workers stop when the loader runs out: measure before
+            at_end = rss()
     wall = time.perf_counter() - started
+    # the last batch, drawn again from its seeds alone
+    again = SyntheticDataset(model, length=n, seed=params["seed"], batch_size=batch)
+    start = n - len(images["target"])
+    redrawn = all(
+        torch.equal(again[start + i]["target"], x) for i, x in enumerate(images["target"])
+    )
     # zoo.generate batches the same seeds together: equal up to float summation order
     reference = zoo.generate(model, n=len(first), seed=params["seed"])
     return {
@@ -617,7 +618,7 @@ def task_dataset(params: dict[str, Any]) -> dict[str, Any]:
         "wall_s": wall,
         "rss_start_mib": at_start,
         "rss_end_mib": at_end,
-        "redrawn_identical": bool(checked.get("last")),
+        "redrawn_identical": redrawn,
         "max_abs_diff_to_generate": float((first - reference).abs().max()),
     }
 

@@ -41,14 +41,6 @@ def checkpoint(tmp: Path, model_id: str, damage: Callable[[bytes], bytes]) -> Pa
     return bad
 
 
-def png_folder(tmp: Path, files: dict[str, bytes]) -> Path:
-    folder = tmp / "pngs"
-    folder.mkdir(exist_ok=True)
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
-    return folder
-
-
 def dicom_without_pixels(tmp: Path) -> Path:
     from pydicom.dataset import FileDataset, FileMetaDataset
     from pydicom.uid import ExplicitVRLittleEndian, generate_uid
@@ -188,7 +180,7 @@ CASES: list[tuple[str, Callable[[Path, str], list[str]], list[str]]] = [
             "train",
             e,
             "--data",
-            str(png_folder(t, {"a.png": png_bytes()})),
+            str(folder_with(t, {"a.png": png_bytes()}, "pngs")),
             "train.optimizer_g.lr=-1",
             *TINY,
         ],
@@ -210,7 +202,7 @@ CASES: list[tuple[str, Callable[[Path, str], list[str]], list[str]]] = [
             "train",
             e,
             "--data",
-            str(png_folder(t, {"a.png": png_bytes(), "b.png": b"\x89PNG..."})),
+            str(folder_with(t, {"a.png": png_bytes(), "b.png": b"\x89PNG..."}, "pngs")),
             *TINY,
             "train.steps=4",
             "train.batch_size=1",
@@ -223,7 +215,7 @@ CASES: list[tuple[str, Callable[[Path, str], list[str]], list[str]]] = [
             "train",
             e,
             "--data",
-            str(png_folder(t, {"a.png": png_bytes()})),
+            str(folder_with(t, {"a.png": png_bytes()}, "pngs")),
             "train.batch_size=0",
             *TINY,
         ],
@@ -235,7 +227,7 @@ CASES: list[tuple[str, Callable[[Path, str], list[str]], list[str]]] = [
             "train",
             e,
             "--data",
-            str(png_folder(t, {"a.png": png_bytes()})),
+            str(folder_with(t, {"a.png": png_bytes()}, "pngs")),
             "--steps",
             "0",
         ],
@@ -326,7 +318,7 @@ CASES: list[tuple[str, Callable[[Path, str], list[str]], list[str]]] = [
             e,
             "--untrained",
             "--real",
-            str(png_folder(t, {"a.png": png_bytes()})),
+            str(folder_with(t, {"a.png": png_bytes()}, "pngs")),
             "--generate",
             "2",
             "--metrics",
@@ -432,11 +424,11 @@ def empty(tmp: Path) -> Path:
     return folder
 
 
-def folder_with(tmp: Path, files: dict[str, bytes]) -> Path:
-    folder = tmp / "folder"
-    folder.mkdir()
-    for name, data in files.items():
-        (folder / name).write_bytes(data)
+def folder_with(tmp: Path, files: dict[str, bytes], name: str = "folder") -> Path:
+    folder = tmp / name
+    folder.mkdir(exist_ok=True)
+    for filename, data in files.items():
+        (folder / filename).write_bytes(data)
     return folder
 
 

@@ -16,7 +16,7 @@ from zoo_core.training import latest_checkpoint
 from zoo_core.weights import load_state_dict
 
 TESTS = Path(__file__).parent
-STEPS, EVERY = 7, 2  # kill_worker.SETTINGS checkpoints every 2 steps
+STEPS = 7  # kill_worker.SETTINGS checkpoints every 2 steps
 
 
 def train(out: Path, *args: str) -> subprocess.CompletedProcess:

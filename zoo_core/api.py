@@ -160,9 +160,10 @@ def _load_local(
     else:
         # a model folder, or a pickle of weights whose config.yaml lies beside it
         folder, weights_path = (path, path / WEIGHTS_FILE) if path.is_dir() else (path.parent, path)
-        missing = [n for n in (WEIGHTS_FILE, CONFIG_FILE) if not (path / n).is_file()]
-        if path.is_dir() and missing:
-            raise ZooError(f"{path} has no {' or '.join(missing)}: not a model folder.")
+        if path.is_dir():
+            missing = [n for n in (WEIGHTS_FILE, CONFIG_FILE) if not (folder / n).is_file()]
+            if missing:
+                raise ZooError(f"{path} has no {' or '.join(missing)}: not a model folder.")
         weights = load_state_dict(weights_path, allow_pickle=allow_pickle)
         if not (folder / CONFIG_FILE).is_file():
             raise ZooError(
