@@ -351,6 +351,16 @@ def test_loss_terms_from_the_config_join_the_generator_loss(tmp_path):
     assert row["g_loss"] == pytest.approx(row["g_adv"] + 10 * row["l1"] + 0.5 * row["tv"], rel=1e-5)
 
 
+def test_adversarial_weight_scales_only_the_adversarial_term(tmp_path):
+    trainer = make_trainer(
+        tmp_path, "train.steps=2", "train.loss_weights.l1=10", "train.adversarial_weight=0.01"
+    )
+    trainer.fit()
+    row = trainer.history.rows[-1]
+    assert row["g_adv"] > 0.1  # the term itself is logged unweighted
+    assert row["g_loss"] == pytest.approx(0.01 * row["g_adv"] + 10 * row["l1"], rel=1e-5)
+
+
 def test_zoo_train_and_cli_with_a_plugin(tmp_path, plugin_site):
     from helpers.cards import card_text
 

@@ -50,6 +50,9 @@ class TrainConfig:
     n_critic: int = 1
     #: bce (non-saturating), lsgan, wgan, wgan-gp or hinge.
     adversarial: str = "bce"
+    #: Weight of the generator's adversarial term against ``loss_weights`` (SRGAN's 1e-3):
+    #: below 1 where a pixel-wise figure (PSNR) matters more than texture.
+    adversarial_weight: float = 1.0
     gp_weight: float = 10.0
     #: Weight-clipping bound for the original WGAN critic; null turns it off.
     weight_clip: float | None = None

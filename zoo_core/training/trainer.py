@@ -14,6 +14,7 @@ epoch's (seeded) data order; every sample's random choices are made under a seed
 
 from __future__ import annotations
 
+import logging
 import math
 import re
 import signal
@@ -42,12 +43,16 @@ from zoo_core.training.data import SeededItems, epoch_keys
 from zoo_core.training.distributed import DistContext
 from zoo_core.training.history import LossHistory
 from zoo_core.training.optim import apply_lr_factor, build_optimizer, lr_factor
-from zoo_core.training.progress import ProgressBar
+from zoo_core.training.progress import ProgressBar, stderr_is_terminal
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)\.safetensors$")
 #: Periodic checkpoints kept on disk (older ones are deleted); the final one is always kept.
 KEEP_CHECKPOINTS = 3
+#: The loss history, appended to every ``train.log_every`` steps (see LossHistory.append_csv).
+LOSSES_CSV = "losses.csv"
+
+logger = logging.getLogger(__name__)
 
 
 class TrainingInterrupted(TrainingError):
@@ -217,8 +222,9 @@ class GANTrainer:
         """
         model = self.model
         fake = model.fake_batch(batch, generator=self.noise)
-        loss = self.adversarial.g_loss(model.critic(fake, batch))
-        logs = {"g_adv": _num(loss)}
+        adversarial = self.adversarial.g_loss(model.critic(fake, batch))
+        logs = {"g_adv": _num(adversarial)}
+        loss = float(self.train_cfg.get("adversarial_weight", 1.0)) * adversarial
         voxel_weight = batch.get("voxel_weight")
         for name, (weight, term) in self.terms.items():
             inputs = self.term_inputs(name, term, fake, batch)
@@ -311,9 +317,12 @@ class GANTrainer:
             if found is not None:
                 self.restore(found)
             elif self.dist.is_main:
-                print(f"No checkpoint in {self.out_dir / CHECKPOINT_DIR}: starting from step 0.")
+                logger.info("No checkpoint in %s: starting from step 0.",
+                            self.out_dir / CHECKPOINT_DIR)  # fmt: skip
         total = int(self.train_cfg.steps)
-        bar = ProgressBar(total, self.step, self.model_id, self.progress and self.dist.is_main)
+        # A bar only where someone watches it; batch jobs and pipes get a line per log step.
+        show_bar = self.progress and self.dist.is_main and stderr_is_terminal()
+        bar = ProgressBar(total, self.step, self.model_id, show_bar)
         restore_sigint = self._install_sigint()
         started = time.perf_counter() - self._elapsed
         try:
@@ -326,6 +335,7 @@ class GANTrainer:
                 if log_now or self.step == total:
                     logs = self.dist.mean(logs, self.device)
                     self.history.add(self.step, {**logs, "seconds": self._elapsed})
+                    self._log_step(total, logs, quiet=show_bar)
                 bar.update(self.step, {k: logs[k] for k in ("d_loss", "g_loss")})
                 every = int(self.train_cfg.checkpoint_every)
                 if (every > 0 and self.step % every == 0) or self.step == total:
@@ -347,6 +357,18 @@ class GANTrainer:
             self.save_checkpoint()  # resumed at the end: keep returning the final checkpoint
         self._write_history()
         return checkpoint_path(self.out_dir, self.step)
+
+    def _log_step(self, total: int, logs: dict[str, float], quiet: bool) -> None:
+        """Append the step's row to losses.csv (rank 0) and, unless a progress bar shows
+        them, log the step, its losses and the seconds so far."""
+        if not self.dist.is_main:
+            return
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.history.append_csv(self.out_dir / LOSSES_CSV)
+        if not quiet:
+            losses = " ".join(f"{k}={v:.4g}" for k, v in logs.items())
+            logger.info("%s step %d/%d %s %.1fs", self.model_id, self.step, total, losses,
+                        self._elapsed)  # fmt: skip
 
     def _train_step(self) -> dict[str, float]:
         self.on_step_start()
@@ -721,7 +743,7 @@ class GANTrainer:
         self._last_checkpoint = path
         self._checkpoint_step = self.step
         if self.dist.is_main:
-            print(f"Resumed {self.model_id} from {path} at step {self.step}.")
+            logger.info("Resumed %s from %s at step %d.", self.model_id, path, self.step)
 
     def _warn_config_changes(self, path: Path, saved_yaml: str) -> None:
         """Resuming with other settings is allowed (more steps, say) but is not the same run."""
@@ -742,7 +764,7 @@ class GANTrainer:
         if not self.dist.is_main or not self.history.rows:
             return
         self.out_dir.mkdir(parents=True, exist_ok=True)
-        self.history.write_csv(self.out_dir / "losses.csv")
+        self.history.write_csv(self.out_dir / LOSSES_CSV)
         self.history.plot(self.out_dir / "losses.png", f"{self.model_id} training losses")
 
     def _install_sigint(self):
@@ -756,8 +778,9 @@ class GANTrainer:
             if self._stop_requested:
                 raise KeyboardInterrupt
             self._stop_requested = True
-            if self.dist.is_main:
-                print("\nStopping after this step and saving a checkpoint (Ctrl-C again: abort).")
+            if self.dist.is_main:  # a warning: shown even where logging is not configured
+                logger.warning("Stopping after this step and saving a checkpoint "
+                               "(Ctrl-C again: abort).")  # fmt: skip
 
         signal.signal(signal.SIGINT, handler)
         return lambda: signal.signal(signal.SIGINT, previous)
