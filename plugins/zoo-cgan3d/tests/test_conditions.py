@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
 import torch
 from zoo_cgan3d.conditions import make_condition, pixelate, poisson_noise
+from zoo_core.errors import ConfigError
 
 
 def test_poisson_noise_variance_scales_with_the_level():
@@ -57,3 +59,17 @@ def test_lattice_interpolation_recovers_a_linear_ramp_from_the_kept_voxels():
     assert torch.allclose(restored[..., :31, :31, :31], x[..., :31, :31, :31], atol=1e-6)
     assert torch.equal(restored[..., ::2, ::2, ::2], x[..., ::2, ::2, ::2])  # through the samples
     assert torch.equal(restored[..., 31, :, :], restored[..., 30, :, :])  # the last copies
+
+
+def test_median_filter_matches_scipy_and_commutes_with_an_increasing_map():
+    from scipy import ndimage
+
+    from zoo_cgan3d.conditions import median_filter
+
+    x = torch.rand(2, 1, 12, 10, 9, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    ours = median_filter(x, 5)
+    reference = ndimage.median_filter(x.numpy(), size=(1, 1, 5, 5, 5), mode="nearest")
+    assert torch.allclose(ours, torch.from_numpy(reference))
+    assert torch.allclose(median_filter(x**3, 5), ours**3)  # as HU and equalised units do
+    with pytest.raises(ConfigError, match="odd"):
+        median_filter(x, 4)

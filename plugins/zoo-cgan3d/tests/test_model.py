@@ -117,6 +117,20 @@ def test_generator_norm_is_a_choice_with_a_clear_error():
         )
 
 
+def test_a_median_base_starts_the_denoiser_at_the_median_filter():
+    from zoo_cgan3d.conditions import median_filter
+
+    overrides = [*TINY, "model.generator_residual=true", "model.residual_base=median"]
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides))
+    noisy = torch.rand(2, 1, 16, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    out = model.generate(condition=noisy, seed=0)
+    base = median_filter(noisy, 5)
+    assert (out - base).abs().max() < 0.02  # the untrained correction is near zero
+    assert (out - noisy).abs().mean() > 10 * (out - base).abs().mean()
+    with pytest.raises(ZooError, match="residual_base=median needs model.task=denoise"):
+        build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
+
+
 def test_hu_ceilings_clip_the_scans_the_extra_transforms_are_fitted_on(head_ct):
     from zoo_cgan3d.data import CTBlockDataset
     from zoo_cgan3d.volumes import fit_transform

@@ -46,7 +46,8 @@ class CGAN3DConfig:
     #: learns the correction and starts from the identity (residual learning, as DnCNN).
     generator_residual: bool = False
     #: What the residual generator corrects: the condition, or (depixelate) "interpolated",
-    #: the trilinear interpolation through the kept voxels, as VDSR corrects a bicubic image.
+    #: the trilinear interpolation through the kept voxels, as VDSR corrects a bicubic image,
+    #: or (denoise) "median", the condition's 5³ median filter.
     residual_base: str = "condition"
     #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
     #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).

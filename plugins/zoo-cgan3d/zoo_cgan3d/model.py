@@ -7,10 +7,13 @@ from typing import Any
 
 import torch
 
-from zoo_cgan3d.conditions import TASKS, lattice_interpolation, make_condition
+from zoo_cgan3d.conditions import TASKS, lattice_interpolation, make_condition, median_filter
 from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
 from zoo_core.errors import ConfigError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
+
+#: Side of the median filter that ``residual_base=median`` corrects (the stronger baseline).
+MEDIAN_BASE_SIZE = 5
 
 
 class CGAN3D(GANModel):
@@ -57,12 +60,17 @@ class CGAN3D(GANModel):
             norm=str(cfg.generator_norm),
         )
         self.noise_level_jitter = float(cfg.noise_level_jitter)
-        if cfg.residual_base not in ("condition", "interpolated"):
+        needs = {"condition": None, "interpolated": "depixelate", "median": "denoise"}
+        if cfg.residual_base not in needs:
             raise ConfigError(
-                f"model.residual_base must be condition or interpolated, not {cfg.residual_base!r}"
+                "model.residual_base must be condition, interpolated or median, not "
+                f"{cfg.residual_base!r}"
             )
-        if cfg.residual_base == "interpolated" and cfg.task != "depixelate":
-            raise ConfigError("model.residual_base=interpolated needs model.task=depixelate")
+        if needs[cfg.residual_base] not in (None, cfg.task):
+            raise ConfigError(
+                f"model.residual_base={cfg.residual_base} needs model.task="
+                f"{needs[cfg.residual_base]}"
+            )
         self.residual_base = str(cfg.residual_base)
         self.hu_l1_weight = float(cfg.hu_l1_weight)
         self.discriminator = ConditionalPatchDiscriminator(
@@ -157,6 +165,8 @@ class CGAN3D(GANModel):
         base = None
         if self.residual_base == "interpolated":
             base = lattice_interpolation(condition, self.pixelate_factor)
+        elif self.residual_base == "median":
+            base = median_filter(condition, MEDIAN_BASE_SIZE)
         return self.generator(condition, self.draw_z(condition.shape[0], generator), base)
 
     def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
