@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 from zoo_cgan3d.conditions import make_condition, pixelate, poisson_noise
+
 from zoo_core.errors import ConfigError
 
 
@@ -63,7 +64,6 @@ def test_lattice_interpolation_recovers_a_linear_ramp_from_the_kept_voxels():
 
 def test_median_filter_matches_scipy_and_commutes_with_an_increasing_map():
     from scipy import ndimage
-
     from zoo_cgan3d.conditions import median_filter
 
     x = torch.rand(2, 1, 12, 10, 9, generator=torch.Generator().manual_seed(0)) * 2 - 1

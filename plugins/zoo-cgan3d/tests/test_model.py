@@ -127,7 +127,7 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
     base = median_filter(noisy, 5)
     assert (out - base).abs().max() < 0.02  # the untrained correction is near zero
     assert (out - noisy).abs().mean() > 10 * (out - base).abs().mean()
-    with pytest.raises(ZooError, match="residual_base=median needs model.task=denoise"):
+    with pytest.raises(ZooError, match=r"residual_base=median needs model\.task=denoise"):
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
 
 
