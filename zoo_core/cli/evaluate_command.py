@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from zoo_core.cli import cli
+from zoo_core.cli.options import device_option
 
 METRIC_NAMES = ("psnr", "ssim", "ms_ssim", "fid", "kid", "diversity", "memorisation")
 
@@ -53,7 +54,7 @@ METRIC_NAMES = ("psnr", "ssim", "ms_ssim", "fid", "kid", "diversity", "memorisat
 )
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH'.")
 @click.option("--revision", help="Weights revision.")
 @click.option("--untrained", is_flag=True, help="Evaluate the untrained architecture.")

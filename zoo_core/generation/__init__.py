@@ -7,35 +7,40 @@
 says in which physical units a model's outputs are written. Architectures add their own
 ``zoo generate`` options through :mod:`zoo_core.generation.options` and report long work
 inside a call through :mod:`zoo_core.generation.progress`.
+
+The names below are imported on first use: :mod:`zoo_core.generation.options` (which
+``zoo generate`` reads while parsing its arguments) lives in this package, and importing
+torch for it would make ``zoo generate --help`` take seconds instead of a tenth.
 """
 
 from __future__ import annotations
 
-from zoo_core.generation.dataset import SyntheticDataset
-from zoo_core.generation.intensity import output_intensity, output_modality
-from zoo_core.generation.sampling import (
-    block_size_of,
-    conditions_used,
-    derive_seed,
-    generate,
-    resolve_model,
-    spatial_dims_of,
-)
-from zoo_core.generation.slices import infer_slices, size_multiple_of
-from zoo_core.generation.volume import infer_volume, output_affine
+from importlib import import_module
+from typing import Any
 
-__all__ = [
-    "SyntheticDataset",
-    "block_size_of",
-    "conditions_used",
-    "derive_seed",
-    "generate",
-    "infer_slices",
-    "infer_volume",
-    "output_affine",
-    "output_intensity",
-    "output_modality",
-    "resolve_model",
-    "size_multiple_of",
-    "spatial_dims_of",
-]
+_LAZY = {
+    "SyntheticDataset": "dataset",
+    "output_intensity": "intensity",
+    "output_modality": "intensity",
+    "block_size_of": "sampling",
+    "conditions_used": "sampling",
+    "derive_seed": "sampling",
+    "generate": "sampling",
+    "resolve_model": "sampling",
+    "spatial_dims_of": "sampling",
+    "infer_slices": "slices",
+    "size_multiple_of": "slices",
+    "infer_volume": "volume",
+    "output_affine": "volume",
+}
+
+__all__ = sorted(_LAZY)
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'zoo_core.generation' has no attribute {name!r}")
+    value = getattr(import_module(f"zoo_core.generation.{module}"), name)
+    globals()[name] = value  # later look-ups skip this function
+    return value

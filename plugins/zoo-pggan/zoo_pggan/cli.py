@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from zoo_core.cli.options import device_option
+
 MODEL_HELP = "A model id, ORG/NAME repo, training checkpoint (.safetensors) or weights folder."
 
 
@@ -58,7 +60,7 @@ def prepare_data(dataset: str, out_dir: Path, resolution: int, size: int, copies
 @click.option("--steps", type=int, default=None, help="Default: the config's train.encoder_steps.")
 @click.option("--batch-size", type=int, default=None, help="Default: the final resolution's.")
 @click.option("--seed", type=int, default=0, show_default=True)
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 def train_encoder_command(
     model_ref: str, out_dir: Path, steps, batch_size, seed: int, device: str
 ) -> None:
@@ -116,7 +118,7 @@ def train_encoder_command(
     is_flag=True,
     help="The folder has no segmentation maps: encode the image channels alone.",
 )
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 def encode_command(
     model_ref: str, data_dir: Path, labels, out_png: Path, latents, image_only: bool, device: str
 ) -> None:
@@ -168,7 +170,7 @@ def encode_command(
 @click.option("--seeds", nargs=2, type=int, default=(1, 2), show_default=True)
 @click.option("--steps", type=click.IntRange(min=2), default=8, show_default=True)
 @click.option("--out", "out_png", required=True, type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 def interpolate_command(model_ref: str, seeds, steps: int, out_png: Path, device: str) -> None:
     """An image strip along the latent path between two seeds: one column per step, one row
     per channel group (RGB together; each MR modality and segmentation channel in grey)."""
@@ -189,7 +191,7 @@ def interpolate_command(model_ref: str, seeds, steps: int, out_png: Path, device
 @click.option("--format", "fmt", type=click.Choice(["png", "nifti"]), default="png",
               show_default=True)  # fmt: skip
 @click.option("--out", "out_dir", required=True, type=click.Path(file_okay=False, path_type=Path))
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 def generate_command(
     model_ref: str, count: int, seed: int, fmt: str, out_dir: Path, device: str
 ) -> None:

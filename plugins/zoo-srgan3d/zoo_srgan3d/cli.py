@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from zoo_core.cli.options import device_option
+
 
 @click.group("srgan3d")
 def srgan3d() -> None:
@@ -39,7 +41,7 @@ def mni152_command(out_dir: Path) -> None:
 @click.option("--untrained", is_flag=True, help="Evaluate the freshly initialised architecture.")
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH' (default $ZOO_HUB).")
 @click.option("--limit", type=click.IntRange(min=1), help="Evaluate only the first N volumes.")
-@click.option("--device", default="cpu", show_default=True)
+@device_option()
 @click.option("--json", "json_path", type=click.Path(dir_okay=False, path_type=Path))
 @click.option(
     "--montage",
