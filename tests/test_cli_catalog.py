@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 
@@ -140,6 +141,32 @@ def test_zoo_info_renders_the_card(catalog):
     assert "none published" in runner.invoke(cli, ["info", "smith-alpha-headct"]).output
     raw = runner.invoke(cli, ["info", "smith-alpha-headct", "--raw"])
     assert raw.output.startswith("---\n") and "modality: CT" in raw.output
+
+
+BOX_DRAWING = re.compile("[\u2500-\u257f]")  # rich's table and panel borders
+
+
+def test_info_and_plugins_print_plain_text_into_pipes(catalog):
+    """Off a terminal (CliRunner's stdout is none) the tables are plain columns, like
+    `zoo list`'s, and the card is its Markdown: no box drawing, no padding to 80 columns."""
+    runner = CliRunner()
+    info = runner.invoke(cli, ["info", "jones-beta-retina"])
+    assert info.exit_code == 0, info.output
+    lines = info.stdout.splitlines()
+    assert lines[:2] == ["jones-beta-retina", "field              value"]
+    assert set(lines[2]) == {"-", " "}
+    assert "weights            jones/retina@main" in lines
+    assert "A toy model card." in info.stdout and not BOX_DRAWING.search(info.stdout)
+    assert all(line == line.rstrip() for line in lines)
+
+    plugins = runner.invoke(cli, ["plugins"])
+    assert plugins.exit_code == 0, plugins.output
+    lines = plugins.stdout.splitlines()
+    assert re.fullmatch(r"\d+ plugin\(s\)", lines[0])
+    assert lines[1].split() == ["plugin", "version", "module", "hooks", "status"]
+    alpha = next(line for line in lines if line.startswith("alpha "))
+    assert alpha.split()[-1] == "ok" and "register_models" in alpha
+    assert not BOX_DRAWING.search(plugins.stdout)
 
 
 def test_zoo_info_unknown_id_is_one_line_with_suggestions(catalog):

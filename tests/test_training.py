@@ -92,6 +92,50 @@ def test_tiny_gan_learns_the_data_mean(tmp_path):
     assert torch.equal(published["discriminator.1.weight"], raw)
 
 
+class _WatchesTheCsv(GANTrainer):
+    """Records, before each step, the steps that losses.csv already holds."""
+
+    seen: list[list[int]]
+
+    def on_step_start(self):
+        path = self.out_dir / "losses.csv"
+        rows = read_rows(path) if path.exists() else []
+        self.seen = [*getattr(self, "seen", []), [int(r["step"]) for r in rows]]
+
+
+def test_without_a_bar_each_log_step_is_a_log_line_and_a_csv_row_at_once(tmp_path, caplog):
+    """--no-progress (or stderr not a terminal): a line every train.log_every steps with the
+    step, the losses and the seconds; losses.csv grows as training goes, so a run killed
+    mid-way keeps the rows logged so far."""
+    trainer = make_trainer(tmp_path, "train.steps=7", "train.log_every=3", cls=_WatchesTheCsv)
+    with caplog.at_level("INFO", logger="zoo_core.training.trainer"):
+        trainer.fit()
+    lines = [r.getMessage() for r in caplog.records if r.name == "zoo_core.training.trainer"]
+    assert [line.split()[:3] for line in lines] == [
+        [MODEL_ID, "step", "3/7"],
+        [MODEL_ID, "step", "6/7"],
+        [MODEL_ID, "step", "7/7"],
+    ]
+    assert all("d_loss=" in line and "g_loss=" in line for line in lines)
+    assert all(line.endswith("s") and float(line.split()[-1][:-1]) >= 0 for line in lines)
+    # before step k+1 the file holds every logged step up to k
+    assert trainer.seen == [[], [], [], [3], [3], [3], [3, 6]]
+    assert [int(r["step"]) for r in read_rows(tmp_path / "losses.csv")] == [3, 6, 7]
+
+
+def test_resume_drops_rows_logged_after_the_checkpoint(tmp_path):
+    """A run killed after its last checkpoint logged rows the resumed run logs again: the
+    first append rewrites the file from the checkpoint's history, so no step is doubled."""
+    make_trainer(tmp_path, "train.steps=4", "train.log_every=1",
+                 "train.checkpoint_every=2").fit()  # fmt: skip
+    (tmp_path / "checkpoints" / "step-00000004.safetensors").unlink()  # "killed" after step 4
+    resumed = make_trainer(tmp_path, "train.steps=5", "train.log_every=1",
+                           "train.checkpoint_every=2", resume=True, cls=_WatchesTheCsv)  # fmt: skip
+    resumed.fit()
+    assert resumed.seen[0] == [1, 2, 3, 4]  # the killed run's rows, until the first log step
+    assert [int(r["step"]) for r in read_rows(tmp_path / "losses.csv")] == [1, 2, 3, 4, 5]
+
+
 def test_bf16_training_learns_the_data_mean_too(tmp_path):
     trainer = make_trainer(
         tmp_path, "train.steps=60", "train.precision=bf16", "train.channels_last=true"
@@ -439,10 +483,16 @@ def test_zoo_train_and_cli_with_a_plugin(tmp_path, plugin_site):
     assert "Resumed" in result.output and "step-00000004.safetensors" in result.output
     # the progress bar: the model, steps done of all, step rate, ETA and the latest losses
     args = ["train", MODEL_ID, "--data", str(data), "--out", str(tmp_path / "bar")]
-    result = CliRunner(env={"COLUMNS": "200"}).invoke(cli, [*args, "--steps", "4"])
+    # (drawn on a terminal only: TTY_COMPATIBLE=1 tells rich the runner's stderr is one)
+    result = CliRunner(env={"COLUMNS": "200", "TTY_COMPATIBLE": "1"}).invoke(
+        cli, [*args, "--steps", "4"]
+    )
     assert result.exit_code == 0, result.output
-    bar = next(line for line in result.output.splitlines() if MODEL_ID in line and "4/4" in line)
+    bar = next(line for line in result.stderr.splitlines() if MODEL_ID in line and "4/4" in line)
     assert "step/s" in bar and "ETA" in bar and "d_loss=" in bar and "g_loss=" in bar
+    assert result.stdout.strip() == f"Final checkpoint: {tmp_path / 'bar'}/checkpoints/" + (
+        "step-00000004.safetensors"
+    )
     reset()
 
 

@@ -2,16 +2,31 @@
 
 Commands live in small modules next to this one and import heavy libraries inside their
 bodies, so ``zoo list`` and ``zoo --help`` never import torch. Errors the zoo raises on
-purpose are printed as one line, without a traceback.
+purpose are printed as one line, without a traceback. stdout carries a command's result
+only; :mod:`zoo_core.cli.output` sends everything else to stderr.
 """
 
 from __future__ import annotations
 
+import inspect
 import sys
 
 import click
 
 from zoo_core import __version__
+
+
+def short_help(command: click.Command) -> str:
+    """``short_help`` if set, else the first paragraph of the help text, whole.
+
+    click's own default stops at the first full stop or about 45 characters, which cuts
+    "Progressive GANs (Beers et al. 2018): ..." to "Progressive GANs (Beers et al." and most
+    other lines to "...". The help formatter wraps long lines instead.
+    """
+    if command.short_help:
+        return " ".join(inspect.cleandoc(command.short_help).split())
+    text = inspect.cleandoc(command.help or "").split("\f")[0]
+    return " ".join(text.split("\n\n")[0].split())
 
 
 class ZooGroup(click.Group):
@@ -42,6 +57,17 @@ class ZooGroup(click.Group):
             command = super().get_command(ctx, name)
         return command
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list with each command's whole first line (see :func:`short_help`)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, short_help(command)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def invoke(self, ctx: click.Context):
         from zoo_core.errors import ZooError
 
@@ -58,8 +84,12 @@ def cli() -> None:
     """A model zoo of GANs for medical image synthesis.
 
     List the GANs the literature describes, load one with trained weights, train it on your
-    own CT, MRI or fundus data, generate synthetic images and measure them.
+    own CT, MRI or fundus data, generate synthetic images and measure them. Results go to
+    stdout (as JSON with --json); progress, status lines and warnings go to stderr.
     """
+    from zoo_core.cli.output import configure_logging
+
+    configure_logging()
 
 
 def main() -> None:

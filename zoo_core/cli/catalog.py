@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import sys
-
 import click
 
 from zoo_core.cli import cli
+from zoo_core.cli.output import echo_json, stdout_is_terminal
 
 
 def _console():
@@ -72,7 +70,7 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
         pretrained=pretrained,
     )
     if as_json:
-        click.echo(json.dumps(rows, indent=2))
+        echo_json(rows)
         return
     cells = []
     for row in rows:
@@ -80,7 +78,7 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
         line[-1] = "shipped" if row.get("shipped") else "published" if row.get("weights") else "-"
         cells.append(line)
     title = f"{len(rows)} model(s)"
-    if sys.stdout.isatty():
+    if stdout_is_terminal():
         from rich.table import Table
 
         table = Table(title=title, title_justify="left")
@@ -92,14 +90,19 @@ def list_command(patterns, modality, task, dims, architecture, pretrained, as_js
     else:  # pipes and files: plain columns, never cut; rich's import + render cost ~0.15 s
         click.echo(plain_table(title, LIST_COLUMNS, cells))
     if not rows:
-        click.echo("No model matches. `zoo plugins` shows which plugins are installed.")
+        click.echo("No model matches. `zoo plugins` shows which plugins are installed.", err=True)
 
 
 @cli.command("info")
 @click.argument("model_id")
 @click.option("--raw", is_flag=True, help="Print the card's Markdown source.")
-def info_command(model_id: str, raw: bool) -> None:
-    """Show the model card of MODEL_ID (paper, inputs/outputs, weights, limitations)."""
+@click.option("--json", "as_json", is_flag=True, help="Print the card's facts as JSON.")
+def info_command(model_id: str, raw: bool, as_json: bool) -> None:
+    """Show the model card of MODEL_ID (paper, inputs/outputs, weights, limitations).
+
+    On a terminal the card is rendered; into a pipe or a file it is plain text: a two-column
+    table of facts, then the card's Markdown body.
+    """
     from zoo_core.api import model_card, model_spec
 
     card = model_card(model_id)
@@ -107,13 +110,19 @@ def info_command(model_id: str, raw: bool) -> None:
     if raw:
         click.echo(card.text())
         return
-    from rich.markdown import Markdown
-    from rich.table import Table
-
     zoo = card.zoo
-    paper = zoo.get("paper", {})
-    facts = Table.grid(padding=(0, 2))
     weights = zoo.get("weights")
+    if as_json:
+        echo_json(
+            {
+                "id": zoo.get("id") or model_id,
+                "weights": {**weights, "shipped": shipped} if weights else None,
+                "metadata": card.metadata,
+                "body": card.body,
+            }
+        )
+        return
+    paper = zoo.get("paper", {})
     if weights and shipped is not None:
         where = f"shipped in {shipped} (Hub repo {weights['repo_id']})"
     elif weights:
@@ -123,17 +132,30 @@ def info_command(model_id: str, raw: bool) -> None:
     rows = [
         ("id", zoo.get("id")),
         ("architecture", zoo.get("architecture")),
-        ("paper", f"{paper.get('title')} ({paper.get('year')}) {paper.get('url', '')}"),
+        ("paper", f"{paper.get('title')} ({paper.get('year')}) {paper.get('url', '')}".strip()),
         ("modality / task", f"{zoo.get('modality')} / {zoo.get('task')}"),
         ("dims / resolution", f"{zoo.get('dims')}D / {zoo.get('resolution')}"),
         ("license", card.metadata.get("license")),
         ("weights", where),
     ]
+    if not stdout_is_terminal():
+        facts = [[key, str(value)] for key, value in rows]
+        click.echo(plain_table(model_id, ("field", "value"), facts))
+        click.echo()
+        click.echo(card.body.strip())
+        return
+    from rich.markdown import Markdown
+    from rich.table import Table
+
+    grid = Table.grid(padding=(0, 2))
     for key, value in rows:
-        facts.add_row(f"[bold]{key}[/bold]", str(value))
+        grid.add_row(f"[bold]{key}[/bold]", str(value))
     console = _console()
-    console.print(facts)
+    console.print(grid)
     console.print(Markdown(card.body))
+
+
+PLUGIN_COLUMNS = ("plugin", "version", "module", "hooks", "status")
 
 
 @cli.command("plugins")
@@ -148,28 +170,33 @@ def plugins_command(as_json: bool) -> None:
         warnings.simplefilter("ignore", PluginWarning)  # shown in the table instead
         infos = plugin_infos()
     if as_json:
-        click.echo(
-            json.dumps(
-                [
-                    {
-                        "name": i.name,
-                        "version": i.version,
-                        "module": i.module,
-                        "hooks": i.hooks,
-                        "errors": i.errors,
-                    }
-                    for i in infos
-                ],
-                indent=2,
-            )
+        echo_json(
+            [
+                {
+                    "name": i.name,
+                    "version": i.version,
+                    "module": i.module,
+                    "hooks": i.hooks,
+                    "errors": i.errors,
+                }
+                for i in infos
+            ]
         )
+        return
+    rows = [
+        [i.name, i.version, i.module, ", ".join(i.hooks), "; ".join(i.errors) or "ok"]
+        for i in infos
+    ]
+    title = f"{len(rows)} plugin(s)"
+    if not stdout_is_terminal():
+        click.echo(plain_table(title, PLUGIN_COLUMNS, rows))
         return
     from rich.table import Table
 
-    table = Table()
-    for column in ("plugin", "version", "module", "hooks", "status"):
+    table = Table(title=title, title_justify="left")
+    for column in PLUGIN_COLUMNS:
         table.add_column(column)
-    for info in infos:
-        status = "ok" if info.ok else "[red]" + "; ".join(info.errors) + "[/red]"
-        table.add_row(info.name, info.version, info.module, ", ".join(info.hooks), status)
+    for row, info in zip(rows, infos, strict=True):
+        status = "ok" if info.ok else f"[red]{row[-1]}[/red]"
+        table.add_row(*row[:-1], status)
     _console().print(table)

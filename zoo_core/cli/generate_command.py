@@ -10,6 +10,8 @@ from typing import Any
 import click
 
 from zoo_core.cli import cli
+from zoo_core.cli.options import device_option
+from zoo_core.cli.output import echo_json, stderr_console
 from zoo_core.errors import ZooError
 
 FORMATS = ("png", "nifti", "dicom")
@@ -169,13 +171,15 @@ def _read_labels(array: Any, model: Any) -> Any:
 @contextmanager
 def _progress() -> Iterator[Any]:
     """A progress bar that also shows the time spent, and a second bar for work a model
-    reports inside one call (:mod:`zoo_core.generation.progress`: a style adaptation)."""
+    reports inside one call (:mod:`zoo_core.generation.progress`: a style adaptation), on
+    stderr: stdout carries the result alone."""
     from rich.progress import Progress, TimeElapsedColumn
 
     from zoo_core.generation.progress import reporting
 
     inner: dict[str, Any] = {}
-    with Progress(*Progress.get_default_columns(), TimeElapsedColumn()) as progress:
+    columns = (*Progress.get_default_columns(), TimeElapsedColumn())
+    with Progress(*columns, console=stderr_console()) as progress:
 
         def show(description: str, done: int, total: int) -> None:
             if description not in inner:
@@ -258,7 +262,7 @@ def _option_record(value: Any) -> Any:
 @click.option("--seed", type=int, default=0, show_default=True, help="Sample i uses (seed, i).")
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--montage", is_flag=True, help="Also write montage.png, a grid of the samples.")
-@click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:1, mps...")
+@device_option()
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH' (default $ZOO_HUB).")
 @click.option("--revision", help="Weights revision (commit, branch or tag).")
 @click.option(
@@ -287,6 +291,7 @@ def _option_record(value: Any) -> Any:
     help="Whole volumes through block models: overlapping blocks with blended seams, or the "
     "non-overlapping tiling papers split scans into (padded to whole blocks, no blending).",
 )
+@click.option("--json", "as_json", is_flag=True, help="Print what was written as JSON.")
 @click.option(
     "--margin",
     type=click.IntRange(min=0),
@@ -313,6 +318,7 @@ def generate_command(
     overlap: float | None,
     tiling: str,
     margin: int | None,
+    as_json: bool,
     **options: Any,
 ) -> None:
     """Generate N synthetic images with MODEL_ID and write them to --out.
@@ -410,6 +416,7 @@ def generate_command(
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
     tiles: list[Any] = []
     tile_labels: list[str] = []
+    written: list[Path] = []
     columns = 1
     shown = 0
 
@@ -443,7 +450,7 @@ def generate_command(
             )
         if fmt != "png" and declared is not None:
             geometry["intensity_inverse"] = declared.inverse
-        zio.write_sample(
+        files = zio.write_sample(
             array,
             stem,
             fmt,
@@ -453,6 +460,7 @@ def generate_command(
             **dicom_kw,
             **geometry,
         )
+        written.extend(files)
 
     if model.conditional and kind == "class":
         if condition is not None:
@@ -552,13 +560,27 @@ def generate_command(
                     write(sample, out_dir / f"sample_{start + j:05d}", record)
                     progress.advance(task)
         count = n
-    if montage and tiles:
+    montage_path = out_dir / "montage.png" if montage and tiles else None
+    if montage_path is not None:
         zio.save_montage(
             np.stack(tiles),
-            out_dir / "montage.png",
+            montage_path,
             value_range=value_range,
             channel_names=channel_names,
             nrow=columns if columns > 1 else None,
             labels=tile_labels if columns > 1 else None,
         )
-    click.echo(f"Wrote {count} synthetic sample(s) ({fmt}) and provenance to {out_dir}")
+    if as_json:
+        echo_json(
+            {
+                "model_id": model_id,
+                "out_dir": out_dir,
+                "format": fmt,
+                "count": count,
+                "files": written,
+                "provenance": out_dir / zio.PROVENANCE_FILE,
+                "montage": montage_path,
+            }
+        )
+    else:
+        click.echo(f"Wrote {count} synthetic sample(s) ({fmt}) and provenance to {out_dir}")

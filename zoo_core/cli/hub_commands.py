@@ -3,11 +3,10 @@ writing the weights folder a plugin ships."""
 
 from __future__ import annotations
 
-import json
-
 import click
 
 from zoo_core.cli import cli
+from zoo_core.cli.output import echo_json
 
 SOURCE_HELP = "'hf' (the Hugging Face Hub, default) or 'dir:PATH' (a local-directory hub)."
 
@@ -31,7 +30,7 @@ def push_command(path, repo_id, to, model_id, message, private, as_json) -> None
 
     result = push(path, repo_id, to=to, model_id=model_id, commit_message=message, private=private)
     if as_json:
-        click.echo(json.dumps(result.__dict__, indent=2))
+        echo_json(result.__dict__)
     else:
         click.echo(f"Published {result.model_id} to {result.repo_id} on {result.source}")
         click.echo(f"  commit {result.commit}")
@@ -43,13 +42,26 @@ def push_command(path, repo_id, to, model_id, message, private, as_json) -> None
 @click.argument("model_id")
 @click.option("--revision", default=None, help="Commit, branch or tag to fetch.")
 @click.option("--source", default=None, help=f"Hub to fetch from: {SOURCE_HELP}")
-def download_command(model_id, revision, source) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print the files as JSON.")
+def download_command(model_id, revision, source, as_json) -> None:
     """Fetch a model's published files into the cache ahead of use (checked by sha256)."""
     from zoo_core.api import download
     from zoo_core.shipped_weights import SOURCE_PREFIX
 
     fetched = download(model_id, revision=revision, source=source)
-    if fetched.source.startswith(SOURCE_PREFIX):
+    shipped = fetched.source.startswith(SOURCE_PREFIX)
+    if as_json:
+        echo_json(
+            {
+                "model_id": model_id,
+                "commit": fetched.commit,
+                "source": fetched.source,
+                "shipped": shipped,
+                "files": dict(sorted(fetched.files.items())),
+            }
+        )
+        return
+    if shipped:
         folder = fetched.source.removeprefix(SOURCE_PREFIX)
         click.echo(f"{model_id}: the weights are installed with the package, nothing to download.")
         click.echo(f"  {folder} (every sha256 matches its card)")

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import os
 import sys
+from pathlib import Path
 
 import click
 
 from zoo_core.cli import cli
+from zoo_core.cli.options import device_option
+from zoo_core.cli.output import echo_json
 
 
 @cli.command("train")
@@ -33,8 +36,14 @@ from zoo_core.cli import cli
     default=None,
     help="Generator updates to run (same as train.steps=N).",
 )
-@click.option("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if present).")
-@click.option("--no-progress", is_flag=True, help="No progress bar (e.g. in batch jobs).")
+@device_option()
+@click.option(
+    "--no-progress",
+    is_flag=True,
+    help="No progress bar: a line on stderr every train.log_every steps instead (as when "
+    "stderr is not a terminal).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print the final checkpoint as JSON.")
 @click.argument("overrides", nargs=-1)
 def train_command(
     model_id: str,
@@ -42,15 +51,17 @@ def train_command(
     out_dir: str | None,
     resume: bool,
     steps: int | None,
-    device: str | None,
+    device: str,
     no_progress: bool,
+    as_json: bool,
     overrides: tuple[str, ...],
 ) -> None:
     """Train MODEL_ID on --data, with dotlist OVERRIDES (train.batch_size=8 ...).
 
     Checkpoints go to OUT/checkpoints every train.checkpoint_every steps, at the end and on
-    Ctrl-C; OUT/losses.csv and OUT/losses.png are written at the end. For several GPUs or
-    nodes run it under torchrun:  torchrun --nproc_per_node 4 "$(which zoo)" train ...
+    Ctrl-C; a row is added to OUT/losses.csv every train.log_every steps and OUT/losses.png
+    is drawn at the end. For several GPUs or nodes run it under torchrun:
+    torchrun --nproc_per_node 4 "$(which zoo)" train ...
     """  # fmt: skip
     from zoo_core.training import TrainingInterrupted, train
 
@@ -63,6 +74,22 @@ def train_command(
     except TrainingInterrupted as exc:
         click.secho(str(exc), fg="yellow", err=True)
         sys.exit(130)
-    if os.environ.get("RANK", "0") == "0":  # under torchrun, one process reports
-        click.echo(f"Final checkpoint: {final}")
-        click.echo(f"Publish it with: zoo push {final} --repo-id ORG/NAME")
+    if os.environ.get("RANK", "0") != "0":  # under torchrun, one process reports
+        return
+    run_dir = Path(out_dir) if out_dir is not None else final.parent.parent
+    if as_json:
+        from zoo_core import checkpoint
+
+        losses = run_dir / "losses.csv"
+        echo_json(
+            {
+                "model_id": model_id,
+                "checkpoint": final,
+                "step": checkpoint.read_info(final)["state"]["step"],
+                "out_dir": run_dir,
+                "losses_csv": losses if losses.is_file() else None,
+            }
+        )
+        return
+    click.echo(f"Final checkpoint: {final}")
+    click.echo(f"Publish it with: zoo push {final} --repo-id ORG/NAME", err=True)

@@ -107,11 +107,14 @@ def _batches(count: int, size: int) -> Iterator[tuple[int, int]]:
 
 
 def _track(items: Iterable, total: int, description: str, progress: bool) -> Iterable:
+    """A progress bar on stderr: stdout may be carrying a result (``zoo evaluate --json``)."""
     if not progress:
         return items
+    from rich.console import Console
     from rich.progress import track
 
-    return track(items, description=description, total=total, transient=False)
+    return track(items, description=description, total=total, transient=False,
+                 console=Console(stderr=True))  # fmt: skip
 
 
 def _condition_batch(name: str, condition: Any, n: int | None, kind: str) -> torch.Tensor:

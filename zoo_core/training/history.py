@@ -1,8 +1,10 @@
-"""Loss history: rows per logged step, written as CSV and plotted as PNG at the end."""
+"""Loss history: rows per logged step, appended to a CSV as training goes and plotted as
+PNG at the end."""
 
 from __future__ import annotations
 
 import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
@@ -13,6 +15,8 @@ from zoo_core.weights import atomic_path
 class LossHistory:
     def __init__(self, rows: list[dict[str, Any]] | None = None):
         self.rows: list[dict[str, Any]] = list(rows or [])
+        #: (file, its header, rows in it) after :meth:`append_csv`; None: not written yet.
+        self._on_disk: tuple[Path, list[str], int] | None = None
 
     def add(self, step: int, values: dict[str, float]) -> None:
         self.rows.append({"step": step, **{k: float(v) for k, v in values.items()}})
@@ -29,6 +33,31 @@ class LossHistory:
             writer = csv.DictWriter(handle, fieldnames=columns, restval="")
             writer.writeheader()
             writer.writerows(self.rows)
+        return path
+
+    def append_csv(self, path: Path) -> Path:
+        """Add the rows not yet in ``path`` to it, so that a run killed at any moment leaves
+        every row logged so far on disk (a crash costs at most the line being written).
+
+        The first call rewrites the file atomically from all rows, which also drops rows a
+        killed run logged after its last checkpoint when resuming; so does a row with a
+        column the header lacks (a progressive stage's new loss). Later calls append, each
+        in one ``write`` of whole lines.
+        """
+        path = Path(path)
+        columns = self.columns() or ["step"]
+        on_disk = self._on_disk
+        if on_disk is None or on_disk[0] != path or on_disk[1] != columns:
+            self.write_csv(path)
+            self._on_disk = (path, columns, len(self.rows))
+            return path
+        new = self.rows[on_disk[2] :]
+        if new:
+            text = io.StringIO()
+            csv.DictWriter(text, fieldnames=columns, restval="").writerows(new)
+            with open(path, "a", newline="") as handle:
+                handle.write(text.getvalue())
+            self._on_disk = (path, columns, len(self.rows))
         return path
 
     def plot(self, path: Path, title: str) -> Path:

@@ -1,8 +1,20 @@
-"""A rich progress bar with the latest losses, the step rate and the ETA."""
+"""A rich progress bar with the latest losses, the step rate and the ETA, on stderr.
+
+It is drawn only where stderr is a terminal (see :func:`stderr_is_terminal`); elsewhere (a
+batch job's log file, a pipe) the trainer logs one line every ``train.log_every`` steps.
+"""
 
 from __future__ import annotations
 
 from typing import Any
+
+
+def stderr_is_terminal() -> bool:
+    """Whether a bar on stderr would be seen as one: rich's test, which honours
+    ``TTY_COMPATIBLE=1`` and ``FORCE_COLOR`` for terminals it cannot detect."""
+    from rich.console import Console
+
+    return Console(stderr=True).is_terminal
 
 
 class ProgressBar:
@@ -10,6 +22,7 @@ class ProgressBar:
         self._progress: Any = None
         if not enabled:
             return
+        from rich.console import Console
         from rich.progress import (
             BarColumn,
             MofNCompleteColumn,
@@ -28,6 +41,7 @@ class ProgressBar:
             TextColumn("ETA"),
             TimeRemainingColumn(compact=True),
             TextColumn("{task.fields[losses]}"),
+            console=Console(stderr=True),
         )
         self._task = self._progress.add_task(description, total=total, completed=start,
                                              losses="", rate="")  # fmt: skip
