@@ -78,7 +78,7 @@ def train_encoder_command(
     model.train()
 
     def log(step: int, loss: float) -> None:
-        click.echo(f"step {step}/{steps}  mse {loss:.4f}")
+        click.echo(f"step {step}/{steps}  mse {loss:.4f}", err=True)  # progress: stderr
 
     losses = train_encoder(
         model,

@@ -80,6 +80,6 @@ def evaluate_command(
     if json_path is not None:
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(results, indent=2))
-        click.echo(f"wrote {json_path}")
+        click.echo(f"wrote {json_path}", err=True)
     if montage is not None:
-        click.echo(f"wrote {montage}")
+        click.echo(f"wrote {montage}", err=True)
