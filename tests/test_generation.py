@@ -147,6 +147,30 @@ def test_sliding_window_upsamples_for_super_resolution_models():
     assert torch.allclose(stitched, direct, atol=1e-5)
 
 
+class OriginModel(BlockModel):
+    """Records where each block starts: the condition's channels are voxel coordinates."""
+
+    window_alignment = 2
+    value_range = (0.0, 100.0)
+
+    def sample(self, n, condition, generator):
+        self.seen.extend(tuple(int(c) for c in block[:, 0, 0, 0]) for block in condition)
+        return condition[:, :1]
+
+
+def test_sliding_windows_start_on_the_lattice_the_model_asks_for():
+    model = OriginModel()
+    shape = (21, 16, 9)  # odd sizes: MONAI's last window would start at 13 and 1
+    grid = torch.stack(torch.meshgrid(*[torch.arange(float(n)) for n in shape], indexing="ij"))
+    out = infer_volume(model, grid, 8, overlap=0.5, mode="constant", sw_batch_size=4)
+    assert out.shape == (1, *shape)
+    assert torch.allclose(out[0], grid[0])  # padded at the far ends and cropped back
+    assert model.seen and all(c % 2 == 0 for origin in model.seen for c in origin)
+    assert max(origin[0] for origin in model.seen) == 14  # the padded 22 - 8, not 21 - 8
+    with pytest.raises(ZooError, match=r"overlap of 0.375 steps by 5 voxels"):
+        infer_volume(model, grid, 8, overlap=0.375)
+
+
 class BlockMeanModel(BlockModel):
     """Each block becomes its own mean: shows exactly which voxels formed each block."""
 

@@ -113,6 +113,8 @@ def infer_volume(
     shape = inputs.shape[2:]
     # Padding before (the margin) and after (the margin, and whole blocks for "blocks").
     trail = [(-size) % r if tiling == "blocks" else 0 for size, r in zip(shape, roi, strict=True)]
+    if tiling == "sliding" and not margin:
+        trail = _aligned_trail(shape, roi, overlap, _alignment_of(model))
     weights = None
     if tiling == "blocks" or margin:
         mode = "constant"
@@ -144,6 +146,35 @@ def infer_volume(
         keep = (slice(margin * k, (margin + s) * k) for s, k in zip(shape, scale, strict=True))
         out = out[(slice(None), *keep)]
     return out
+
+
+def _alignment_of(model: GANModel) -> int:
+    alignment = getattr(model, "window_alignment", 1)
+    if not isinstance(alignment, int) or alignment < 1:
+        raise ZooError(f"window_alignment must be a positive integer, not {alignment!r}.")
+    return alignment
+
+
+def _aligned_trail(
+    shape: Sequence[int], roi: Sequence[int], overlap: float, alignment: int
+) -> list[int]:
+    """Voxels to pad after each axis so that every sliding window starts at a multiple of
+    ``alignment``: MONAI steps by ``int(roi * (1 - overlap))`` and puts the last window at
+    ``size - roi``, so the step must be a multiple and ``size - roi`` is padded to one."""
+    if alignment == 1:
+        return [0] * len(shape)
+    trail = []
+    for size, r in zip(shape, roi, strict=True):
+        step = max(int(r * (1 - overlap)), 1)
+        if step % alignment and size > r:
+            raise ZooError(
+                f"this model's blocks must start on a {alignment}-voxel lattice, but an "
+                f"overlap of {overlap} steps by {step} voxels: choose an overlap whose step "
+                f"(block {r} x (1 - overlap)) is a multiple of {alignment}, e.g. 0.5."
+            )
+        padded = max(size, r)
+        trail.append(padded + (r - padded) % alignment - size)
+    return trail
 
 
 def _check_scale(out_shape: tuple[int, ...], roi: tuple[int, ...]) -> None:

@@ -36,6 +36,10 @@ class GANModel(nn.Module):
     #: Spatial sizes the networks accept must be multiples of this (``2**downsamplings`` for
     #: fully convolutional encoders); ``zoo.generate`` pads slices up to it and crops back.
     size_multiple: int = 1
+    #: Blocks cut from a whole volume start at multiples of this many voxels: a condition
+    #: made on a lattice (a scan pixelated in 2x2x2 cells) must be cut on that lattice, as
+    #: the model saw it in training, or every cell it is given is split in two.
+    window_alignment: int = 1
     #: What a condition is: ``"image"`` (normalised like the training images, resized
     #: smoothly), ``"labels"`` (a class map: ``zoo generate`` reads it as it is, without
     #: intensity normalisation, and resizes it nearest-neighbour so no new class appears) or

@@ -73,3 +73,21 @@ def test_median_filter_matches_scipy_and_commutes_with_an_increasing_map():
     assert torch.allclose(median_filter(x**3, 5), ours**3)  # as HU and equalised units do
     with pytest.raises(ConfigError, match="odd"):
         median_filter(x, 4)
+
+
+def test_lattice_cubic_is_exact_for_quadratics_and_matches_the_whole_scan_inside_a_block():
+    from zoo_cgan3d.conditions import lattice_cubic
+
+    r = torch.linspace(-1, 1, 32)
+    x = r[:, None, None] ** 2 - 0.5 * r[None, :, None] * r[None, None, :] + r[None, None, :]
+    x = x[None, None]
+    restored = lattice_cubic(pixelate(x, 2), 2)
+    assert restored.shape == x.shape
+    inner = (slice(None), slice(None), *(slice(2, 28),) * 3)
+    assert torch.allclose(restored[inner], x[inner], atol=1e-5)
+    assert torch.equal(restored[..., ::2, ::2, ::2], x[..., ::2, ::2, ::2])  # through the samples
+    scan = torch.rand(1, 1, 40, 40, 40, generator=torch.Generator().manual_seed(0))
+    block = lattice_cubic(scan[..., 8:40, 8:40, 8:40], 2)
+    assert torch.allclose(
+        block[..., 2:28, 2:28, 2:28], lattice_cubic(scan, 2)[..., 10:36, 10:36, 10:36], atol=1e-6
+    )

@@ -62,6 +62,40 @@ def lattice_interpolation(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
     return F.pad(up, pad, mode="replicate").to(x.dtype)
 
 
+def keys_weights(t: float) -> tuple[float, float, float, float]:
+    """Keys' cubic convolution (a = -1/2) weights of the samples at -1, 0, 1, 2 for a point
+    at ``t`` in [0, 1): exact for quadratics, the kernel of bicubic resizing."""
+    return (
+        (-(t**3) + 2 * t**2 - t) / 2,
+        (3 * t**3 - 5 * t**2 + 2) / 2,
+        (-3 * t**3 + 4 * t**2 + t) / 2,
+        (t**3 - t**2) / 2,
+    )
+
+
+def lattice_cubic(x: torch.Tensor, factor: int = 2) -> torch.Tensor:
+    """Cubic convolution through the voxels :func:`pixelate` keeps, back to ``x``'s size.
+
+    Separable, four samples per axis (edges replicated): within 0.3 dB of a prefiltered
+    tricubic B-spline on the head CT, but local, so a block gives the same values as the
+    whole scan away from its edges. The base that ``residual_base=cubic`` corrects.
+    """
+    spatial = x.shape[2:]
+    out = x[(slice(None), slice(None), *(slice(None, None, factor) for _ in spatial))].float()
+    for axis in range(2, x.ndim):
+        n = out.shape[axis]
+        padded = torch.cat(
+            [out.narrow(axis, 0, 1), out, out.narrow(axis, n - 1, 1), out.narrow(axis, n - 1, 1)],
+            dim=axis,
+        )
+        taps = [padded.narrow(axis, j, n) for j in range(4)]
+        phases = [sum(w * tap for w, tap in zip(keys_weights(k / factor), taps, strict=True))
+                  for k in range(factor)]  # fmt: skip
+        out = torch.stack(phases, dim=axis + 1).flatten(axis, axis + 1)
+        out = out.narrow(axis, 0, spatial[axis - 2])
+    return out.to(x.dtype)
+
+
 def median_filter(x: torch.Tensor, size: int = 5) -> torch.Tensor:
     """The median of each voxel's ``size``³ neighbourhood (edges replicated), per channel.
 

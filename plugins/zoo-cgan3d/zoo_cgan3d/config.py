@@ -47,7 +47,7 @@ class CGAN3DConfig:
     generator_residual: bool = False
     #: What the residual generator corrects: the condition, or (depixelate) "interpolated",
     #: the trilinear interpolation through the kept voxels, as VDSR corrects a bicubic image,
-    #: or (denoise) "median", the condition's 5³ median filter.
+    #: "cubic" (cubic convolution through them), or (denoise) "median", the 5³ median filter.
     residual_base: str = "condition"
     #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
     #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).

@@ -7,7 +7,13 @@ from typing import Any
 
 import torch
 
-from zoo_cgan3d.conditions import TASKS, lattice_interpolation, make_condition, median_filter
+from zoo_cgan3d.conditions import (
+    TASKS,
+    lattice_cubic,
+    lattice_interpolation,
+    make_condition,
+    median_filter,
+)
 from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
 from zoo_core.errors import ConfigError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
@@ -44,6 +50,8 @@ class CGAN3D(GANModel):
         self.pixelate_factor = int(cfg.pixelate_factor)
         self.divisor = math.prod(cfg.generator_strides)
         self.size_multiple = self.divisor  # what the U-Net's strided path takes
+        if self.task == "depixelate":  # whole scans are cut on the pixelation's lattice
+            self.window_alignment = self.pixelate_factor
         if self.block_size % self.divisor:
             raise ConfigError(
                 f"model.block_size {self.block_size} must be divisible by the product of "
@@ -60,10 +68,15 @@ class CGAN3D(GANModel):
             norm=str(cfg.generator_norm),
         )
         self.noise_level_jitter = float(cfg.noise_level_jitter)
-        needs = {"condition": None, "interpolated": "depixelate", "median": "denoise"}
+        needs = {
+            "condition": None,
+            "interpolated": "depixelate",
+            "cubic": "depixelate",
+            "median": "denoise",
+        }
         if cfg.residual_base not in needs:
             raise ConfigError(
-                "model.residual_base must be condition, interpolated or median, not "
+                "model.residual_base must be condition, interpolated, cubic or median, not "
                 f"{cfg.residual_base!r}"
             )
         if needs[cfg.residual_base] not in (None, cfg.task):
@@ -165,6 +178,8 @@ class CGAN3D(GANModel):
         base = None
         if self.residual_base == "interpolated":
             base = lattice_interpolation(condition, self.pixelate_factor)
+        elif self.residual_base == "cubic":
+            base = lattice_cubic(condition, self.pixelate_factor)
         elif self.residual_base == "median":
             base = median_filter(condition, MEDIAN_BASE_SIZE)
         return self.generator(condition, self.draw_z(condition.shape[0], generator), base)
