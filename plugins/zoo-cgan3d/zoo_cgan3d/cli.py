@@ -6,6 +6,8 @@ from pathlib import Path
 
 import click
 
+from zoo_core.cli.options import device_option
+
 
 def load_model(model_id: str, weights: str | None, untrained: bool, device: str, overrides=()):
     """The model from a training checkpoint of ``model_id`` (built with the config it was
@@ -74,7 +76,7 @@ _common = [
     click.option("--overlap", type=float, default=0.5, show_default=True),
     click.option("--sw-batch-size", type=int, default=8, show_default=True),
     click.option("--seed", type=int, default=0, show_default=True),
-    click.option("--device", default="cpu", show_default=True),
+    device_option(),
     click.option("--override", "overrides", multiple=True, help="Config dotlist, repeatable."),
 ]
 
