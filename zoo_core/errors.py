@@ -81,3 +81,7 @@ class TrainingError(ZooError):
 
 class PluginError(ZooError):
     """A plugin's own code failed: the message names the plugin, so the report goes to it."""
+
+
+class MissingExtraError(ZooError, ImportError):
+    """An optional dependency (a pip extra such as ``zoo-core[plots]``) that is not installed."""

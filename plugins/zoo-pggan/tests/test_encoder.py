@@ -49,3 +49,20 @@ def test_tsne_plot_and_labels(tmp_path):
     a, b = points[:10].mean(0), points[10:].mean(0)
     spread = max(points[:10].std(axis=0).max(), points[10:].std(axis=0).max())
     assert np.linalg.norm(a - b) > 3 * spread
+
+
+@pytest.mark.parametrize("package", ["matplotlib", "sklearn"])
+def test_tsne_plot_without_its_packages_names_the_extra(tmp_path, monkeypatch, package):
+    import sys
+
+    from zoo_core.errors import MissingExtraError
+
+    for name in [m for m in sys.modules if m == package or m.startswith(package + ".")]:
+        monkeypatch.delitem(sys.modules, name)
+    monkeypatch.setitem(sys.modules, package, None)  # `import package` now fails
+    latents = np.random.default_rng(0).normal(size=(6, 8))
+    with pytest.raises(
+        MissingExtraError, match=rf"needs {package}.*pip install 'zoo-pggan\[data\]'"
+    ):
+        tsne_plot(latents, ["a"] * 6, tmp_path / "tsne.png")
+    assert not (tmp_path / "tsne.png").exists()

@@ -133,17 +133,19 @@ def tsne_plot(
     seed: int = 0,
 ) -> np.ndarray:
     """Project latents to 2-D with t-SNE and save a scatter plot coloured by label (Fig. 5)."""
-    import matplotlib
+    from zoo_core.extras import import_optional
 
+    needed_for = "the t-SNE plot of `zoo pggan encode`"
+    matplotlib = import_optional("matplotlib", extra="zoo-pggan[data]", needed_for=needed_for)
+    manifold = import_optional("sklearn.manifold", extra="zoo-pggan[data]", needed_for=needed_for)
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
-    from sklearn.manifold import TSNE
 
     n = len(latents)
     if n < 3:
         raise DataError(f"t-SNE needs at least 3 images, got {n}.")
     perplexity = float(min(30.0, max(1.0, (n - 1) / 3)))
-    points = TSNE(
+    points = manifold.TSNE(
         n_components=2, perplexity=perplexity, init="pca", random_state=seed
     ).fit_transform(np.asarray(latents, dtype=np.float64))
     fig, ax = plt.subplots(figsize=(6, 5), dpi=120)
