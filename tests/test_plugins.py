@@ -122,3 +122,56 @@ def test_zoo_plugins_env_restricts_what_loads(plugin_site):
     plugin_site.activate(only=[])  # an empty ZOO_PLUGINS loads no plugin at all
     assert get_registry().models == {}
     assert set(_infos()) == {"zoo_core"}
+
+
+@pytest.mark.parametrize(
+    ("declared", "message"),
+    [
+        ("2.0", r"written for zoo plugin API 2\.0, but zoo-core .* provides 1\.\d+; upgrade"),
+        ("1.99", r"written for zoo plugin API 1\.99, .*; upgrade zoo-core"),
+        (
+            "0.3",
+            r"written for zoo plugin API 0\.3, .*install a release of the plugin written for "
+            r"plugin API 1\.x",
+        ),
+        ("one", r"ZOO_PLUGIN_API must be a 'MAJOR\.MINOR' string .*not 'one'"),
+    ],
+)
+def test_a_plugin_for_another_plugin_api_is_reported_not_loaded(plugin_site, declared, message):
+    toy_plugin(plugin_site, "alpha", {"alpha-toy-one": {}})
+    toy_plugin(
+        plugin_site, "future", {"future-toy-two": {}}, extra=f"ZOO_PLUGIN_API = {declared!r}\n"
+    )
+    plugin_site.activate()
+
+    with pytest.warns(PluginWarning, match=r"zoo plugin 'future': " + message):
+        registry = get_registry()
+    assert sorted(registry.models) == ["alpha-toy-one"]  # the rest of the zoo is unaffected
+    assert "future" not in registry.architectures
+    infos = _infos()
+    assert infos["alpha"].ok and not infos["future"].ok
+
+
+def test_a_plugin_for_this_plugin_api_or_an_earlier_minor_loads(plugin_site):
+    from zoo_core.hookspecs import PLUGIN_API_VERSION
+
+    toy_plugin(
+        plugin_site, "now", {"now-toy-one": {}}, extra=f"ZOO_PLUGIN_API = {PLUGIN_API_VERSION!r}\n"
+    )
+    toy_plugin(plugin_site, "older", {"older-toy-two": {}}, extra='ZOO_PLUGIN_API = "1.0"\n')
+    plugin_site.activate()
+    assert sorted(get_registry().models) == ["now-toy-one", "older-toy-two"]
+
+
+def test_hooks_are_called_by_keyword_so_implementations_take_a_subset(plugin_site):
+    # An implementation naming none of the hook's arguments is valid pluggy; a positional
+    # call would hand it one it does not take.
+    extra = "\nCALLED = []\n\n@hookimpl\ndef register_losses():\n    CALLED.append('losses')\n"
+    toy_plugin(plugin_site, "alpha", {"alpha-toy-one": {}}, extra=extra)
+    plugin_site.activate()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", PluginWarning)
+        get_registry()
+    import zoo_fake_alpha
+
+    assert zoo_fake_alpha.CALLED == ["losses"]

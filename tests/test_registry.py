@@ -10,7 +10,7 @@ from helpers.fakes import toy_plugin
 import zoo_core as zoo
 from zoo_core.errors import UnknownArchitectureError, UnknownModelError, ZooError
 from zoo_core.plugins import PluginWarning, plugin_infos
-from zoo_core.registry import ModelSpec, get_registry, resolve_object, resource_path
+from zoo_core.registry import ModelSpec, Registry, get_registry, resolve_object, resource_path
 
 CATALOG = {
     "alpha": {
@@ -177,9 +177,65 @@ def test_a_builder_that_crashes_is_named_with_its_plugin():
 
     from zoo_core.errors import PluginError
 
-    # a builder with a bug: nn.Linear wants two sizes, not a config
-    broken = replace(ARCH, builder="torch.nn:Linear", plugin="zoo-tiny")
+    # a builder with a bug: it takes one argument, as builders do, but not a config
+    broken = replace(ARCH, builder="math:sqrt", plugin="zoo-tiny")
     with pytest.raises(PluginError, match=r"plugin 'zoo-tiny' failed to build architecture "
-                       r"'tinygan' \(torch.nn:Linear\): TypeError") as caught:  # fmt: skip
+                       r"'tinygan' \(math:sqrt\): TypeError") as caught:  # fmt: skip
         broken.build(config().model)
     assert isinstance(caught.value.__cause__, TypeError)  # the original stays for the authors
+
+
+def test_a_callback_whose_signature_does_not_fit_is_named_before_it_is_called():
+    from dataclasses import replace
+
+    from helpers.tiny_gan import ARCH, config
+
+    from zoo_core.errors import PluginError
+
+    # nn.Linear wants two sizes: the core would call it with one config
+    broken = replace(ARCH, builder="torch.nn:Linear", plugin="zoo-tiny")
+    with pytest.raises(PluginError, match=r"plugin 'zoo-tiny': architecture 'tinygan' builder "
+                       r"'torch.nn:Linear' has the signature \(in_features.*but the core calls "
+                       r"it as \(model_config\) \(ModelBuilder"):  # fmt: skip
+        broken.build(config().model)
+    evaluation = replace(ARCH, evaluation="helpers.tiny_gan:build", plugin="zoo-tiny")
+    with pytest.raises(PluginError, match=r"evaluation 'helpers.tiny_gan:build' .* calls it as "
+                       r"\(model, real, \*, seed, device\)"):  # fmt: skip
+        evaluation.resolve("evaluation")
+    missing = replace(ARCH, dataset="helpers.tiny_gan:nothing_here", plugin="zoo-tiny")
+    with pytest.raises(PluginError, match=r"'zoo-tiny': architecture 'tinygan' dataset "
+                       r"'helpers.tiny_gan:nothing_here' cannot be imported"):  # fmt: skip
+        missing.resolve("dataset")
+
+
+def test_a_class_is_a_builder():
+    from dataclasses import replace
+
+    from helpers.tiny_gan import ARCH, TinyGAN, config
+
+    model = replace(ARCH, builder="helpers.tiny_gan:TinyGAN").build(config().model)
+    assert type(model) is TinyGAN
+
+
+def test_a_callback_that_is_not_a_module_attribute_string_is_refused_at_registration():
+    from dataclasses import replace
+
+    from helpers.tiny_gan import ARCH
+
+    registry = Registry()
+    with pytest.raises(ZooError, match=r"trainer='zoo_tiny.Trainer' must be a "
+                       r"'package.module:attribute' string"):  # fmt: skip
+        registry.add_architecture(replace(ARCH, trainer="zoo_tiny.Trainer"), "zoo-tiny")
+    assert registry.architectures == {}
+
+
+def test_packaged_fills_the_conventional_paths():
+    plain = ModelSpec.packaged("zoo_x", "smith-x-data", "x")
+    assert (plain.config, plain.card, plain.weights) == (
+        "zoo_x:configs/smith-x-data.yaml", "zoo_x:model_cards/smith-x-data.md", None
+    )  # fmt: skip
+    shipped = ModelSpec.packaged("zoo_x", "smith-x-data", "x", shipped=True)
+    assert shipped.weights == "zoo_x:weights/smith-x-data"
+    assert (
+        shipped.card == "zoo_x:weights/smith-x-data/README.md" and shipped.problem() is None
+    )  # the original stays for the authors

@@ -1,8 +1,9 @@
 """Finding, loading and reporting plugins.
 
 Each plugin is loaded in its own ``try`` block: one that fails to import, implements a hook
-that does not exist or registers a duplicate id is recorded (``zoo plugins`` shows it) and
-warned about, and every other plugin and command keeps working.
+that does not exist, declares a plugin API this core does not provide or registers a
+duplicate id is recorded (``zoo plugins`` shows it) and warned about, and every other plugin
+and command keeps working.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ from __future__ import annotations
 import difflib
 import importlib.metadata
 import os
+import re
 import warnings
 from dataclasses import dataclass, field
+from typing import Any
 
 import pluggy
 
@@ -22,6 +25,9 @@ ENTRY_POINT_GROUP = "zoo"
 PLUGINS_ENV = "ZOO_PLUGINS"
 #: The core registers its own losses and extractors through the same hooks as any plugin.
 BUILTIN_PLUGINS = ("zoo_core.builtin",)
+#: The module attribute where a plugin states the plugin API it was written for ("1.1").
+#: Leaving it out means "the API this core provides".
+API_ATTRIBUTE = "ZOO_PLUGIN_API"
 
 
 class PluginWarning(UserWarning):
@@ -71,8 +77,54 @@ def record_error(plugin: str, message: str) -> None:
     warnings.warn(f"zoo plugin {plugin!r}: {message}", PluginWarning, stacklevel=2)
 
 
+def api_version_problem(declared: object) -> str | None:
+    """Why this core cannot host a plugin declaring ``ZOO_PLUGIN_API = declared``, or None.
+
+    A plugin written for ``X.Y`` runs on any core providing ``X.Z`` with ``Z >= Y``: minor
+    versions only add (hook arguments, spec fields, model defaults), a major version may
+    remove. Refusing up front gives one line naming both versions instead of an AttributeError
+    in the middle of a command.
+    """
+    provided = hookspecs.PLUGIN_API_VERSION
+    if not isinstance(declared, str) or not _API_PATTERN.match(declared):
+        return (
+            f"ZOO_PLUGIN_API must be a 'MAJOR.MINOR' string such as {provided!r}, not {declared!r}"
+        )
+    major, minor = (int(part) for part in declared.split("."))
+    have_major, have_minor = (int(part) for part in provided.split("."))
+    if major == have_major and minor <= have_minor:
+        return None
+    core = importlib.metadata.version("zoo-core")
+    advice = (
+        "upgrade zoo-core"
+        if (major, minor) > (have_major, have_minor)
+        else f"install a release of the plugin written for plugin API {have_major}.x"
+    )
+    return (
+        f"written for zoo plugin API {declared}, but zoo-core {core} provides {provided}; "
+        f"{advice}. The plugin is not loaded."
+    )
+
+
+_API_PATTERN = re.compile(r"^\d+\.\d+$")
+
+
+def call_hookimpl(impl: Any, **arguments: Any) -> Any:
+    """Call one hook implementation with the arguments it names, by keyword.
+
+    Pluggy binds arguments by name so that a hook can gain arguments without breaking the
+    implementations written before (each takes the subset it names); the core calls some
+    implementations one by one, to charge a failure to its plugin, and does the same.
+    """
+    return impl.function(**{name: arguments[name] for name in impl.argnames})
+
+
 def _register(pm: pluggy.PluginManager, module: object, info: PluginInfo) -> None:
     _infos[info.name] = info
+    problem = api_version_problem(getattr(module, API_ATTRIBUTE, hookspecs.PLUGIN_API_VERSION))
+    if problem:
+        record_error(info.name, problem)
+        return
     known = _known_hooks()
     info.hooks = _implemented_hooks(module)
     for hook in info.hooks:

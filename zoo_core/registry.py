@@ -17,6 +17,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from zoo_core.callbacks import ARCH_CALLBACKS, NAMED_CALLBACKS, check_callback
 from zoo_core.errors import (
     DuplicateIdError,
     PluginError,
@@ -34,19 +35,27 @@ ARCH_NAME_PATTERN = re.compile(r"^[a-z][a-z0-9_]*$")
 class ArchSpec:
     """A network architecture: how to build it, its config schema, how to train it.
 
-    ``config`` is the dataclass schema of the ``model:`` section. ``trainer`` optionally names
-    a :class:`zoo_core.training.GANTrainer` subclass (``"module:Class"``) for architectures
-    whose training differs from the plain adversarial loop; ``train_config`` and
-    ``data_config`` optionally extend the core's schemas with the architecture's own keys;
-    ``dataset`` optionally names a ``"module:function(data_cfg, path)"`` returning the training
-    dataset, for data the core's :func:`zoo_core.data.training_dataset` does not cover.
-    ``generate_options`` optionally names a ``"module:function()"`` returning a list of
-    ``click.Option`` that ``zoo generate`` accepts for this architecture's models (a style
-    image, a perturbation flag); the parsed values reach ``GANModel.generate(**options)``.
-    It is imported only when ``zoo generate`` runs for such a model, so listing stays light.
-    ``evaluation`` optionally names a ``"module:function(model, real, *, seed, device)"``
-    running the paper's own evaluation protocol on real data (e.g. the condition vs the
-    output over whole scans) and returning ``{"markdown": table, "metrics": json-able}``;
+    Every callback is a ``"module:attribute"`` string, imported on first use so that listing
+    the zoo stays free of torch; :mod:`zoo_core.callbacks` has the typed protocol of each, and
+    :meth:`resolve` checks a callback against it before the core calls it.
+
+    ``builder`` (:class:`~zoo_core.callbacks.ModelBuilder`) turns the ``model:`` section into
+    a :class:`zoo_core.GANModel`; a ``GANModel`` subclass taking the section is one, so name
+    the class itself. ``config`` is the dataclass schema of the ``model:`` section.
+    ``trainer`` (:class:`~zoo_core.callbacks.TrainerFactory`) optionally names a
+    :class:`zoo_core.training.GANTrainer` subclass for architectures whose training differs
+    from the plain adversarial loop; ``train_config`` and ``data_config`` optionally extend
+    the core's schemas with the architecture's own keys. ``dataset``
+    (:class:`~zoo_core.callbacks.DatasetFactory`, ``(data_cfg, path)``) optionally returns the
+    training dataset, for data the core's :func:`zoo_core.data.training_dataset` does not
+    cover. ``generate_options`` (:class:`~zoo_core.callbacks.GenerateOptionsFactory`, ``()``)
+    optionally returns a list of ``click.Option`` that ``zoo generate`` accepts for this
+    architecture's models (a style image, a perturbation flag); the parsed values reach
+    ``GANModel.generate(**options)``. It is imported only when ``zoo generate`` runs for such
+    a model, so listing stays light. ``evaluation``
+    (:class:`~zoo_core.callbacks.EvaluationProtocol`, ``(model, real, *, seed, device)``)
+    optionally runs the paper's own evaluation protocol on real data (e.g. the condition vs
+    the output over whole scans) and returns ``{"markdown": table, "metrics": json-able}``;
     ``zoo evaluate ID --real PATH`` runs it when given neither ``--fake`` nor ``--generate``.
     """
 
@@ -62,13 +71,35 @@ class ArchSpec:
     evaluation: str | None = None
     plugin: str = ""
 
+    def callbacks(self) -> dict[str, str]:
+        """The callbacks this architecture names, by field (``builder`` always)."""
+        return {name: ref for name in ARCH_CALLBACKS if (ref := getattr(self, name)) is not None}
+
+    def resolve(self, callback: str) -> Any:
+        """Import the callback a field names and check it against its protocol.
+
+        The error names the plugin, the architecture and the callback: a wrong signature is
+        the plugin's bug, and the user should know whose it is.
+        """
+        protocol = ARCH_CALLBACKS[callback]
+        ref = getattr(self, callback)
+        what = f"plugin {self.plugin or '?'!r}: architecture {self.name!r} {callback} {ref!r}"
+        try:
+            obj = resolve_object(ref)
+        except ZooError as exc:
+            raise PluginError(f"{what} cannot be imported: {exc}") from None
+        except ImportError as exc:
+            raise PluginError(f"{what} cannot be imported: {type(exc).__name__}: {exc}") from exc
+        check_callback(obj, protocol, what=what)
+        return obj
+
     def build(self, model_config: Any) -> Any:
         """Import the builder and call it with the ``model:`` section of a config.
 
         A builder that raises anything but a :class:`ZooError` has a bug: the error names the
         plugin and builder, so a user knows whose it is rather than reading a deep traceback.
         """
-        builder = resolve_object(self.builder)
+        builder = self.resolve("builder")
         try:
             return builder(model_config)
         except ZooError:
@@ -79,6 +110,21 @@ class ArchSpec:
                 f"({self.builder}): {type(exc).__name__}: {exc}. Check the model: overrides "
                 f"you gave; if they are valid, report this to the plugin's authors."
             ) from exc
+
+    def problem(self) -> str | None:
+        """Why the registry refuses this spec's callbacks, or None (checked at registration,
+        where nothing is imported yet: each must be a ``"module:attribute"`` string)."""
+        for name, ref in self.callbacks().items():
+            if not isinstance(ref, str) or not _REF_PATTERN.match(ref):
+                return (
+                    f"architecture {self.name!r}: {name}={ref!r} must be a "
+                    "'package.module:attribute' string (imported on first use, so that "
+                    "listing the zoo does not import torch)."
+                )
+        return None
+
+
+_REF_PATTERN = re.compile(r"^[A-Za-z_][\w.]*:[A-Za-z_]\w*$")
 
 
 #: The model card inside a shipped weights folder, as in a Hub repo.
@@ -106,6 +152,22 @@ class ModelSpec:
     def __post_init__(self) -> None:
         if self.weights is not None and not self.card:
             object.__setattr__(self, "card", self.shipped_card())
+
+    @classmethod
+    def packaged(
+        cls, package: str, model_id: str, architecture: str, *, shipped: bool = False
+    ) -> ModelSpec:
+        """A model id whose files sit where ``zoo new-plugin`` puts them in ``package``.
+
+        The config is ``<package>:configs/<id>.yaml`` and the card
+        ``<package>:model_cards/<id>.md``; with ``shipped=True`` the weights folder
+        ``<package>:weights/<id>`` (written by ``zoo ship``) is the card's place instead.
+        Spelling the paths out stays possible for a plugin laid out otherwise.
+        """
+        config = f"{package}:configs/{model_id}.yaml"
+        if shipped:
+            return cls(model_id, architecture, config, weights=f"{package}:weights/{model_id}")
+        return cls(model_id, architecture, config, card=f"{package}:model_cards/{model_id}.md")
 
     def shipped_card(self) -> str | None:
         """The card reference inside the shipped weights folder (None without one)."""
@@ -178,6 +240,9 @@ class Registry:
             raise ZooError(f"register_architectures expects ArchSpec, got {type(spec).__name__}")
         if not ARCH_NAME_PATTERN.match(spec.name):
             raise ZooError(f"architecture name {spec.name!r} must be lower-case snake_case")
+        problem = spec.problem()
+        if problem:
+            raise ZooError(problem)
         if spec.name in self.architectures:
             other = self.architectures[spec.name].plugin
             raise DuplicateIdError(
@@ -239,7 +304,12 @@ class Registry:
         if name not in table:
             known = ", ".join(sorted(table)) or "none"
             raise ZooError(f"Unknown {kind} {name!r}; registered: {known}.")
-        return resolve_object(table[name][0])
+        ref, plugin = table[name]
+        factory = resolve_object(ref)
+        check_callback(
+            factory, NAMED_CALLBACKS[kind], what=f"plugin {plugin!r}: {kind} {name!r} {ref!r}"
+        )
+        return factory
 
     def match(self, patterns: Iterable[str] = ("*",)) -> list[ModelSpec]:
         """Model specs whose id matches any fnmatch pattern, sorted by id."""
@@ -262,7 +332,7 @@ _registry: Registry | None = None
 
 def _call_each(hook: Any, make_register: Callable[[str], Callable[..., None]]) -> None:
     """Call a registration hook plugin by plugin, so one failure is charged to its plugin."""
-    from zoo_core.plugins import record_error
+    from zoo_core.plugins import call_hookimpl, record_error
 
     # get_hookimpls() lists implementations in registration order (builtin first, then the
     # plugins as discovered); pluggy *calls* them in reverse, which would let a later plugin
@@ -278,7 +348,7 @@ def _call_each(hook: Any, make_register: Callable[[str], Callable[..., None]]) -
                 record_error(_plugin, str(exc))
 
         try:
-            impl.function(guarded)
+            call_hookimpl(impl, register=guarded)
         except Exception as exc:
             record_error(plugin, f"{hook.name} failed: {type(exc).__name__}: {exc}")
 

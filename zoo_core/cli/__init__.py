@@ -37,12 +37,12 @@ class ZooGroup(click.Group):
     def _load_plugin_commands(self) -> None:
         if not ZooGroup._plugins_loaded:
             ZooGroup._plugins_loaded = True
-            from zoo_core.plugins import get_plugin_manager, record_error
+            from zoo_core.plugins import call_hookimpl, get_plugin_manager, record_error
 
             hook = get_plugin_manager().hook.register_commands
             for impl in hook.get_hookimpls():
                 try:
-                    impl.function(self)
+                    call_hookimpl(impl, cli=self)
                 except Exception as exc:
                     record_error(impl.plugin_name, f"register_commands failed: {exc}")
 

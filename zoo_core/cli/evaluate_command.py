@@ -98,7 +98,7 @@ def evaluate_command(
     from zoo_core.api import load
     from zoo_core.errors import ZooError
     from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
-    from zoo_core.registry import get_registry, resolve_object
+    from zoo_core.registry import get_registry
 
     if fake is not None and n_generate is not None:
         raise ZooError("pass one of --fake PATH and --generate N, not both.")
@@ -128,7 +128,7 @@ def evaluate_command(
                 f"{model_id} has no evaluation protocol of its own: pass --fake PATH (images "
                 "from `zoo generate`) or --generate N."
             )
-        report = resolve_object(arch.evaluation)(model, real, seed=seed, device=device)
+        report = arch.resolve("evaluation")(model, real, seed=seed, device=device)
         write_report(report["metrics"], out_dir, markdown=report["markdown"])
         click.echo(to_json(report["metrics"]) if as_json else report["markdown"])
         click.echo(f"Wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'}", err=True)

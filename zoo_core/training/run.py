@@ -10,10 +10,8 @@ from zoo_core.errors import ZooError
 
 def training_dataset(arch: Any, data_cfg: Any, path: str | Path) -> Any:
     """The architecture's own dataset function if it names one, else the core's readers."""
-    from zoo_core.registry import resolve_object
-
     if arch.dataset:
-        return resolve_object(arch.dataset)(data_cfg, Path(path))
+        return arch.resolve("dataset")(data_cfg, Path(path))
     try:
         from zoo_core.data import training_dataset as core_dataset
     except ImportError as exc:
@@ -25,12 +23,11 @@ def training_dataset(arch: Any, data_cfg: Any, path: str | Path) -> Any:
 
 
 def trainer_class(arch: Any) -> type:
-    from zoo_core.registry import resolve_object
     from zoo_core.training.trainer import GANTrainer
 
     if not arch.trainer:
         return GANTrainer
-    cls = resolve_object(arch.trainer)
+    cls = arch.resolve("trainer")
     if not (isinstance(cls, type) and issubclass(cls, GANTrainer)):
         raise ZooError(
             f"architecture {arch.name!r} (plugin {arch.plugin!r}) names trainer {arch.trainer!r}, "
