@@ -30,6 +30,8 @@ class GANModel(nn.Module):
     (:class:`zoo_core.cards.ModelCard`) and ``weights_info`` (repo, revision, sha256).
     """
 
+    #: Whether :meth:`generate` maps a ``condition`` batch to outputs (True) or draws ``n``
+    #: samples from noise alone (False); the trainer, the kit and ``zoo generate`` branch on it.
     conditional: ClassVar[bool] = False
     #: Output value range the card declares; generate() output lies within it.
     value_range: tuple[float, float] = (-1.0, 1.0)
@@ -46,6 +48,21 @@ class GANModel(nn.Module):
     #: ``"class"`` (one class index per sample, ``(N,)``: ``zoo generate --class NAME`` with
     #: the names of the card's first input's ``label_maps``).
     condition_kind: ClassVar[str] = "image"
+    #: Class-conditional models (``condition_kind = "class"``): how many classes there are.
+    #: ``zoo generate`` cycles through this many when the card names no label maps; 0 means
+    #: "as many as the card's first input's ``label_maps``".
+    num_classes: int = 0
+    #: Block models (trained on fixed-size patches of a volume): the block side in voxels,
+    #: one int per spatial axis or one for all. ``zoo.generate`` then tiles larger inputs in
+    #: blocks; None falls back to ``model.block_size`` of the config, then to the data's
+    #: ``spatial_size`` when ``data.mode`` is ``blocks``, and otherwise the whole input goes in.
+    block_size: int | tuple[int, ...] | None = None
+    #: Block models: the fraction by which neighbouring windows overlap when a volume is
+    #: tiled (the default of ``zoo generate --overlap``); more overlap, fewer seams, more work.
+    inference_overlap: float = 0.5
+    #: Block models: voxels of context cut around each window and cropped from its output
+    #: (the default of ``zoo generate --margin``), for generators whose borders are weaker.
+    inference_margin: int = 0
 
     def __init__(self) -> None:
         super().__init__()
@@ -210,8 +227,17 @@ class GANModel(nn.Module):
         return {k: v.to(device) if isinstance(v, torch.Tensor) else v for k, v in batch.items()}
 
     def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
-        """Generator output for a training batch (gradients kept), shaped like its target."""
-        raise NotImplementedError
+        """Generator output for a training batch (gradients kept), shaped like its target.
+
+        The default is :meth:`sample` on the batch: ``batch["condition"]`` for conditional
+        models, ``len(batch["target"])`` samples otherwise, so that most models write the
+        forward pass once. Override it when training feeds the generator something
+        :meth:`sample` draws itself (InfoGAN's codes) or takes another path (one window
+        where inference tiles a volume).
+        """
+        if self.conditional:
+            return self.sample(n=None, condition=batch["condition"], generator=generator)
+        return self.sample(n=batch["target"].shape[0], condition=None, generator=generator)
 
     def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
         """The architecture's own extra loss (auxiliary classifier, mutual information...).
