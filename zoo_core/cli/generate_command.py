@@ -15,8 +15,6 @@ from zoo_core.cli.output import echo_json, stderr_console
 from zoo_core.errors import ZooError
 
 FORMATS = ("png", "nifti", "dicom")
-#: Samples shown in the montage at most.
-MONTAGE_MAX = 64
 #: ctx.meta key: (architecture name, its click options) once known from MODEL_ID.
 ARCH_OPTIONS = "zoo.generate.architecture_options"
 
@@ -86,88 +84,6 @@ class GenerateCommand(click.Command):
                     formatter.write_dl(records)
 
 
-def _condition_paths(path: Path) -> list[Path]:
-    """One condition (file or DICOM series folder) or a folder of them."""
-    from zoo_core.data.readers import image_format, list_images
-
-    if path.is_file():
-        return [path]
-    if any(f.is_file() and image_format(f) == "dicom" for f in path.iterdir()):
-        return [path]
-    return list_images(path)
-
-
-@contextmanager
-def _naming(path: Path) -> Iterator[None]:
-    """Prefix a ZooError about one condition with its file, unless the message names it."""
-    try:
-        yield
-    except ZooError as exc:
-        if path.name in str(exc):
-            raise
-        raise ZooError(f"{path}: {exc}") from exc
-
-
-def _is_medical(path: Path) -> bool:
-    """NIfTI files and DICOM series: outputs of such conditions keep their geometry."""
-    from zoo_core.data.readers import image_format
-
-    return image_format(path) in ("nifti", "dicom")
-
-
-def _intensity_record(declared: Any, template: Any, fmt: str) -> dict[str, Any]:
-    """What the provenance says about the units of the written values."""
-    if fmt == "png":
-        return {"declared_by": "png", "kind": "model value range"}
-    if declared is not None:
-        return {"declared_by": "model", **declared.to_dict()}
-    if template is not None:
-        return {"declared_by": "condition", "kind": template.kind}
-    return {"declared_by": "none", "kind": "none"}
-
-
-def _preview(sample: Any) -> Any:
-    return sample[..., sample.shape[-1] // 2] if sample.ndim == 4 else sample
-
-
-def _panel_like(panel: Any, result: Any) -> Any:
-    """A montage panel ``(C, *S)`` shown at the size and channel count of the result tile."""
-    import torch
-    import torch.nn.functional as F
-
-    panel = torch.as_tensor(_preview(torch.as_tensor(panel).float().cpu()))
-    result = torch.as_tensor(result)
-    if tuple(panel.shape[1:]) != tuple(result.shape[1:]):
-        panel = F.interpolate(panel[None], size=tuple(result.shape[1:]), mode="nearest")[0]
-    if panel.shape[0] != result.shape[0]:
-        gray = panel[:1] if panel.shape[0] == 1 else panel.mean(0, keepdim=True)
-        panel = gray.expand(result.shape[0], *gray.shape[1:])
-    return panel
-
-
-def _read_labels(array: Any, model: Any) -> Any:
-    """A label-map condition as read: no intensity scaling, one channel for an RGB drawing of
-    a gray map, nearest-neighbour resized to the model's ``data.spatial_size``."""
-    import numpy as np
-    import torch
-
-    from zoo_core.data import fit_to_size
-
-    if (
-        array.shape[0] in (3, 4)
-        and np.array_equal(array[0], array[1])
-        and np.array_equal(array[0], array[2])
-    ):
-        array = array[:1]
-    data = getattr(model.config, "data", None) if model.config is not None else None
-    size = [int(v) for v in (getattr(data, "spatial_size", None) or [])]
-    x = torch.from_numpy(np.ascontiguousarray(array))
-    if size and len(size) == x.ndim - 1 and list(x.shape[1:]) != size:
-        mode = str(getattr(data, "size_mode", "resize") or "resize")
-        x = fit_to_size(x, size, mode, label=True, pad_value=0.0)
-    return x
-
-
 @contextmanager
 def _progress() -> Iterator[Any]:
     """A progress bar that also shows the time spent, and a second bar for work a model
@@ -190,39 +106,6 @@ def _progress() -> Iterator[Any]:
 
         with reporting(show):
             yield progress
-
-
-def class_choices(model: Any, requested: tuple[str, ...]) -> list[tuple[int, str]]:
-    """(index, name) of the classes asked for by name or index: every class by default.
-
-    Names are those of the card's first input's ``label_maps`` (``{"0": "grey-matter-rich",
-    ...}``); a model whose card names none is addressed by index.
-    """
-    inputs = (model.card.zoo.get("inputs") if model.card is not None else None) or [{}]
-    names = {int(k): str(v) for k, v in (inputs[0].get("label_maps") or {}).items()}
-    count = int(getattr(model, "num_classes", 0) or len(names))
-    if count < 1:
-        raise ZooError("the model declares no classes (num_classes, or label_maps in its card).")
-    table = [(i, names.get(i, str(i))) for i in range(count)]
-    if not requested:
-        return table
-    by_name = {name: (i, name) for i, name in table} | {str(i): (i, n) for i, n in table}
-    unknown = [r for r in requested if r not in by_name]
-    if unknown:
-        known = ", ".join(f"{i} ({n})" if n != str(i) else n for i, n in table)
-        raise ZooError(f"unknown class {unknown[0]!r}; this model's classes: {known}.")
-    return [by_name[r] for r in requested]
-
-
-def _option_record(value: Any) -> Any:
-    """Options in the provenance: files by name and sha256, other values as they are."""
-    from zoo_core.io.provenance import file_digest
-
-    if isinstance(value, Path):
-        return file_digest(value) if value.exists() else str(value)
-    if isinstance(value, tuple | list):
-        return [_option_record(v) for v in value]
-    return value
 
 
 @cli.command(
@@ -343,23 +226,10 @@ def generate_command(
       zoo generate krishna-stylecgan-ct --condition seg.png --style style.png --perturb \\
         --out ct --montage
     """
-    import numpy as np
-    import torch
-
-    from zoo_core import io as zio
     from zoo_core.api import load
-    from zoo_core.data.intensity import intensity_transform
-    from zoo_core.generation import (
-        block_size_of,
-        conditions_used,
-        derive_seed,
-        generate,
-        output_affine,
-        output_intensity,
-        output_modality,
-    )
     from zoo_core.generation.options import architecture_options, parse_leftovers
-    from zoo_core.io.common import safe_suffix
+    from zoo_core.generation.to_files import generate_to_files
+    from zoo_core.io import PROVENANCE_FILE
     from zoo_core.registry import get_registry
 
     ctx = click.get_current_context()
@@ -382,205 +252,47 @@ def generate_command(
         arch = get_registry().architecture(arch_name) if arch_name else None
         declared = architecture_options(arch, _reserved(ctx.command)) if arch else []
         options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
-    if overlap is None:
-        overlap = float(getattr(model, "inference_overlap", 0.5))
-    if margin is None:
-        margin = int(getattr(model, "inference_margin", 0))
-    kind = getattr(model, "condition_kind", "image")
-    if classes and kind != "class":
-        raise ZooError(f"{model_id} takes no classes; --class is for class-conditional models.")
-    paths = _condition_paths(condition) if model.conditional and condition is not None else []
-    if fmt is None:  # PNG cannot hold volumes, and medical conditions keep their geometry
-        dims = model.card.zoo.get("dims") if model.card is not None else None
-        fmt = "nifti" if dims == 3 or (paths and _is_medical(paths[0])) else "png"
-    value_range, channel_names = zio.output_spec(model)
-    declared = output_intensity(model)  # None: outputs are in the condition's units
-    # Conditions are always normalised as in training; the inverse of that is the outputs'
-    # scaling only when the model declares none (same-domain models).
-    labels = kind == "labels"
-    template = None
-    if model.conditional and model.config is not None and not labels:
-        template = intensity_transform(model.config.data)
-    out_dir.mkdir(parents=True, exist_ok=True)
-    extra = {
-        "command": "zoo generate",
-        "format": fmt,
-        "untrained": untrained,
-        "output_intensity": _intensity_record(declared, template, fmt),
-    }
-    if block_size_of(model) is not None:  # how whole volumes are cut into blocks
-        extra["volume_inference"] = {"overlap": overlap, "tiling": tiling, "margin": margin}
-    if options:
-        extra["options"] = {k: _option_record(v) for k, v in sorted(options.items())}
+    extra: dict[str, Any] = {"command": "zoo generate", "untrained": untrained}
     if untrained:
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
-    tiles: list[Any] = []
-    tile_labels: list[str] = []
-    written: list[Path] = []
-    columns = 1
-    shown = 0
+    with _progress() as progress:
+        task: list[Any] = []
 
-    def show(condition_batch: torch.Tensor | None, samples: torch.Tensor) -> None:
-        """Add each sample's panels (condition | extra inputs | result) to the montage."""
-        nonlocal columns, shown
-        if not montage or shown >= MONTAGE_MAX:
-            return
-        keep = min(len(samples), MONTAGE_MAX - shown)
-        cond = None if condition_batch is None else condition_batch[:keep]
-        panels = model.montage_panels(cond, samples[:keep], dict(options))
-        columns = len(panels)
-        for j in range(keep):
-            result = _preview(samples[j])
-            for label, batch in panels:
-                tiles.append(_panel_like(batch[j], result).numpy())
-                tile_labels.append(f"{label} {shown + j}")
-        shown += keep
+        def advance(done: int, total: int) -> None:
+            if not task:
+                task.append(progress.add_task("Generating", total=total))
+            progress.update(task[0], completed=done)
 
-    modality = output_modality(
-        declared, model.card.zoo.get("modality") if model.card is not None else None
-    )
-    dicom_kw = {"modality": modality} if fmt == "dicom" and modality in ("CT", "MR") else {}
-
-    def write(sample: torch.Tensor, stem: Path, record: dict, **geometry: Any) -> None:
-        array = sample.numpy()
-        if fmt == "png" and array.ndim == 4:
-            raise ZooError(
-                f"{model_id} made a volume {tuple(array.shape[1:])}: PNG cannot hold it; "
-                "pass --format nifti or --format dicom."
-            )
-        if fmt != "png" and declared is not None:
-            geometry["intensity_inverse"] = declared.inverse
-        files = zio.write_sample(
-            array,
-            stem,
-            fmt,
-            value_range=value_range,
-            channel_names=channel_names,
-            provenance=record,
-            **dicom_kw,
-            **geometry,
-        )
-        written.extend(files)
-
-    if model.conditional and kind == "class":
-        if condition is not None:
-            raise ZooError(
-                f"{model_id} is conditioned on a class, not an image: pass --class NAME "
-                "(or leave it out for every class)."
-            )
-        chosen = class_choices(model, classes)
-        per_class = n or 1
-        extra["classes"] = [{"index": index, "name": name} for index, name in chosen]
-        record = zio.provenance_record(model, seed=seed, extra=extra)
-        zio.write_provenance(out_dir, record)
-        with _progress() as progress:
-            task = progress.add_task("Generating", total=len(chosen) * per_class)
-            for k, (index, name) in enumerate(chosen):
-                samples = generate(
-                    model,
-                    n=per_class,
-                    condition=torch.tensor([index]),
-                    seed=derive_seed(seed, k),
-                    batch_size=batch_size,
-                    options=options,
-                )
-                show(None, samples)
-                for j, sample in enumerate(samples):
-                    write(sample, out_dir / f"{safe_suffix(name)}_{j:05d}", record)
-                    progress.advance(task)
-        count = len(chosen) * per_class
-    elif model.conditional:
-        if condition is None:
-            raise ZooError(
-                f"{model_id} is conditional: pass --condition PATH (an image, a DICOM series "
-                "folder, or a folder of them)."
-            )
-        from zoo_core.data.readers import read_image, strip_suffix
-
-        record = zio.provenance_record(
-            model, seed=seed, conditions=[str(p) for p in paths], extra=extra
-        )
-        zio.write_provenance(out_dir, record)
-        transform = template
-        per_condition = n or 1
-        with _progress() as progress:
-            task = progress.add_task("Generating", total=len(paths) * per_condition)
-            for k, path in enumerate(paths):
-                condition_seed = derive_seed(seed, k)
-                with _naming(path):
-                    array, meta = read_image(path)
-                    fitted = transform.fit(array) if transform is not None else None
-                    if labels:
-                        x = _read_labels(array, model)
-                    else:
-                        x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
-                    samples = generate(
-                        model,
-                        n=per_condition,
-                        condition=x.float()[None],
-                        seed=condition_seed,
-                        batch_size=batch_size,
-                        overlap=overlap,
-                        tiling=tiling,
-                        margin=margin,
-                        options=options,
-                    )
-                if montage and shown < MONTAGE_MAX:
-                    used = conditions_used(model, x.float()[None], per_condition,
-                                           condition_seed, options=options)  # fmt: skip
-                    show(used, samples)
-                geometry: dict[str, Any] = {}
-                if fmt != "png":
-                    geometry["affine"] = (
-                        output_affine(meta["affine"], x.shape[1:], samples.shape[2:])
-                        if samples.ndim == x.ndim + 1
-                        else None
-                    )
-                    if fitted is not None and declared is None:
-                        geometry["intensity_inverse"] = fitted.inverse
-                for j, sample in enumerate(samples):
-                    stem = out_dir / f"{strip_suffix(path.name)}_{j:03d}"
-                    write(sample, stem, record, **geometry)
-                    progress.advance(task)
-        count = len(paths) * per_condition
-    else:
-        if condition is not None:
-            raise ZooError(f"{model_id} is unconditional: leave out --condition.")
-        if n is None:
-            raise ZooError("pass -n N, the number of samples to generate.")
-        record = zio.provenance_record(model, seed=seed, conditions=None, extra=extra)
-        zio.write_provenance(out_dir, record)
-        with _progress() as progress:
-            task = progress.add_task("Generating", total=n)
-            for start in range(0, n, batch_size):
-                size = min(batch_size, n - start)
-                samples = generate(model, n=size, seed=seed, first_index=start, options=options)
-                show(None, samples)
-                for j, sample in enumerate(samples):
-                    write(sample, out_dir / f"sample_{start + j:05d}", record)
-                    progress.advance(task)
-        count = n
-    montage_path = out_dir / "montage.png" if montage and tiles else None
-    if montage_path is not None:
-        zio.save_montage(
-            np.stack(tiles),
-            montage_path,
-            value_range=value_range,
-            channel_names=channel_names,
-            nrow=columns if columns > 1 else None,
-            labels=tile_labels if columns > 1 else None,
+        result = generate_to_files(
+            model,
+            out_dir,
+            n=n,
+            fmt=fmt,
+            condition=condition,
+            classes=classes,
+            seed=seed,
+            batch_size=batch_size,
+            montage=montage,
+            overlap=overlap,
+            tiling=tiling,
+            margin=margin,
+            options=options,
+            extra=extra,
+            name=model_id,
+            progress=advance,
         )
     if as_json:
         echo_json(
             {
                 "model_id": model_id,
                 "out_dir": out_dir,
-                "format": fmt,
-                "count": count,
-                "files": written,
-                "provenance": out_dir / zio.PROVENANCE_FILE,
-                "montage": montage_path,
+                "format": result.format,
+                "count": result.count,
+                "files": result.files,
+                "provenance": out_dir / PROVENANCE_FILE,
+                "montage": result.montage,
             }
         )
     else:
+        count, fmt = result.count, result.format
         click.echo(f"Wrote {count} synthetic sample(s) ({fmt}) and provenance to {out_dir}")

@@ -4,7 +4,9 @@
 :class:`SyntheticDataset` streams them into another model's DataLoader, and
 :func:`infer_volume` runs block/patch models over whole volumes with bounded memory,
 :func:`infer_slices` runs 2D models over volumes slice by slice, and :func:`output_intensity`
-says in which physical units a model's outputs are written. Architectures add their own
+says in which physical units a model's outputs are written. :class:`SampleWriter` writes
+samples to files (marked synthetic, with provenance) and :func:`generate_to_files` is all of
+``zoo generate`` below its options. Architectures add their own
 ``zoo generate`` options through :mod:`zoo_core.generation.options` and report long work
 inside a call through :mod:`zoo_core.generation.progress`.
 
@@ -19,7 +21,14 @@ from importlib import import_module
 from typing import Any
 
 _LAZY = {
+    "GeneratedFiles": "to_files",
+    "Montage": "panels",
+    "OutputGroup": "writer",
+    "SampleWriter": "writer",
     "SyntheticDataset": "dataset",
+    "class_choices": "conditions",
+    "generate_to_files": "to_files",
+    "output_groups": "writer",
     "output_intensity": "intensity",
     "output_modality": "intensity",
     "block_size_of": "sampling",
