@@ -309,9 +309,9 @@ def __getattr__(name: str) -> Any:
     if target is None:
         raise AttributeError(f"module 'zoo_core.plugin_api' has no attribute {name!r}")
     module, attribute = target
-    value = getattr(import_module(module), attribute)
-    globals()[name] = value  # later look-ups skip this function
-    return value
+    # Looked up afresh each time (not cached here), so the name is always the core's current
+    # object: a test that monkeypatches zoo_core.api.load patches it for plugins too.
+    return getattr(import_module(module), attribute)
 
 
 def __dir__() -> list[str]:

@@ -4,7 +4,10 @@ No torch here: builder and dataset are named as strings.
 """
 
 from zoo_acgan.config import ACGANConfig
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -12,7 +15,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="acgan",
-            builder="zoo_acgan.model:build",
+            builder="zoo_acgan.model:ACGAN",
             config=ACGANConfig,
             description="Auxiliary-classifier GAN: the generator takes noise and a class, the "
             "discriminator predicts real/fake and the class (Odena et al. 2017).",
@@ -23,11 +26,4 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(
-        ModelSpec(
-            id="odena-acgan-mni152",
-            architecture="acgan",
-            config="zoo_acgan:configs/odena-acgan-mni152.yaml",
-            card="zoo_acgan:model_cards/odena-acgan-mni152.md",
-        )
-    )
+    register(ModelSpec.packaged("zoo_acgan", "odena-acgan-mni152", "acgan"))

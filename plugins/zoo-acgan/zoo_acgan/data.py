@@ -20,7 +20,7 @@ CLASSES = ("grey-matter-rich", "white-matter-rich")
 
 def prepare_mni152_tissues(out_dir: str | Path) -> Path:
     """Copy the MNI152 T1 volume and its GM/WM maps (shipped with nilearn) into ``out_dir``."""
-    from zoo_core.data.shipped import copy_shipped
+    from zoo_core.plugin_api import copy_shipped
 
     return copy_shipped(out_dir, {T1: "mni152_t1", GM: "mni152_gm", WM: "mni152_wm"})
 
@@ -38,9 +38,7 @@ class TissueSlices(torch.utils.data.Dataset):
     """Items ``{"target": (C, H, W) in [-1, 1], "label": int64 class}``, all in memory."""
 
     def __init__(self, data_cfg: Any, path: str | Path) -> None:
-        from zoo_core.data.readers import read_image
-        from zoo_core.data.slices import volume_slices
-        from zoo_core.errors import DataError
+        from zoo_core.plugin_api import DataError, read_image, volume_slices
 
         folder = Path(path)
         missing = [n for n in (T1, GM, WM) if not (folder / n).is_file()]

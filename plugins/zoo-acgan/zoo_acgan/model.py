@@ -13,9 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ZooError
-from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import init_normal
+from zoo_core.plugin_api import GANModel, ZooError, init_normal, latent
 
 
 def as_class_indices(condition: torch.Tensor, num_classes: int) -> torch.Tensor:
@@ -136,9 +134,6 @@ class ACGAN(GANModel):
             )
         return batch
 
-    def fake_batch(self, batch, generator=None):
-        return self._generate(as_class_indices(batch["condition"], self.num_classes), generator)
-
     def critic(self, images, batch):
         return self.discriminator(images)[0]
 
@@ -159,7 +154,3 @@ class ACGAN(GANModel):
             "target": torch.rand(batch_size, *self.shape) * 2 - 1,
             "label": torch.arange(batch_size) % self.num_classes,
         }
-
-
-def build(cfg) -> ACGAN:
-    return ACGAN(cfg)

@@ -1,7 +1,10 @@
 """Conditional GAN (Mirza & Osindero 2014) for the medical GAN zoo. No torch here."""
 
 from zoo_cgan.config import CGANConfig, CGANDataConfig
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -9,7 +12,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="cgan",
-            builder="zoo_cgan.model:build",
+            builder="zoo_cgan.model:ConditionalGAN",
             config=CGANConfig,
             description="Conditional GAN: the class label goes into both the generator and the "
             "discriminator (Mirza & Osindero 2014's MLP generator and maxout discriminator).",
@@ -21,11 +24,4 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(
-        ModelSpec(
-            id="mirza-cgan-mni152",
-            architecture="cgan",
-            config="zoo_cgan:configs/mirza-cgan-mni152.yaml",
-            card="zoo_cgan:model_cards/mirza-cgan-mni152.md",
-        )
-    )
+    register(ModelSpec.packaged("zoo_cgan", "mirza-cgan-mni152", "cgan"))

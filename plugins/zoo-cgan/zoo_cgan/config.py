@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from zoo_core.config import DataConfig
+from zoo_core.plugin_api import DataConfig
 
 
 @dataclass

@@ -22,9 +22,7 @@ def level_labels(count: int, levels: int) -> list[int]:
 
 class LevelSlices(torch.utils.data.Dataset):
     def __init__(self, data_cfg: Any, path: str | Path) -> None:
-        from zoo_core.data.readers import list_images
-        from zoo_core.data.slices import volume_slices
-        from zoo_core.errors import DataError
+        from zoo_core.plugin_api import DataError, list_images, volume_slices
 
         paths = list_images(path) if Path(path).is_dir() else [Path(path)]
         if not paths:

@@ -13,8 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ZooError
-from zoo_core.interfaces.model import GANModel
+from zoo_core.plugin_api import GANModel, ZooError
 
 
 class Maxout(nn.Module):
@@ -109,10 +108,6 @@ class ConditionalGAN(GANModel):
             batch["condition"] = batch["label"]
         return batch
 
-    def fake_batch(self, batch, generator=None):
-        y = self.one_hot(batch["condition"])
-        return self.generator(self._noise(y.shape[0], generator), y)
-
     def critic(self, images, batch):
         return self.discriminator(images, self.one_hot(batch["condition"]))
 
@@ -121,7 +116,3 @@ class ConditionalGAN(GANModel):
             "target": torch.rand(batch_size, *self.shape) * 2 - 1,
             "label": torch.arange(batch_size) % self.num_classes,
         }
-
-
-def build(cfg) -> ConditionalGAN:
-    return ConditionalGAN(cfg)

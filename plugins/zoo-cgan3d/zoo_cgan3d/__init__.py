@@ -5,8 +5,7 @@ trainer data and commands are named as strings or import torch inside their bodi
 """
 
 from zoo_cgan3d.config import CGAN3DConfig, CGAN3DDataConfig
-from zoo_core import ArchSpec, ModelSpec, hookimpl
-from zoo_core.config import TrainConfig
+from zoo_core.plugin_api import ArchSpec, ModelSpec, TrainConfig, hookimpl
 
 #: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
 SHIPPED_IDS = ("mangalagiri-cgan3d-headct-autoencode",)
@@ -20,13 +19,16 @@ MODEL_IDS = (
     "mangalagiri-cgan3d-headct-autoencode",  # demo scale, the same way
 )
 
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
+
 
 @hookimpl
 def register_architectures(register):
     register(
         ArchSpec(
             name="cgan3d",
-            builder="zoo_cgan3d.model:build",
+            builder="zoo_cgan3d.model:CGAN3D",
             config=CGAN3DConfig,
             description=(
                 "3D conditional GAN (3D U-Net generator + uniform z, PatchGAN discriminator on "
@@ -44,15 +46,7 @@ def register_architectures(register):
 def register_models(register):
     for model_id in MODEL_IDS:
         shipped = model_id in SHIPPED_IDS
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="cgan3d",
-                config=f"zoo_cgan3d:configs/{model_id}.yaml",
-                card="" if shipped else f"zoo_cgan3d:model_cards/{model_id}.md",
-                weights=f"zoo_cgan3d:weights/{model_id}" if shipped else None,
-            )
-        )
+        register(ModelSpec.packaged("zoo_cgan3d", model_id, "cgan3d", shipped=shipped))
 
 
 @hookimpl

@@ -2,8 +2,11 @@
 gradient-consistency loss as an option. No torch here: everything is named as strings.
 """
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_cyclegan.config import CycleGANConfig, CycleGANDataConfig, CycleGANTrainConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
 
@@ -13,7 +16,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="cyclegan",
-            builder="zoo_cyclegan.model:build",
+            builder="zoo_cyclegan.model:CycleGAN",
             config=CycleGANConfig,
             description="Two ResNet generators (A->B, B->A) and two 70x70 PatchGAN "
             "discriminators; least-squares adversarial, cycle-consistency and identity losses, "
@@ -29,14 +32,7 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="cyclegan",
-                config=f"zoo_cyclegan:configs/{model_id}.yaml",
-                card=f"zoo_cyclegan:model_cards/{model_id}.md",
-            )
-        )
+        register(ModelSpec.packaged("zoo_cyclegan", model_id, "cyclegan"))
 
 
 @hookimpl

@@ -21,7 +21,7 @@ CT_NAME = "ct_head.nii.gz"
 def prepare_mr_ct(out_dir: str | Path) -> Path:
     """Write the demo data: MNI152 T1 (nilearn) in ``domain_a/``, the head CT atlas of
     TotalSegmentator (1 mm, HU) in ``domain_b/``. Both ship inside their wheels."""
-    from zoo_core.data.shipped import copy_shipped
+    from zoo_core.plugin_api import copy_shipped
 
     return copy_shipped(
         out_dir, {f"domain_a/{MR_NAME}": "mni152_t1", f"domain_b/{CT_NAME}": "head_ct"}
@@ -30,9 +30,7 @@ def prepare_mr_ct(out_dir: str | Path) -> Path:
 
 def domain_slices(data_cfg: Any, folder: Path, intensity: str) -> list[torch.Tensor]:
     """Every non-empty slice of every volume in ``folder``, scaled and fitted to size."""
-    from zoo_core.data.readers import list_images
-    from zoo_core.data.slices import volume_slices
-    from zoo_core.errors import DataError
+    from zoo_core.plugin_api import DataError, list_images, volume_slices
 
     paths = list_images(folder) if folder.is_dir() else []
     if not paths:

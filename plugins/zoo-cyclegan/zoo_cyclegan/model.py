@@ -18,9 +18,13 @@ import torch
 from torch import nn
 from torch.func import functional_call
 
-from zoo_core.errors import ConfigError, ZooError
-from zoo_core.interfaces.model import GANModel
-from zoo_core.layers import PatchGANDiscriminator, ResnetGenerator
+from zoo_core.plugin_api import (
+    ConfigError,
+    GANModel,
+    PatchGANDiscriminator,
+    ResnetGenerator,
+    ZooError,
+)
 
 
 class GeneratorPair(nn.Module):
@@ -103,7 +107,7 @@ class CycleGAN(GANModel):
         """HU for CT outputs (``data.intensity_b: ct`` for a2b, ``data.intensity: ct`` for
         b2a) through ``data.hu_window``; MR outputs have no fixed physical scale, so they are
         written as the model's values; None (as the condition) without a config."""
-        from zoo_core.data.intensity import CTWindow, IntensityTransform
+        from zoo_core.plugin_api import CTWindow, IntensityTransform
 
         data = getattr(self.config, "data", None)
         if data is None:
@@ -134,7 +138,7 @@ class CycleGAN(GANModel):
 
     def cycle_terms(self, batch: dict, fake_b: torch.Tensor) -> dict[str, torch.Tensor]:
         """Generator-side terms except the B adversarial one, unweighted, as a dict."""
-        from zoo_core.registry import get_registry
+        from zoo_core.plugin_api import get_registry
 
         reg = get_registry()
         real_a, real_b = batch["condition"], batch["target"]
@@ -165,7 +169,7 @@ class CycleGAN(GANModel):
         gradient-consistency terms involve generators only. Added to either player's loss,
         each network gets exactly its own gradient.
         """
-        from zoo_core.registry import get_registry
+        from zoo_core.plugin_api import get_registry
 
         lsgan = get_registry().loss("lsgan")()
         terms = self.cycle_terms(batch, fake)
@@ -184,7 +188,3 @@ class CycleGAN(GANModel):
             "condition": torch.rand(batch_size, self.channels[0], *size) * 2 - 1,
             "target": torch.rand(batch_size, self.channels[1], *size) * 2 - 1,
         }
-
-
-def build(cfg) -> CycleGAN:
-    return CycleGAN(cfg)

@@ -13,9 +13,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.errors import ConfigError
-from zoo_core.layers import ImagePool
-from zoo_core.training import GANTrainer
+from zoo_core.plugin_api import ConfigError, GANTrainer, ImagePool
 
 
 def _num(x: torch.Tensor) -> float:

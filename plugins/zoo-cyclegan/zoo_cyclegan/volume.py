@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.errors import ZooError
+from zoo_core.plugin_api import ZooError
 
 
 def translate_volume(
@@ -25,7 +25,7 @@ def translate_volume(
     slice by slice along spatial ``axis`` (2: axial for RAS volumes); returns ``(C', X, Y, Z)``
     on the CPU. ``direction`` ("a2b"/"b2a") overrides the model's for this call.
     """
-    from zoo_core.generation import infer_slices
+    from zoo_core.plugin_api import infer_slices
 
     volume = torch.as_tensor(volume)
     if volume.ndim == 3:

@@ -3,8 +3,11 @@
 Imported whenever `zoo` starts, so no torch here: the builder is a string.
 """
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_dcgan.config import DCGANConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -12,7 +15,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="dcgan",
-            builder="zoo_dcgan.model:build",
+            builder="zoo_dcgan.model:DCGAN",
             config=DCGANConfig,
             description="Deep convolutional GAN: transposed-conv generator, strided-conv "
             "discriminator, batch norm, ReLU/LeakyReLU (Radford et al. 2016).",
@@ -22,11 +25,4 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(
-        ModelSpec(
-            id="radford-dcgan-mni152",
-            architecture="dcgan",
-            config="zoo_dcgan:configs/radford-dcgan-mni152.yaml",
-            card="zoo_dcgan:model_cards/radford-dcgan-mni152.md",
-        )
-    )
+    register(ModelSpec.packaged("zoo_dcgan", "radford-dcgan-mni152", "dcgan"))

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo_core.errors import ConfigError
-from zoo_core.interfaces.model import GANModel
-from zoo_core.layers import ConvCritic, ConvGenerator
+from zoo_core.plugin_api import ConfigError, ConvCritic, ConvGenerator, GANModel
 
 
 def sample_latent(
@@ -46,12 +44,5 @@ class DCGAN(GANModel):
     def sample(self, n, condition, generator):
         return self.generator(self._noise(n, generator))
 
-    def fake_batch(self, batch, generator=None):
-        return self.generator(self._noise(batch["target"].shape[0], generator))
-
     def example_batch(self, batch_size=2):
         return {"target": torch.rand(batch_size, *self.shape) * 2 - 1}
-
-
-def build(cfg) -> DCGAN:
-    return DCGAN(cfg)

@@ -5,7 +5,10 @@ imported whenever ``zoo`` starts: only click is imported here, the pipeline (tor
 command runs.
 """
 
-from zoo_core import hookimpl
+from zoo_core.plugin_api import hookimpl
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl

@@ -26,7 +26,7 @@ NOTE = (
 def real_slices(model: Any, data_dir: Path, limit: int | None) -> torch.Tensor:
     """The training slices (N, C, H, W), read by the dataset function that training used,
     in the model's value range; ``limit`` keeps that many, evenly spaced."""
-    from zoo_core.metrics.sets import from_unit, training_set
+    from zoo_core.plugin_api import from_unit, training_set
 
     return from_unit(training_set(model, data_dir, limit).images, tuple(model.value_range))
 
@@ -53,8 +53,8 @@ def evaluate(
 ) -> tuple[dict[str, Any], bool]:
     """``(result, reused)``: zoo.evaluate's result, written to ``out_dir`` (metrics.json,
     metrics.md, memorisation.png)."""
-    from zoo_core.metrics import evaluate as zoo_evaluate
-    from zoo_core.metrics import write_report
+    from zoo_core.plugin_api import evaluate as zoo_evaluate
+    from zoo_core.plugin_api import write_report
 
     real_img, fake_img = real[:, image_channels], fake[:, image_channels]
     stamp = {

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from zoo_core.errors import ZooError
+from zoo_core.plugin_api import ZooError
 from zoo_demo.display import Display, StageClock
 from zoo_demo.settings import (
     MNI152_MM,
@@ -136,10 +136,8 @@ def train(
 ) -> tuple[Path, bool]:
     """``(final checkpoint, reused)``: ``zoo.train`` with resume, so a finished run with the
     same settings is found and returned as it is (an interrupted one continues)."""
-    from zoo_core.api import model_config
-    from zoo_core.training import latest_checkpoint
-    from zoo_core.training import train as zoo_train
-    from zoo_core.weights import read_metadata
+    from zoo_core import train as zoo_train
+    from zoo_core.plugin_api import latest_checkpoint, model_config, read_metadata
 
     base = model_config(MODEL_ID)
     overrides = settings.overrides(levels_of(base))
@@ -265,7 +263,7 @@ def run_demo(
         seed=int(seed),
         eval_real=eval_real,
     )
-    from zoo_core.api import model_spec
+    from zoo_core.plugin_api import model_spec
 
     try:
         model_spec(MODEL_ID)
@@ -274,7 +272,7 @@ def run_demo(
             f"zoo demo trains {MODEL_ID}, which the zoo-pggan plugin registers; install it "
             "(pip install -e plugins/zoo-pggan) and check `zoo plugins`."
         ) from None
-    from zoo_core.api import model_config
+    from zoo_core.plugin_api import model_config
 
     settings.check(levels_of(model_config(MODEL_ID)))  # before anything is written
     layout = Layout(Path(out).expanduser().resolve())

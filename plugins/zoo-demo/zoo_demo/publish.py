@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from zoo_core.errors import HubError
+from zoo_core.plugin_api import HubError
 
 
 @dataclass
@@ -33,8 +33,7 @@ def identical_commit(checkpoint_path: Path, repo_id: str, hub_dir: Path) -> str 
     import torch
 
     from zoo_core import checkpoint, hub
-    from zoo_core.api import CONFIG_FILE, WEIGHTS_FILE
-    from zoo_core.weights import load_state_dict
+    from zoo_core.plugin_api import CONFIG_FILE, WEIGHTS_FILE, load_state_dict
 
     try:
         fetched = hub.get_source(source_for(hub_dir)).fetch(
@@ -56,7 +55,7 @@ def identical_commit(checkpoint_path: Path, repo_id: str, hub_dir: Path) -> str 
 
 def publish(checkpoint_path: Path, repo_id: str, hub_dir: Path, steps: int) -> Published:
     """Push the checkpoint with its model card (``zoo.push``), unless the hub has it already."""
-    from zoo_core.api import push
+    from zoo_core.plugin_api import push
 
     source = source_for(hub_dir)
     commit = identical_commit(checkpoint_path, repo_id, hub_dir)
@@ -74,6 +73,6 @@ def publish(checkpoint_path: Path, repo_id: str, hub_dir: Path, steps: int) -> P
 
 def load_published(repo_id: str, hub_dir: Path) -> Any:
     """``zoo.load`` by the published id: the card's sha256s are checked on the way."""
-    from zoo_core.api import load
+    from zoo_core.plugin_api import load
 
     return load(repo_id, source=source_for(hub_dir))

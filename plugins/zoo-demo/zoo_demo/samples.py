@@ -1,8 +1,8 @@
 """Stage 4a: generate samples with the loaded model and write them as PNG and NIfTI.
 
-The files are written by zoo_core.io (``write_sample``, what ``zoo generate`` uses), so each
-one says it is synthetic in its format's own place and embeds the provenance record; a
-``provenance.json`` sits beside them. The model card's outputs split the channels: the
+The files are written by zoo_core's ``SampleWriter`` (what ``zoo generate`` writes through),
+so each one says it is synthetic in its format's own place and embeds the provenance record;
+a ``provenance.json`` sits beside them. The model card's outputs split the channels: the
 image (T1) and each segmentation channel (grey and white matter) go to files of their own.
 """
 
@@ -15,18 +15,9 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo_core.errors import ZooError
+from zoo_core.generation.writer import output_groups
 
 FORMATS = ("png", "nifti")
-
-
-@dataclass
-class Output:
-    """One output of the model card: its name, channel names and channel indices."""
-
-    name: str
-    channels: list[str]
-    index: list[int]
 
 
 @dataclass
@@ -36,24 +27,15 @@ class WrittenSamples:
     files: dict[str, list[Path]] = field(default_factory=dict)
 
 
-def card_outputs(model: Any) -> list[Output]:
-    """The card's outputs as channel ranges of the generated tensor (they come in order)."""
-    card = getattr(model, "card", None)
-    outputs = (card.zoo.get("outputs") if card is not None else None) or []
-    groups, start = [], 0
-    for out in outputs:
-        channels = list(out.get("channels") or [])
-        groups.append(Output(str(out["name"]), channels, list(range(start, start + len(channels)))))
-        start += len(channels)
-    if not groups:
-        raise ZooError(f"{getattr(model, 'model_id', 'the model')}: its card lists no outputs.")
-    return groups
+#: The card's outputs as channel ranges of the generated tensor (zoo_core's reading of it).
+card_outputs = output_groups
 
 
 def value_range(model: Any) -> tuple[float, float]:
-    outputs = model.card.zoo.get("outputs") or [{}]
-    low, high = outputs[0].get("value_range") or model.value_range
-    return float(low), float(high)
+    """The value range of the card's first output (zoo_core's ``output_spec``)."""
+    from zoo_core.io import output_spec
+
+    return output_spec(model)[0]
 
 
 def slice_affine(height: int, width: int, spacing_mm: float) -> np.ndarray:
@@ -79,39 +61,27 @@ def write_samples(
     seed: int,
     spacing_mm: float,
 ) -> WrittenSamples:
-    """``out_dir/<format>/sample_NNN_<output>[_<channel>].<ext>`` + provenance.json each."""
-    from zoo_core import io as zio
+    """``out_dir/<format>/sample_NNN_<output>[_<channel>].<ext>`` + provenance.json each,
+    written by zoo_core's :class:`~zoo_core.generation.SampleWriter` (every file marked
+    synthetic); NIfTI files get the slice geometry of ``spacing_mm`` pixels."""
+    from zoo_core.generation import SampleWriter
 
-    outputs = card_outputs(model)
-    low_high = value_range(model)
+    groups = card_outputs(model)
     affine = slice_affine(images.shape[-2], images.shape[-1], spacing_mm)
-    arrays = images.detach().cpu().float().numpy()
+    samples = images.detach().cpu().float()
+    stems = [f"sample_{i:03d}" for i in range(len(samples))]
     result = WrittenSamples({}, {})
     for fmt in FORMATS:
         folder = out_dir / fmt
         folder.mkdir(parents=True, exist_ok=True)
         for stale in folder.glob("sample_*"):  # an earlier run with more samples
             stale.unlink()
-        record = zio.provenance_record(
-            model,
-            seed=seed,
-            extra={"command": "zoo demo", "format": fmt, "samples": len(arrays)},
-        )
-        result.provenance[fmt] = zio.write_provenance(folder, record)
-        written: list[Path] = []
-        for i, sample in enumerate(arrays):
-            for out in outputs:
-                written += zio.write_sample(
-                    sample[out.index],
-                    folder / f"sample_{i:03d}_{out.name}",
-                    fmt,
-                    value_range=low_high,
-                    channel_names=out.channels,
-                    affine=affine if fmt == "nifti" else None,
-                    provenance=record,
-                )
+        extra = {"command": "zoo demo", "format": fmt, "samples": len(samples)}
+        writer = SampleWriter(model, folder, fmt, seed=seed, extra=extra, groups=groups)
+        geometry = {"affine": affine} if fmt == "nifti" else {}
+        result.files[fmt] = writer.write_all(samples, stems, **geometry)
         result.folders[fmt] = folder
-        result.files[fmt] = written
+        result.provenance[fmt] = writer.provenance
     return result
 
 

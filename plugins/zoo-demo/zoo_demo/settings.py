@@ -12,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo_core.errors import ConfigError
+from zoo_core.plugin_api import ConfigError
 
 #: The registered model the demo trains (zoo-pggan's demo-scale config of Beers et al.).
 MODEL_ID = "beers-pggan-mni152"

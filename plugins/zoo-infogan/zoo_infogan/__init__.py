@@ -1,7 +1,10 @@
 """InfoGAN (Chen et al. 2016) for the medical GAN zoo. No torch here."""
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_infogan.config import InfoGANConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -9,7 +12,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="infogan",
-            builder="zoo_infogan.model:build",
+            builder="zoo_infogan.model:InfoGAN",
             config=InfoGANConfig,
             description="InfoGAN: categorical and continuous latent codes whose mutual "
             "information with the image is maximised through an auxiliary head Q that shares "
@@ -20,11 +23,4 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(
-        ModelSpec(
-            id="chen-infogan-mni152",
-            architecture="infogan",
-            config="zoo_infogan:configs/chen-infogan-mni152.yaml",
-            card="zoo_infogan:model_cards/chen-infogan-mni152.md",
-        )
-    )
+    register(ModelSpec.packaged("zoo_infogan", "chen-infogan-mni152", "infogan"))

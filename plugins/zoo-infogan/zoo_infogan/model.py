@@ -15,9 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ZooError
-from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import init_normal
+from zoo_core.plugin_api import GANModel, ZooError, init_normal, latent
 
 
 def gaussian_nll(x: torch.Tensor, mean: torch.Tensor, log_std: torch.Tensor) -> torch.Tensor:
@@ -162,7 +160,3 @@ class InfoGAN(GANModel):
 
     def example_batch(self, batch_size=2):
         return {"target": torch.rand(batch_size, *self.shape) * 2 - 1}
-
-
-def build(cfg) -> InfoGAN:
-    return InfoGAN(cfg)

@@ -1,7 +1,10 @@
 """MGAN, the Markovian GAN of Li & Wand (2016), for the medical GAN zoo. No torch here."""
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_mgan.config import MGANConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 
 @hookimpl
@@ -9,7 +12,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="mgan",
-            builder="zoo_mgan.model:build",
+            builder="zoo_mgan.model:MGAN",
             config=MGANConfig,
             description="Markovian GAN: a fixed VGG-19 encodes the input for a deconvolutional "
             "generator and encodes images for a fully convolutional discriminator that "
@@ -20,11 +23,4 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(
-        ModelSpec(
-            id="li-mgan-mni152",
-            architecture="mgan",
-            config="zoo_mgan:configs/li-mgan-mni152.yaml",
-            card="zoo_mgan:model_cards/li-mgan-mni152.md",
-        )
-    )
+    register(ModelSpec.packaged("zoo_mgan", "li-mgan-mni152", "mgan"))

@@ -20,9 +20,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ConfigError, ZooError
-from zoo_core.interfaces.model import GANModel
-from zoo_core.layers import down_block, init_normal, up_block
+from zoo_core.plugin_api import ConfigError, GANModel, ZooError, down_block, init_normal, up_block
 
 ENCODER_LAYER, PATCH_LAYER = "relu4_1", "relu3_1"
 
@@ -85,7 +83,7 @@ class MGAN(GANModel):
 
     def __init__(self, cfg) -> None:
         super().__init__()
-        from zoo_core.losses import VGGFeatures
+        from zoo_core.plugin_api import VGGFeatures
 
         if cfg.resolution % 32:
             raise ConfigError(f"model.resolution must be a multiple of 32, not {cfg.resolution}")
@@ -123,9 +121,6 @@ class MGAN(GANModel):
             batch["condition"] = gaussian_blur(batch["target"], self.blur)
         return batch
 
-    def fake_batch(self, batch, generator=None):
-        return self.generator(self.encode(batch["condition"]))
-
     def critic(self, images, batch):
         """Scores of the interior neural patches (``patch_border`` rows/columns dropped)."""
         scores = self.discriminator(self.vgg(images)[0])
@@ -136,7 +131,3 @@ class MGAN(GANModel):
 
     def example_batch(self, batch_size=2):
         return {"target": torch.rand(batch_size, *self.shape) * 2 - 1}
-
-
-def build(cfg) -> MGAN:
-    return MGAN(cfg)

@@ -4,8 +4,11 @@ Imported whenever `zoo` starts, so nothing here imports torch: the builder, trai
 dataset are named as strings and imported only when a model is built or trained.
 """
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_pggan.config import PGGANConfig, PGGANDataConfig, PGGANTrainConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152", "beers-pggan-retina")
 
@@ -15,7 +18,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="pggan",
-            builder="zoo_pggan.model:build",
+            builder="zoo_pggan.model:ProgressiveGAN",
             config=PGGANConfig,
             description=(
                 "Progressively grown GAN (4x4 upwards, fade-in) with segmentation maps as extra "
@@ -32,14 +35,7 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in MODEL_IDS:
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="pggan",
-                config=f"zoo_pggan:configs/{model_id}.yaml",
-                card=f"zoo_pggan:model_cards/{model_id}.md",
-            )
-        )
+        register(ModelSpec.packaged("zoo_pggan", model_id, "pggan"))
 
 
 @hookimpl

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import click
 
-from zoo_core.cli.options import device_option
+from zoo_core.plugin_api import device_option
 
 MODEL_HELP = "A model id, ORG/NAME repo, training checkpoint (.safetensors) or weights folder."
 
@@ -132,7 +132,7 @@ def encode_command(
 
     import torch
 
-    from zoo_core.errors import DataError
+    from zoo_core.plugin_api import DataError
     from zoo_pggan.data import training_dataset
     from zoo_pggan.encoder import encode, read_labels, tsne_plot
     from zoo_pggan.loading import open_model

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zoo_core.config import DataConfig, OptimizerConfig, TrainConfig
+from zoo_core.plugin_api import DataConfig, OptimizerConfig, TrainConfig
 
 
 @dataclass

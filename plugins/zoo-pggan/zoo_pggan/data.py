@@ -23,7 +23,7 @@ import torch
 import torch.nn.functional as F
 from torch.utils.data import Dataset
 
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import DataError
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
 NIFTI_SUFFIXES = (".nii.gz", ".nii")
@@ -101,7 +101,7 @@ def fit_square(
 
 def _read_picture(path: Path, channels: int) -> np.ndarray:
     """(channels, H, W) in [0, 1] from an 8- or 16-bit picture (zoo_core's reader)."""
-    from zoo_core.data import read_image
+    from zoo_core.plugin_api import read_image
 
     array, _ = read_image(path)
     array = array[:3] if array.shape[0] == 4 else array  # drop an alpha channel
@@ -211,7 +211,7 @@ def _load_volume(path: Path) -> np.ndarray:
     """A 3D volume (zoo_core's reader) turned to RAS axes, so axis 2 is axial."""
     import nibabel as nib
 
-    from zoo_core.data import read_image
+    from zoo_core.plugin_api import read_image
 
     array, meta = read_image(path)
     if array.ndim != 4 or array.shape[0] != 1:
@@ -228,7 +228,7 @@ def normalise(volume: np.ndarray, mask: np.ndarray, data_cfg: Any) -> np.ndarray
     The paper standardises each volume to zero mean and unit variance instead; a bounded
     range is what the zoo's [-1, 1] outputs need, and percentiles resist bright outliers.
     """
-    from zoo_core.data import intensity_transform
+    from zoo_core.plugin_api import intensity_transform
 
     if data_cfg.intensity == "none":  # values taken as already in [0, 1]
         out = volume * 2.0 - 1.0

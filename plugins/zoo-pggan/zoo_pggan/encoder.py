@@ -17,8 +17,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from zoo_core.errors import ConfigError, DataError
-from zoo_core.interfaces.model import latent
+from zoo_core.plugin_api import ConfigError, DataError, latent
 
 
 def _optimizer(params: list[torch.nn.Parameter], opt_cfg: Any) -> torch.optim.Optimizer:
@@ -133,7 +132,7 @@ def tsne_plot(
     seed: int = 0,
 ) -> np.ndarray:
     """Project latents to 2-D with t-SNE and save a scatter plot coloured by label (Fig. 5)."""
-    from zoo_core.extras import import_optional
+    from zoo_core.plugin_api import import_optional
 
     needed_for = "the t-SNE plot of `zoo pggan encode`"
     matplotlib = import_optional("matplotlib", extra="zoo-pggan[data]", needed_for=needed_for)

@@ -9,13 +9,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from zoo_core.errors import ZooError
+from zoo_core.plugin_api import ZooError
 
 
 def save_folder(model: Any, out_dir: str | Path) -> Path:
     """``model.safetensors`` + ``config.yaml``: the folder form ``zoo push`` publishes."""
-    from zoo_core import config as zoo_config
-    from zoo_core.weights import save_state_dict
+    from zoo_core.plugin_api import config_to_yaml, save_state_dict
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -24,7 +23,7 @@ def save_folder(model: Any, out_dir: str | Path) -> Path:
         out / "model.safetensors",
         {"model_id": str(model.model_id or ""), "synthetic_generator": "true"},
     )
-    (out / "config.yaml").write_text(zoo_config.to_yaml(model.config))
+    (out / "config.yaml").write_text(config_to_yaml(model.config))
     return out
 
 
@@ -32,10 +31,10 @@ def open_model(ref: str, device: str = "cpu") -> Any:
     """``zoo.load(ref)``: an id, ORG/NAME, a ``.safetensors`` training checkpoint or a folder
     with ``model.safetensors`` and ``config.yaml``, checked to be a progressive GAN (the
     pggan commands use its encoder and its resolution levels)."""
-    from zoo_core import api
+    from zoo_core.plugin_api import load
     from zoo_pggan.model import ProgressiveGAN
 
-    model = api.load(ref, device=device)
+    model = load(ref, device=device)
     if not isinstance(model, ProgressiveGAN):
         arch = model.card.zoo.get("architecture") if model.card is not None else None
         raise ZooError(f"{ref} is a {arch or type(model).__name__} model, not a pggan one.")

@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ConfigError
-from zoo_core.interfaces.model import Batch, GANModel, latent
+from zoo_core.plugin_api import Batch, ConfigError, GANModel, latent
 from zoo_pggan.networks import Discriminator, Generator, filters_for, resolutions
 
 
@@ -157,10 +156,6 @@ class ProgressiveGAN(GANModel):
         batch["target"] = self.downsample_to_level(target)
         return batch
 
-    def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
-        n = batch["target"].shape[0]
-        return self(latent(n, self.latent_dim, self.device, generator))
-
     def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.discriminator(images, self.current_level, self.current_alpha)
 
@@ -192,8 +187,3 @@ class ProgressiveGAN(GANModel):
         elif images.shape[-1] < size:  # a generator not yet grown to the end
             images = F.interpolate(images, size=(size, size), mode="nearest")
         return self.encoder(images, self.max_level, 1.0)
-
-
-def build(cfg: Any) -> ProgressiveGAN:
-    """The builder named by the ArchSpec (``zoo_pggan.model:build``)."""
-    return ProgressiveGAN(cfg)

@@ -11,6 +11,8 @@ from typing import Any
 
 import torch
 
+from zoo_core.generation.writer import OutputGroup
+
 
 def provenance(model: Any, seed: int | None, command: str, **extra: Any) -> dict[str, Any]:
     """zoo_core's provenance record (synthetic flag, model, weights, versions) for a file."""
@@ -19,12 +21,16 @@ def provenance(model: Any, seed: int | None, command: str, **extra: Any) -> dict
     return zio.provenance_record(model, seed=seed, extra={"command": command, **extra})
 
 
-def output_groups(model: Any) -> list[tuple[str, list[int]]]:
-    """The card's outputs as channel index groups: ``[("image", [0, 1, 2]), ...]``."""
+def output_groups(model: Any) -> list[OutputGroup]:
+    """The model's outputs as channel index groups, from its config (a checkpoint trained
+    with other channels than its card's still splits right): the image channels, then the
+    segmentation channels if it makes any."""
     n_image = len(model.image_channels)
-    groups = [("image", list(range(n_image)))]
+    groups = [OutputGroup("image", list(model.image_channels), list(range(n_image)))]
     if model.segmentation_channels:
-        groups.append(("segmentation", list(range(n_image, model.channels))))
+        segmentation = list(model.segmentation_channels)
+        index = list(range(n_image, model.channels))
+        groups.append(OutputGroup("segmentation", segmentation, index))
     return groups
 
 
@@ -32,27 +38,17 @@ def write_samples(
     model: Any, images: torch.Tensor, out_dir: str | Path, fmt: str = "png", seed: int | None = None
 ) -> list[Path]:
     """Each sample's outputs apart: ``sample_NNN_image[_<channel>].png`` and
-    ``sample_NNN_segmentation_<channel>.png`` (or NIfTI), written by zoo_core.io, so every
-    file is marked synthetic and carries provenance; ``provenance.json`` goes beside them."""
-    from zoo_core import io as zio
+    ``sample_NNN_segmentation_<channel>.png`` (or NIfTI), written by zoo_core's
+    :class:`~zoo_core.generation.SampleWriter`, so every file is marked synthetic and carries
+    provenance; ``provenance.json`` goes beside them."""
+    from zoo_core.generation import SampleWriter
 
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    record = provenance(model, seed, "zoo pggan generate", format=fmt)
-    zio.write_provenance(out, record)
-    names = model.image_channels + model.segmentation_channels
-    written: list[Path] = []
-    for i, sample in enumerate(images.detach().cpu().float().numpy()):
-        for name, idx in output_groups(model):
-            written += zio.write_sample(
-                sample[idx],
-                out / f"sample_{i:03d}_{name}",
-                fmt,
-                value_range=model.value_range,
-                channel_names=[names[k] for k in idx],
-                provenance=record,
-            )
-    return written
+    extra = {"command": "zoo pggan generate", "format": fmt}
+    writer = SampleWriter(
+        model, Path(out_dir), fmt, seed=seed, extra=extra, groups=output_groups(model)
+    )
+    stems = [f"sample_{i:03d}" for i in range(len(images))]
+    return writer.write_all(images.detach().cpu().float(), stems)
 
 
 def save_montage(

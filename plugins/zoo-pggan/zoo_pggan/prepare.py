@@ -15,8 +15,15 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core.data import shipped
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import (
+    MNI152_KINDS,
+    DataError,
+    load_retina,
+    save_volume,
+)
+from zoo_core.plugin_api import (
+    load_mni152 as shipped_mni152,
+)
 
 
 def _block_mean(array: np.ndarray, factor: int) -> np.ndarray:
@@ -31,8 +38,8 @@ def load_mni152(resolution: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]
     if resolution not in (1, 2):
         raise DataError(f"MNI152 templates come at 1 or 2 mm, not {resolution} mm.")
     volumes, affine = {}, None
-    for key in shipped.MNI152_KINDS:
-        array, affine = shipped.load_mni152(key)
+    for key in MNI152_KINDS:
+        array, affine = shipped_mni152(key)
         array /= max(float(array.max()), 1e-6)  # to [0, 1], as nilearn's loaders do
         if resolution == 2:
             array = _block_mean(array, 2)
@@ -60,7 +67,7 @@ def prepare_mni152(out_dir: str | Path, resolution: int = 1) -> Path:
     for key, array in volumes.items():
         masked = np.where(mask, np.clip(array, 0.0, None), 0.0).astype(np.float32)
         path = folder / f"mni152_{key}.nii.gz"
-        shipped.save_volume(masked, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
+        save_volume(masked, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
     brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
     low, high = brain_z.min(), brain_z.max()
     with open(out / "labels.csv", "w", newline="") as handle:
@@ -104,7 +111,7 @@ def prepare_fundus(out_dir: str | Path, size: int = 512, copies: int = 16) -> Pa
     out = Path(out_dir)
     (out / "images").mkdir(parents=True, exist_ok=True)
     (out / "vessels").mkdir(parents=True, exist_ok=True)
-    retina = Image.fromarray(shipped.load_retina())
+    retina = Image.fromarray(load_retina())
     photo = retina.resize((size, size), Image.Resampling.LANCZOS)
     # The filter's scales and rim margin are tuned at 256 px; the map is resized from there.
     work = np.asarray(retina.resize((256, 256), Image.Resampling.LANCZOS))

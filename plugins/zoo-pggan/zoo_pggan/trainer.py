@@ -18,8 +18,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.losses import GradientPenalty, WassersteinLoss
-from zoo_core.training import GANTrainer
+from zoo_core.plugin_api import GANTrainer, GradientPenalty, WassersteinLoss
 from zoo_pggan.schedule import Phase, ProgressiveSchedule
 
 

@@ -7,8 +7,11 @@ their heavy libraries inside function bodies.
 
 from __future__ import annotations
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_srgan3d.config import SRGAN3DConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 MODEL_IDS = ("sanchez-srgan3d", "sanchez-srgan3d-mni152")
 #: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
@@ -20,7 +23,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="srgan3d",
-            builder="zoo_srgan3d.model:build",
+            builder="zoo_srgan3d.model:SRGAN3D",
             config=SRGAN3DConfig,
             description=(
                 "3D SRGAN (Sánchez & Vilaplana 2017): residual generator with tile-replication "
@@ -35,15 +38,7 @@ def register_architectures(register):
 def register_models(register):
     for model_id in MODEL_IDS:
         shipped = model_id in SHIPPED_IDS
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="srgan3d",
-                config=f"zoo_srgan3d:configs/{model_id}.yaml",
-                card="" if shipped else f"zoo_srgan3d:model_cards/{model_id}.md",
-                weights=f"zoo_srgan3d:weights/{model_id}" if shipped else None,
-            )
-        )
+        register(ModelSpec.packaged("zoo_srgan3d", model_id, "srgan3d", shipped=shipped))
 
 
 @hookimpl

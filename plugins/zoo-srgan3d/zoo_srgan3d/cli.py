@@ -7,7 +7,7 @@ from pathlib import Path
 
 import click
 
-from zoo_core.cli.options import device_option
+from zoo_core.plugin_api import device_option
 
 
 @click.group("srgan3d")

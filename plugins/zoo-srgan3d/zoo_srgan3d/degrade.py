@@ -14,7 +14,7 @@ import math
 import torch
 from torch.nn import functional as F
 
-from zoo_core.errors import ConfigError
+from zoo_core.plugin_api import ConfigError
 
 #: Gaussian sigma per unit of full width at half maximum.
 FWHM_TO_SIGMA = 1.0 / (2.0 * math.sqrt(2.0 * math.log(2.0)))

@@ -66,7 +66,7 @@ def evaluate_volume(
     the whole volume and over tissue, SSIM, and the high-frequency energy ratio over tissue
     (1: as sharp as the original; interpolation stays below). With ``montage``, the same
     outputs' middle slices are saved as a PNG (:func:`save_comparison`)."""
-    from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, psnr, ssim
+    from zoo_core.plugin_api import high_frequency_ratio, masked_psnr, psnr, ssim
 
     high = crop_to_multiple(high.float(), model.scale_factor)[None].to(model.device)
     with torch.no_grad():
@@ -93,7 +93,7 @@ def evaluate_volume(
 def save_comparison(slices: dict[str, torch.Tensor], model_name: str, path: str | Path) -> Path:
     """A PNG of middle axial slices (1, C, X, Y): the low-resolution input (nearest),
     tricubic, the model and the original, left to right."""
-    from zoo_core.io.montage import save_montage
+    from zoo_core.plugin_api import save_montage
 
     order = ["input (low-res)", "tricubic", "srgan3d", "original"]
     tiles = [slices[name][0].clamp(-1, 1).cpu() for name in order]
@@ -106,9 +106,13 @@ def evaluate_folder(
     model: SRGAN3D, folder: str | Path, limit: int | None = None, montage: str | Path | None = None
 ) -> dict[str, object]:
     """Per-file and mean metrics over the NIfTI/DICOM volumes of ``folder``."""
-    from zoo_core.data.intensity import MRNormalize, intensity_transform
-    from zoo_core.data.readers import list_images, read_image
-    from zoo_core.errors import DataError
+    from zoo_core.plugin_api import (
+        DataError,
+        MRNormalize,
+        intensity_transform,
+        list_images,
+        read_image,
+    )
 
     # The normalisation the model was trained with (data.intensity, data.mr_percentiles).
     config = getattr(model, "config", None)

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import DataError
 
 if TYPE_CHECKING:
     from zoo_srgan3d.model import SRGAN3D
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 
 def sliding_window(model: SRGAN3D, condition: torch.Tensor) -> torch.Tensor:
     """The generator over a (N, C, d, h, w) batch, window by window, as a (N, C, sd, sh, sw)."""
-    from zoo_core.generation import infer_volume
+    from zoo_core.plugin_api import infer_volume
 
     outputs = [
         infer_volume(
@@ -59,7 +59,7 @@ def super_resolve(
     up-sampled volume in the same layout (float32) and its affine: voxel spacing divided by
     ``model.scale_factor``, same field of view.
     """
-    from zoo_core.generation import output_affine
+    from zoo_core.plugin_api import output_affine
 
     tensor = volume if torch.is_tensor(volume) else torch.as_tensor(np.asarray(volume))
     if tensor.ndim not in (3, 4):

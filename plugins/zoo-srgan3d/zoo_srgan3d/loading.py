@@ -22,8 +22,8 @@ def load_model(
     A checkpoint carries its own run config, so the model is rebuilt exactly as it was
     trained; its model id must be ``model_id``.
     """
-    from zoo_core import api
+    from zoo_core.plugin_api import load, load_local
 
     if checkpoint is None:
-        return api.load(model_id, pretrained=not untrained, device=device, source=source)
-    return api.load_local(checkpoint, model_id=model_id, device=device)
+        return load(model_id, pretrained=not untrained, device=device, source=source)
+    return load_local(checkpoint, model_id=model_id, device=device)

@@ -32,7 +32,7 @@ def mni152_slabs(kind: str = "t1") -> dict[str, object]:
     """
     import nibabel as nib
 
-    from zoo_core.data.shipped import load_mni152
+    from zoo_core.plugin_api import load_mni152
 
     t1, affine = load_mni152("t1")
     data = t1 if kind == "t1" else load_mni152(kind)[0]
@@ -58,7 +58,7 @@ def write_mni152(out_dir: str | Path) -> dict[str, Path]:
     Files that already exist are kept (the template never changes), so running it twice is
     cheap. Returns the paths by name (``train``, ``test``, ``train_gm``, ``other_ct``, ...).
     """
-    from zoo_core.data.shipped import save_volume
+    from zoo_core.plugin_api import save_volume
 
     out_dir = Path(out_dir)
     paths = {"test": out_dir / "test" / "mni152_t1_superior.nii.gz"}
@@ -86,7 +86,7 @@ def write_other_heads(out_dir: str | Path) -> dict[str, Path]:
     with nilearn) and the head CT, when totalsegmentator is installed."""
     import importlib.util
 
-    from zoo_core.data.shipped import copy_shipped
+    from zoo_core.plugin_api import copy_shipped
 
     names = {"other_t1": ("nibabel_anatomical_t1.nii", "nibabel_t1")}
     if importlib.util.find_spec("totalsegmentator") is not None:

@@ -6,8 +6,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.errors import ConfigError
-from zoo_core.interfaces.model import Batch, GANModel
+from zoo_core.plugin_api import Batch, ConfigError, GANModel
 from zoo_srgan3d.augment import augment_intensity
 from zoo_srgan3d.config import BLEND_MODES, DEGRADATIONS, RESIDUALS
 from zoo_srgan3d.degrade import degrade
@@ -136,7 +135,3 @@ class SRGAN3D(GANModel):
 
             out = sliding_window(self, condition)
         return out.clamp(*self.value_range)  # a residual output can overshoot the data range
-
-
-def build(cfg: Any) -> SRGAN3D:
-    return SRGAN3D(cfg)

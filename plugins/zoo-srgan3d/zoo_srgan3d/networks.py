@@ -135,7 +135,7 @@ class Discriminator(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if tuple(x.shape[2:]) != (self.patch_size,) * 3:
-            from zoo_core.errors import ZooError
+            from zoo_core.plugin_api import ZooError
 
             raise ZooError(
                 f"the srgan3d discriminator judges {self.patch_size}^3 patches (its dense layers "

@@ -3,8 +3,11 @@
 No torch here: builders, trainer and dataset are named as strings.
 """
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_stylecgan.config import StyleCGANConfig, StyleCGANDataConfig, StyleCGANTrainConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 IDS = ("krishna-stylecgan-ct", "krishna-stylecgan-headct")
 
@@ -14,7 +17,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="stylecgan",
-            builder="zoo_stylecgan.model:build",
+            builder="zoo_stylecgan.model:StyleCGAN",
             config=StyleCGANConfig,
             description="Segmentation map + 200-d noise -> CT slice: encoder-decoder with skips, "
             "conditional critic, per-organ (masked) VGG-19 Gram style, content and TV losses "
@@ -31,14 +34,7 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="stylecgan",
-                config=f"zoo_stylecgan:configs/{model_id}.yaml",
-                card=f"zoo_stylecgan:model_cards/{model_id}.md",
-            )
-        )
+        register(ModelSpec.packaged("zoo_stylecgan", model_id, "stylecgan"))
 
 
 @hookimpl

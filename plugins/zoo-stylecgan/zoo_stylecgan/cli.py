@@ -25,11 +25,11 @@ def load_model(
 ) -> Any:
     """Published weights (zoo.load), a `zoo train` checkpoint of ``model_id``, or the untrained
     network."""
-    from zoo_core import api
+    from zoo_core.plugin_api import load, load_local
 
     if checkpoint is None:
-        return api.load(model_id, pretrained=not untrained, device=device, source=source)
-    return api.load_local(checkpoint, model_id=model_id, device=device)
+        return load(model_id, pretrained=not untrained, device=device, source=source)
+    return load_local(checkpoint, model_id=model_id, device=device)
 
 
 @stylecgan.command("prepare-headct")
@@ -60,7 +60,7 @@ def regions_command(ct: Path, scheme: str, slice_index: int | None, out_path: Pa
     import numpy as np
     from PIL import Image
 
-    from zoo_core.data import read_image
+    from zoo_core.plugin_api import read_image
     from zoo_stylecgan.config import LABEL_VALUES
     from zoo_stylecgan.regions import SCHEMES, proportions, region_map, to_gray
     from zoo_stylecgan.stylize import _slice

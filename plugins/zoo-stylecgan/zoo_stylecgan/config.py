@@ -8,7 +8,7 @@ cards say which values were chosen.
 
 from dataclasses import dataclass, field
 
-from zoo_core.config import DataConfig, TrainConfig
+from zoo_core.plugin_api import DataConfig, TrainConfig
 
 #: The paper's gray values of the six regions (Fig. 2), in class order.
 LABEL_VALUES = [0.0, 50.0, 100.0, 150.0, 200.0, 230.0]

@@ -26,10 +26,19 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from zoo_core.data import CTWindow, fit_to_size, gray_to_index, list_images, read_image
-from zoo_core.data.readers import strip_suffix
-from zoo_core.data.shipped import head_ct_path, load_head_ct, save_volume
-from zoo_core.errors import ConfigError, DataError
+from zoo_core.plugin_api import (
+    ConfigError,
+    CTWindow,
+    DataError,
+    fit_to_size,
+    gray_to_index,
+    head_ct_path,
+    list_images,
+    load_head_ct,
+    read_image,
+    save_volume,
+    strip_suffix,
+)
 from zoo_stylecgan.regions import region_map
 
 

@@ -26,9 +26,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.errors import ConfigError
-from zoo_core.losses import VGGFeatures, gram_matrix
-from zoo_core.losses.perceptual import WEIGHTS_ENV
+from zoo_core.plugin_api import VGG_WEIGHTS_ENV as WEIGHTS_ENV
+from zoo_core.plugin_api import ConfigError, VGGFeatures, gram_matrix
 
 RANDOM_VGG_WARNING = (
     "stylecgan: VGG-19 runs with RANDOM weights (train.vgg_allow_random=true): the style and "

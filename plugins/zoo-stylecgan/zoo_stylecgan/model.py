@@ -19,8 +19,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from zoo_core.errors import DataError
-from zoo_core.interfaces.model import Batch, GANModel, latent
+from zoo_core.plugin_api import Batch, DataError, GANModel, latent
 from zoo_stylecgan.networks import MapCritic, MapToCT
 
 #: Adapted generators kept per model (each a full copy of G): one per (map, style) pair.
@@ -112,7 +111,7 @@ class StyleCGAN(GANModel):
 
     def output_intensity(self) -> Any:
         """HU: [-1, 1] is the window ``data.hu_window``, so NIfTI/DICOM are written in HU."""
-        from zoo_core.data import CTWindow
+        from zoo_core.plugin_api import CTWindow
 
         data = getattr(self.config, "data", None)
         return None if data is None else CTWindow(*(float(v) for v in data.hu_window))
@@ -281,11 +280,6 @@ class StyleCGAN(GANModel):
             batch["condition"] = self.class_map(batch["condition"])
         return batch
 
-    def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
-        cond = batch["condition"]
-        z = latent(cond.shape[0], self.latent_dim, self.device, generator)
-        return self.generator(self.onehot(cond), z)
-
     def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.discriminator(images, self.onehot(batch["condition"]))
 
@@ -308,7 +302,3 @@ class StyleCGAN(GANModel):
             "style": slices(),
             "style_label": maps(),
         }
-
-
-def build(cfg: Any) -> StyleCGAN:
-    return StyleCGAN(cfg)

@@ -15,7 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from zoo_core.layers import down_block, init_normal, make_norm
+from zoo_core.plugin_api import down_block, init_normal, make_norm
 
 
 def _widths(first: int, cap: int, count: int) -> list[int]:

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import DataError
 
 
 def default_strength(size: int) -> tuple[float, float]:

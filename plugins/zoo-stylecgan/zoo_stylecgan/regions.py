@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from zoo_core.errors import ConfigError, DataError
+from zoo_core.plugin_api import ConfigError, DataError
 
 
 @dataclass(frozen=True)

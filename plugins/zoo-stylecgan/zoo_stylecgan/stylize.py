@@ -18,8 +18,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo_core.data import CTWindow, fit_to_size, read_image
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import CTWindow, DataError, fit_to_size, read_image
 from zoo_stylecgan.data import ct_to_unit, read_map
 from zoo_stylecgan.regions import region_map
 
@@ -92,9 +91,8 @@ def adapt_to_style(
     G runs in eval mode (BatchNorm statistics of training, not of one image); z is redrawn
     every step so that the adapted G still varies with z.
     """
-    from zoo_core.generation.progress import report
-    from zoo_core.losses import TotalVariation
-    from zoo_core.registry import get_registry
+    from zoo_core.plugin_api import TotalVariation, get_registry
+    from zoo_core.plugin_api import report_progress as report
 
     train = model.config.train
     device = model.device

@@ -13,9 +13,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.errors import ConfigError, DataError
-from zoo_core.losses import TotalVariation
-from zoo_core.training import GANTrainer
+from zoo_core.plugin_api import ConfigError, DataError, GANTrainer, TotalVariation
 from zoo_stylecgan.losses import SegmentLosses
 
 

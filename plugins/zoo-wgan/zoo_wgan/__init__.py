@@ -6,8 +6,11 @@ and penalty are the core trainer's (``train.adversarial``, ``train.weight_clip``
 ``train.gp_weight``). No torch here.
 """
 
-from zoo_core import ArchSpec, ModelSpec, hookimpl
+from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_wgan.config import WGANConfig
+
+#: The zoo plugin API this plugin is written for (checked when the zoo loads it).
+ZOO_PLUGIN_API = "1.1"
 
 IDS = ("arjovsky-wgan-mni152", "gulrajani-wgangp-mni152")
 
@@ -17,7 +20,7 @@ def register_architectures(register):
     register(
         ArchSpec(
             name="wgan",
-            builder="zoo_wgan.model:build",
+            builder="zoo_wgan.model:WGAN",
             config=WGANConfig,
             description="Wasserstein GAN: DCGAN-shaped generator and a critic with a linear "
             "output, trained n_critic times per generator step (weight clipping or gradient "
@@ -29,11 +32,4 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(
-            ModelSpec(
-                id=model_id,
-                architecture="wgan",
-                config=f"zoo_wgan:configs/{model_id}.yaml",
-                card=f"zoo_wgan:model_cards/{model_id}.md",
-            )
-        )
+        register(ModelSpec.packaged("zoo_wgan", model_id, "wgan"))

@@ -8,9 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from zoo_core.errors import ConfigError
-from zoo_core.interfaces.model import GANModel, latent
-from zoo_core.layers import ConvCritic, ConvGenerator
+from zoo_core.plugin_api import ConfigError, ConvCritic, ConvGenerator, GANModel, latent
 
 
 class WGAN(GANModel):
@@ -32,13 +30,5 @@ class WGAN(GANModel):
     def sample(self, n, condition, generator):
         return self.generator(latent(n, self.latent_dim, self.device, generator))
 
-    def fake_batch(self, batch, generator=None):
-        n = batch["target"].shape[0]
-        return self.generator(latent(n, self.latent_dim, self.device, generator))
-
     def example_batch(self, batch_size=2):
         return {"target": torch.rand(batch_size, *self.shape) * 2 - 1}
-
-
-def build(cfg) -> WGAN:
-    return WGAN(cfg)
