@@ -84,49 +84,48 @@ def _broken(site, name: str, model_py: str | None = None, init_py: str | None = 
     return model_id
 
 
+SAMPLE = (
+    "        return self.generator(latent(int(n or 1), self.latent_dim, self.device, generator))\n"
+)
+DISCRIMINATOR = (
+    "        self.discriminator = ConvCritic(cfg.channels, cfg.resolution, "
+    "base_filters=cfg.base_filters)\n"
+)
+
 KIT_FAILURES = {
     "imports torch": (
         None,
-        lambda text: "import torch  # at load time\n" + text,
+        lambda text: text.replace(
+            "from __future__ import annotations\n",
+            "from __future__ import annotations\n\nimport torch  # at load time\n",
+        ),
         "importing zoo_{name} imports torch",
     ),
     "nan output": (
-        lambda text: text.replace(
-            "        return self.generator(latent(n, self.latent_dim, self.device, generator))\n\n"
-            "    def example_batch",
-            "        return self.generator(latent(n, self.latent_dim, self.device, generator))"
-            " * float('nan')\n\n    def example_batch",
-        ),
+        lambda text: text.replace(SAMPLE, SAMPLE.rstrip() + " * float('nan')\n"),
         None,
         "fake_batch output has NaN or inf",
     ),
     "unreached parameter": (
         lambda text: text.replace(
-            "        self.net = nn.Sequential(*layers)\n\n    def forward(self, z",
-            "        self.net = nn.Sequential(*layers)\n        self.unused = nn.Linear(2, 2)"
-            "\n\n    def forward(self, z",
+            DISCRIMINATOR, DISCRIMINATOR + "        self.generator.unused = torch.nn.Linear(2, 2)\n"
         ),
         None,
         r"backward does not reach 2 parameter\(s\): \['generator.unused.weight'",
     ),
     "wrong shape": (
         lambda text: text.replace(
-            "nn.ConvTranspose2d(width, channels, 4, 2, 1)",
-            "nn.ConvTranspose2d(width, channels + 1, 4, 2, 1)",
+            "cfg.latent_dim, cfg.channels,", "cfg.latent_dim, cfg.channels + 1,"
         ),
         None,
         r"fake_batch gives \(2, 2, 32, 32\), data has \(2, 1, 32, 32\)",
     ),
     "state outside the weights": (
         lambda text: text.replace(
-            "        self.net = nn.Sequential(*layers)\n\n    def forward(self, z",
-            "        self.net = nn.Sequential(*layers)\n"
-            "        self.register_buffer('shift', torch.randn(1), persistent=False)"
-            "\n\n    def forward(self, z",
-        ).replace(
-            "        return self.net(z[:, :, None, None])",
-            "        return self.net(z[:, :, None, None] + self.shift)",
-        ),
+            DISCRIMINATOR,
+            DISCRIMINATOR
+            + "        self.register_buffer('shift', torch.randn(1), persistent=False)\n",
+        ).replace(SAMPLE, SAMPLE.rstrip() + " + self.shift\n"),
         None,
         r"generate\(seed=0\) differs after a weights round trip",
     ),
@@ -140,3 +139,31 @@ def test_kit_catches_a_plugin_that_breaks_the_contract(plugin_site, case):
     model_id = _broken(plugin_site, name, model_py, init_py)
     with pytest.raises(ConformanceError, match=message.format(name=name)):
         check_plugin(name, tiny={model_id: ["model.base_filters=8"]})
+
+
+def test_rendered_template_is_typed_lint_clean_and_has_no_ceremony(tmp_path):
+    """What a plugin author starts from is the smaller plugin: the class is the builder, no
+    fake_batch copy, the conventional paths filled by ModelSpec.packaged, networks from the
+    core's layers, every function annotated (ruff's ANN rules) and lint-clean on its own."""
+    import subprocess
+    import sys
+
+    ruff = subprocess.run([sys.executable, "-m", "ruff", "--version"], capture_output=True)
+    if ruff.returncode != 0:
+        pytest.skip("ruff is not installed")
+    project = tmp_path / "zoo-typd"
+    assert CliRunner().invoke(cli, ["new-plugin", "typd", "--dir", str(tmp_path)]).exit_code == 0
+    model = (project / "zoo_typd" / "model.py").read_text()
+    init = (project / "zoo_typd" / "__init__.py").read_text()
+    assert "def build" not in model and "def fake_batch" not in model
+    assert "from torch import nn" not in model and "nn.Conv" not in model  # the core's layers
+    assert 'builder="zoo_typd.model:Typd"' in init and "ModelSpec.packaged(" in init
+    assert "ZOO_PLUGIN_API = " in init
+    rules = "E,F,W,I,B,UP,SIM,RUF,ANN"
+    common = ["--isolated", "--line-length", "100", "--target-version", "py311"]
+    lint = [sys.executable, "-m", "ruff", "check", *common, "--select", rules, "."]
+    checked = subprocess.run(lint, cwd=project, capture_output=True, text=True)
+    assert checked.returncode == 0, checked.stdout
+    fmt = [sys.executable, "-m", "ruff", "format", *common, "--check", "."]
+    formatted = subprocess.run(fmt, cwd=project, capture_output=True, text=True)
+    assert formatted.returncode == 0, formatted.stdout
