@@ -120,6 +120,15 @@ KIT_FAILURES = {
         None,
         r"fake_batch gives \(2, 2, 32, 32\), data has \(2, 1, 32, 32\)",
     ),
+    "callback signature": (
+        None,
+        lambda text: text.replace(
+            "            config=",
+            '            evaluation="zoo_core.plugin_api:latent",\n            config=',
+        ),
+        r"architecture '{name}' evaluation 'zoo_core.plugin_api:latent' has the signature "
+        r"\(n: .*calls it as \(model, real, \*, seed, device\)",
+    ),
     "state outside the weights": (
         lambda text: text.replace(
             DISCRIMINATOR,

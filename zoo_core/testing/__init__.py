@@ -9,6 +9,7 @@ them as the ``zoo_kit`` fixture.
 
 from zoo_core.testing.kit import (
     check_architecture,
+    check_callbacks,
     check_card,
     check_import_is_light,
     check_plugin,
@@ -17,6 +18,7 @@ from zoo_core.testing.kit import (
 
 __all__ = [
     "check_architecture",
+    "check_callbacks",
     "check_card",
     "check_import_is_light",
     "check_plugin",

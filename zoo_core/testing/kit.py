@@ -234,6 +234,28 @@ def _generate(model, batch, batch_size: int, seed: int):
     return model.generate(n=batch_size, seed=seed)
 
 
+def check_callbacks(plugin: str) -> int:
+    """Every callback the plugin's architectures name imports and fits its protocol.
+
+    The core checks a callback only when it first needs it (a dataset at ``zoo train``, an
+    evaluation at ``zoo evaluate``), so without this a wrong signature would surface in a
+    user's command rather than in the plugin's tests. Returns how many were checked.
+    """
+    from zoo_core.errors import PluginError
+
+    checked = 0
+    for arch in get_registry().architectures.values():
+        if arch.plugin != plugin:
+            continue
+        for callback in arch.callbacks():
+            try:
+                arch.resolve(callback)
+            except PluginError as exc:
+                raise ConformanceError(str(exc)) from None
+            checked += 1
+    return checked
+
+
 def check_plugin(plugin: str, tiny: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Run every check on every model id the plugin registers; returns the ids checked.
 
@@ -253,6 +275,7 @@ def check_plugin(plugin: str, tiny: Mapping[str, Sequence[str]] | None = None) -
         raise ConformanceError(f"plugin {info.name!r} is not registered")
     check_import_is_light(module)
 
+    check_callbacks(info.name)
     specs = [s for s in get_registry().models.values() if s.plugin == info.name]
     if not specs:
         raise ConformanceError(f"plugin {info.name!r} registers no model id")
