@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from zoo_core.generation.writer import output_groups
+from zoo_core.generation import output_groups
 
 FORMATS = ("png", "nifti")
 

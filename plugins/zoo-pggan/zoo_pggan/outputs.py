@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from zoo_core.generation.writer import OutputGroup
+from zoo_core.generation import OutputGroup
 
 
 def provenance(model: Any, seed: int | None, command: str, **extra: Any) -> dict[str, Any]:
