@@ -74,7 +74,7 @@ def slab_metrics(
     volume: np.ndarray, clean: np.ndarray, tissue: np.ndarray, data_range: float
 ) -> dict[str, float]:
     """PSNR of the whole volume and of the tissue voxels, and 3D SSIM, in HU."""
-    from zoo_core.metrics.image import masked_psnr, psnr, ssim
+    from zoo_core.plugin_api import masked_psnr, psnr, ssim
 
     fake = torch.from_numpy(np.ascontiguousarray(volume, dtype=np.float32))[None, None]
     real = torch.from_numpy(np.ascontiguousarray(clean, dtype=np.float32))[None, None]

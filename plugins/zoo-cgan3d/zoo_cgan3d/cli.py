@@ -6,27 +6,31 @@ from pathlib import Path
 
 import click
 
-from zoo_core.cli.options import device_option
+from zoo_core.plugin_api import device_option
 
 
 def load_model(model_id: str, weights: str | None, untrained: bool, device: str, overrides=()):
     """The model from a training checkpoint of ``model_id`` (built with the config it was
     trained with), a bare weights file (the registered config), the hub, or untrained."""
-    import zoo_core as zoo
-    from zoo_core import api, checkpoint
-    from zoo_core.errors import ZooError
-    from zoo_core.weights import load_state_dict, read_metadata
+    from zoo_core.plugin_api import (
+        CHECKPOINT_FORMAT,
+        ZooError,
+        build,
+        load,
+        load_local,
+        load_state_dict,
+        model_config,
+        read_metadata,
+    )
 
     if weights is None:
-        return zoo.load(
-            model_id, pretrained=not untrained, device=device, overrides=list(overrides)
-        )
+        return load(model_id, pretrained=not untrained, device=device, overrides=list(overrides))
     path = Path(weights)
     if not path.is_file():
         raise ZooError(f"--weights {path} does not exist.")
-    if read_metadata(path).get("format") == checkpoint.FORMAT:
-        return api.load_local(path, model_id=model_id, device=device, overrides=list(overrides))
-    model = api.build("cgan3d", api.model_config(model_id, list(overrides)))
+    if read_metadata(path).get("format") == CHECKPOINT_FORMAT:
+        return load_local(path, model_id=model_id, device=device, overrides=list(overrides))
+    model = build("cgan3d", model_config(model_id, list(overrides)))
     model.load_state_dict(load_state_dict(path), strict=True)
     model.model_id = model_id
     return model.to(device).eval()
@@ -51,7 +55,7 @@ def prepare_headct(out_dir: Path, split_z: int | None) -> None:
 
     With --split-z the shipped weights' split is written too (they use --split-z 110).
     """
-    from zoo_core.data.shipped import copy_shipped
+    from zoo_core.plugin_api import copy_shipped
 
     out = copy_shipped(out_dir, {"head_ct.nii.gz": "head_ct"})
     click.echo(f"wrote {out / 'head_ct.nii.gz'} (202x202x179, 1 mm, HU)")

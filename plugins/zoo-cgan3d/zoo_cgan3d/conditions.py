@@ -9,7 +9,7 @@ from __future__ import annotations
 import torch
 import torch.nn.functional as F
 
-from zoo_core.errors import ConfigError
+from zoo_core.plugin_api import ConfigError
 
 TASKS = ("autoencode", "denoise", "depixelate")
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from zoo_core.config import DataConfig
+from zoo_core.plugin_api import DataConfig
 
 TASKS = ("autoencode", "denoise", "depixelate")
 

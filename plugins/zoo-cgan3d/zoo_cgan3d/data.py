@@ -19,9 +19,7 @@ import torch
 from torch.utils.data import Dataset
 
 from zoo_cgan3d.volumes import find_scans, fit_transform, read_volume
-from zoo_core.data.intensity import IntensityTransform
-from zoo_core.data.sampling import block_grid, crop
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import DataError, IntensityTransform, block_grid, crop
 
 TRANSLATIONS = [d for d in itertools.product((-1, 0, 1), repeat=3) if d != (0, 0, 0)]
 #: name of each augmentation, index = augmentation id (len == 34)

@@ -20,7 +20,7 @@ import torch
 from zoo_cgan3d.baselines import baselines_for, keep_best_gaussian, seam_ratio, slab_metrics
 from zoo_cgan3d.reconstruct import reconstruct
 from zoo_cgan3d.volumes import find_scans, fit_transform, read_volume
-from zoo_core.metrics.image import per_scan
+from zoo_core.plugin_api import per_scan
 
 BODY_HU = -500.0
 #: The baseline a montage shows beside the cGAN, per task (autoencode has none).
@@ -120,7 +120,7 @@ def save_comparison(slices: dict[str, np.ndarray], path: str | Path) -> Path:
     """A PNG of middle axial slices, left to right in the order given (condition, the task's
     simplest strong baseline, the cGAN, the clean scan), in a brain window (-20..120 HU) so
     that tissue contrast is visible."""
-    from zoo_core.io.montage import save_montage
+    from zoo_core.plugin_api import save_montage
 
     tiles = np.stack([np.rot90(v)[None] for v in slices.values()]).astype(np.float32)
     return save_montage(

@@ -22,8 +22,7 @@ def write_split(scan: str | Path, out_dir: str | Path, split_z: int) -> dict[str
     (z >= split_z) and ``other-heads/mni152_t1_x100.nii.gz``; existing files are kept."""
     import nibabel as nib
 
-    from zoo_core.data.shipped import load_mni152, save_volume
-    from zoo_core.errors import DataError
+    from zoo_core.plugin_api import DataError, load_mni152, save_volume
 
     out_dir = Path(out_dir)
     image = nib.load(str(scan))

@@ -15,8 +15,7 @@ from zoo_cgan3d.conditions import (
     median_filter,
 )
 from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
-from zoo_core.errors import ConfigError, ZooError
-from zoo_core.interfaces.model import Batch, GANModel
+from zoo_core.plugin_api import Batch, ConfigError, GANModel, ZooError
 
 #: Side of the median filter that ``residual_base=median`` corrects (the stronger baseline).
 MEDIAN_BASE_SIZE = 5

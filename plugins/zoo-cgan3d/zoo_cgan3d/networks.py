@@ -13,8 +13,7 @@ import torch
 from monai.networks.nets import UNet
 from torch import nn
 
-from zoo_core.errors import ConfigError
-from zoo_core.layers import PatchGANDiscriminator
+from zoo_core.plugin_api import ConfigError, PatchGANDiscriminator
 
 LEAKY = ("LEAKYRELU", {"negative_slope": 0.2})
 NORMS = {"batch": "BATCH", "instance": "INSTANCE", "none": None}

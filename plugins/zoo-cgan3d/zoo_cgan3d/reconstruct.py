@@ -23,11 +23,14 @@ import numpy as np
 import torch
 
 from zoo_cgan3d.volumes import fit_transform
-from zoo_core.data.intensity import IntensityTransform
-from zoo_core.data.sampling import block_grid, crop
-from zoo_core.errors import ZooError
-from zoo_core.generation.sampling import derive_seed
-from zoo_core.generation.volume import infer_volume
+from zoo_core.plugin_api import (
+    IntensityTransform,
+    ZooError,
+    block_grid,
+    crop,
+    derive_seed,
+    infer_volume,
+)
 
 MODES = ("sliding", "blocks")
 

@@ -13,9 +13,13 @@ from typing import Any
 
 import numpy as np
 
-from zoo_core.data.intensity import IntensityTransform, intensity_transform
-from zoo_core.data.readers import list_images, read_image
-from zoo_core.errors import DataError
+from zoo_core.plugin_api import (
+    DataError,
+    IntensityTransform,
+    intensity_transform,
+    list_images,
+    read_image,
+)
 
 
 @dataclass

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo_core.data.intensity import IntensityTransform
+from zoo_core.plugin_api import IntensityTransform
 
 
 def _to_int16(hu: np.ndarray, slab: int = 16) -> np.ndarray:
