@@ -81,11 +81,11 @@ class SyntheticDataset(Dataset):
         seed = derive_seed(self.seed, index)
         if model.conditional:
             condition = self._condition(index)
-            sample = model.generate(condition=condition[None], seed=seed)[0].cpu()
+            sample = model.generate(condition=condition[None], seed=[seed])[0].cpu()
             if not self.as_dict:
                 return sample
             return {"target": sample, "condition": condition}
-        sample = model.generate(n=1, seed=seed)[0].cpu()
+        sample = model.generate(n=1, seed=[seed])[0].cpu()
         return {"target": sample} if self.as_dict else sample
 
     def __getitem__(self, index: int) -> Any:

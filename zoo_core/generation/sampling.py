@@ -260,10 +260,11 @@ def generate(
                 seed=sample_seed,
                 options=options,
             )[None]
+        seeds = None if sample_seed is None else [sample_seed]  # the sample's own seed
         if model.conditional:
-            out = model.generate(condition=condition[start:stop], seed=sample_seed, **options)
+            out = model.generate(condition=condition[start:stop], seed=seeds, **options)
         else:
-            out = model.generate(n=stop - start, seed=sample_seed, **options)
+            out = model.generate(n=stop - start, seed=seeds, **options)
         return out.detach().cpu()
 
     if seed is None and not (whole or by_slice):

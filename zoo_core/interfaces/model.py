@@ -9,6 +9,7 @@ architecture differs (conditioning, auxiliary heads, progressive growing).
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import torch
@@ -83,13 +84,22 @@ class GANModel(nn.Module):
         self,
         n: int | None = None,
         condition: torch.Tensor | None = None,
-        seed: int | None = None,
+        seed: int | Sequence[int] | None = None,
         **options: Any,
     ) -> torch.Tensor:
         """Produce samples in the layout and value range the model card declares.
 
         Unconditional models take ``n``; conditional ones take a ``condition`` batch (and
         ignore ``n``). The same ``seed`` gives the same images on the same device.
+
+        Seeds are per sample, as in ``zoo.generate``: with an integer ``seed`` sample ``i``
+        of ``generate(n=n, seed=seed)`` is drawn with its own generator seeded from
+        ``derive_seed(seed, i)``, so it does not depend on ``n`` and equals sample ``i`` of
+        ``zoo.generate(model, n, seed=seed)``. A sequence of seeds gives each sample (or each
+        condition of the batch) the generator seeded with its own entry. A conditional batch
+        with an integer seed shares one generator: the block and slice tilers call it once
+        per batch of blocks with a seed of their own, and the cgan3d reconstructions behind
+        its card's figures rely on that.
 
         ``options`` are architecture-specific keyword arguments (a style image, a boundary
         perturbation...), passed on to :meth:`vary_condition` and :meth:`sample`; most models
@@ -113,18 +123,52 @@ class GANModel(nn.Module):
                 raise ZooError(f"n must be a positive integer number of samples, not {n!r}")
         if options:
             self._check_options(options)
-        rng = self._generator(seed)
+        seeds = self._sample_seeds(seed, n, condition)
         was_training = self.training
         self.eval()
         try:
             with torch.no_grad():
-                if self.conditional:
-                    condition = self.vary_condition(condition, rng, **options)
-                out = self.sample(n=n, condition=condition, generator=rng, **options)
+                if seeds is None:
+                    out = self._draw(n, condition, self._generator(seed), options)
+                else:
+                    out = torch.cat([
+                        self._draw(None if self.conditional else 1,
+                                   None if condition is None else condition[i : i + 1],
+                                   self._generator(s), options)
+                        for i, s in enumerate(seeds)
+                    ])  # fmt: skip
         finally:
             self.train(was_training)
         low, high = self.value_range
         return out.clamp(low, high)
+
+    def _draw(
+        self,
+        n: int | None,
+        condition: torch.Tensor | None,
+        rng: torch.Generator | None,
+        options: dict[str, Any],
+    ) -> torch.Tensor:
+        """One call of :meth:`sample` with one generator (after varying the condition)."""
+        if self.conditional:
+            condition = self.vary_condition(condition, rng, **options)
+        return self.sample(n=n, condition=condition, generator=rng, **options)
+
+    def _sample_seeds(
+        self, seed: int | Sequence[int] | None, n: int | None, condition: torch.Tensor | None
+    ) -> list[int] | None:
+        """One seed per sample, or None where one generator serves the whole call."""
+        if seed is None or (self.conditional and isinstance(seed, int)):
+            return None
+        count = int(condition.shape[0]) if condition is not None else int(n or 0)
+        if isinstance(seed, int):
+            from zoo_core.generation.sampling import derive_seed
+
+            return [derive_seed(seed, i) for i in range(count)]
+        seeds = [int(s) for s in seed]
+        if len(seeds) != count:
+            raise ZooError(f"{len(seeds)} seeds for {count} samples; give one seed per sample.")
+        return seeds
 
     def _generator(self, seed: int | None) -> torch.Generator | None:
         if seed is None:
