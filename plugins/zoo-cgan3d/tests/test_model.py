@@ -131,6 +131,25 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
 
 
+def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it():
+    from zoo_cgan3d.model import hu_slope_at, to_hu
+    from zoo_cgan3d.reconstruct import reconstruct
+
+    lookup = torch.linspace(0.0, 1.0, 4097) ** 3 * 1000  # HU = 1000 u^3: steeper at the top
+    y = torch.tensor([[-0.5, 0.0, 0.9]])
+    h = 1e-3
+    numeric = (to_hu(y + h, lookup[None]) - to_hu(y - h, lookup[None])) / (2 * h)
+    assert torch.allclose(hu_slope_at(y, lookup[None]), numeric, rtol=1e-2)
+    assert hu_slope_at(y, lookup[None])[0, 2] > 10 * hu_slope_at(y, lookup[None])[0, 0]
+
+    overrides = [*TINY, "model.generator_strides=[1,2]", "model.slope_input=true"]
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides)).eval()
+    with pytest.raises(ZooError, match="zoo cgan3d reconstruct"):
+        model.generate(condition=torch.zeros(1, 1, 16, 16, 16), seed=0)
+    scan = np.random.default_rng(0).uniform(0, 90, (20, 18, 17)).astype(np.float32)
+    assert reconstruct(model, scan).hu.shape == scan.shape  # it passes the scan's table
+
+
 def test_hu_ceilings_clip_the_scans_the_extra_transforms_are_fitted_on(head_ct):
     from zoo_cgan3d.data import CTBlockDataset
     from zoo_cgan3d.volumes import fit_transform

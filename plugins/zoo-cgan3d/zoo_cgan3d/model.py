@@ -65,7 +65,9 @@ class CGAN3D(GANModel):
             float(cfg.generator_dropout),
             residual=bool(cfg.generator_residual),
             norm=str(cfg.generator_norm),
+            extra_inputs=1 if cfg.slope_input else 0,
         )
+        self.slope_input = bool(cfg.slope_input)
         self.noise_level_jitter = float(cfg.noise_level_jitter)
         needs = {
             "condition": None,
@@ -114,7 +116,10 @@ class CGAN3D(GANModel):
         n: int | None,
         condition: torch.Tensor | None,
         generator: torch.Generator | None,
+        hu_lookup: torch.Tensor | None = None,
     ) -> torch.Tensor:
+        """``hu_lookup``: the scan's inverse intensity table (:func:`zoo_cgan3d.data.hu_lookup`,
+        shape (L,) or (N, L)), which a ``slope_input`` model reads."""
         if condition is None or condition.ndim != 5 or condition.shape[1] != self.channels:
             shape = None if condition is None else tuple(condition.shape)
             raise ZooError(
@@ -129,7 +134,17 @@ class CGAN3D(GANModel):
                 f"block sides must be multiples of {self.divisor}; got {tuple(condition.shape[2:])}"
             )
         condition = condition.float()
-        out = self._generate(condition, generator)
+        if self.slope_input and hu_lookup is None:
+            raise ZooError(
+                f"{self.model_id or 'this model'} reads each scan's intensity table "
+                "(model.slope_input): run whole scans through `zoo cgan3d reconstruct` or "
+                "`zoo cgan3d evaluate`, or pass hu_lookup=zoo_cgan3d.data.hu_lookup(transform)."
+            )
+        if hu_lookup is not None:
+            hu_lookup = hu_lookup.to(condition.device).float()
+            if hu_lookup.ndim == 1:
+                hu_lookup = hu_lookup.expand(condition.shape[0], -1)
+        out = self._generate(condition, generator, hu_lookup)
         return out.clamp(*self.value_range)
 
     # -- training ---------------------------------------------------------------------------
@@ -171,9 +186,19 @@ class CGAN3D(GANModel):
 
     def fake_batch(self, batch: Batch, generator: torch.Generator | None = None) -> torch.Tensor:
         condition = batch["condition"]
-        return self._generate(condition, generator)
+        return self._generate(condition, generator, batch.get("hu_lookup"))
 
-    def _generate(self, condition: torch.Tensor, generator: torch.Generator | None):
+    def _generate(
+        self,
+        condition: torch.Tensor,
+        generator: torch.Generator | None,
+        lookup: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        extra = None
+        if self.slope_input:
+            if lookup is None:
+                raise ZooError("model.slope_input needs the batch's hu_lookup tables")
+            extra = torch.log1p(hu_slope_at(condition.float(), lookup.float()))
         base = None
         if self.residual_base == "interpolated":
             base = lattice_interpolation(condition, self.pixelate_factor)
@@ -181,7 +206,8 @@ class CGAN3D(GANModel):
             base = lattice_cubic(condition, self.pixelate_factor)
         elif self.residual_base == "median":
             base = median_filter(condition, MEDIAN_BASE_SIZE)
-        return self.generator(condition, self.draw_z(condition.shape[0], generator), base)
+        z = self.draw_z(condition.shape[0], generator)
+        return self.generator(condition, z, base, extra)
 
     def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
         """``hu_l1_weight`` x the mean absolute error in HU over half each scan's HU range,
@@ -211,6 +237,16 @@ def to_hu(y: torch.Tensor, lookup: torch.Tensor) -> torch.Tensor:
     below = position.detach().floor().clamp(0, steps - 1).long()
     low, high = lookup.gather(1, below), lookup.gather(1, below + 1)
     return (low + (position - below) * (high - low)).reshape(y.shape)
+
+
+def hu_slope_at(y: torch.Tensor, lookup: torch.Tensor) -> torch.Tensor:
+    """HU per normalised unit of each item's table ``lookup`` (N, L) at ``y`` (N, ...): the
+    slope of the piece of :func:`to_hu` that ``y`` falls in (no gradient)."""
+    steps = lookup.shape[1] - 1
+    position = (y.detach().clamp(-1.0, 1.0) + 1.0).flatten(1) * (steps / 2.0)
+    below = position.floor().clamp(0, steps - 1).long()
+    rise = lookup.gather(1, below + 1) - lookup.gather(1, below)
+    return (rise.abs() * (steps / 2.0)).reshape(y.shape)
 
 
 def build(cfg: Any) -> CGAN3D:

@@ -38,6 +38,7 @@ class UNetGenerator(nn.Module):
         dropout: float = 0.0,
         residual: bool = False,
         norm: str = "batch",
+        extra_inputs: int = 0,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
@@ -47,7 +48,7 @@ class UNetGenerator(nn.Module):
         self.residual = residual
         self.unet = UNet(
             spatial_dims=3,
-            in_channels=channels + z_dim,
+            in_channels=channels + extra_inputs + z_dim,
             out_channels=channels,
             channels=tuple(widths),
             strides=tuple(strides),
@@ -72,9 +73,13 @@ class UNetGenerator(nn.Module):
         condition: torch.Tensor,
         z: torch.Tensor | None = None,
         base: torch.Tensor | None = None,
+        extra: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        """``base`` (default: the condition) is what a residual generator corrects."""
+        """``base`` (default: the condition) is what a residual generator corrects; ``extra``
+        are input channels beside the condition (``extra_inputs`` of them)."""
         image = condition if base is None else base
+        if extra is not None:
+            condition = torch.cat([condition, extra.to(condition.dtype)], dim=1)
         if self.z_dim:
             if z is None or z.shape != (condition.shape[0], self.z_dim):
                 raise ValueError(f"z must have shape (N, {self.z_dim})")

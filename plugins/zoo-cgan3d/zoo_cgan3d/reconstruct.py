@@ -49,20 +49,33 @@ def predict_volume(
     overlap: float = 0.5,
     sw_batch_size: int = 8,
     seed: int | None = 0,
+    options: dict[str, Any] | None = None,
 ) -> torch.Tensor:
-    """Run a normalised ``(C, X, Y, Z)`` condition volume through the model; same shape, CPU."""
+    """Run a normalised ``(C, X, Y, Z)`` condition volume through the model; same shape, CPU.
+    ``options`` go to every ``model.generate`` call (a scan's ``hu_lookup``)."""
     if mode not in MODES:
         raise ZooError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     block = int(model.block_size)
     if mode == "sliding":
         return infer_volume(
-            model, volume, block, overlap=overlap, sw_batch_size=sw_batch_size, seed=seed
+            model,
+            volume,
+            block,
+            overlap=overlap,
+            sw_batch_size=sw_batch_size,
+            seed=seed,
+            options=options,
         )
-    return _stitch_blocks(model, volume.float(), block, sw_batch_size, seed)
+    return _stitch_blocks(model, volume.float(), block, sw_batch_size, seed, options or {})
 
 
 def _stitch_blocks(
-    model: Any, volume: torch.Tensor, block: int, sw_batch_size: int, seed: int | None
+    model: Any,
+    volume: torch.Tensor,
+    block: int,
+    sw_batch_size: int,
+    seed: int | None,
+    options: dict[str, Any],
 ) -> torch.Tensor:
     """The paper's tiling, streamed: crop a batch of blocks, generate, write into the output.
 
@@ -78,7 +91,7 @@ def _stitch_blocks(
         corners = origins[start : start + sw_batch_size]
         chunk = torch.stack([crop(volume, c, grid.block, pad_value) for c in corners])
         batch_seed = None if seed is None else derive_seed(seed, call)
-        result = model.generate(condition=chunk, seed=batch_seed).cpu()
+        result = model.generate(condition=chunk, seed=batch_seed, **options).cpu()
         del chunk
         if out is None:
             out = torch.empty((result.shape[1], *grid.shape), dtype=result.dtype)
@@ -127,8 +140,19 @@ def reconstruct(
         normalised = np.asarray(tf.forward(np.asarray(condition_hu, dtype=np.float32)))
     volume = torch.from_numpy(normalised)[None]
     del normalised
+    options = None
+    if getattr(model, "slope_input", False):  # the network reads this scan's HU table
+        from zoo_cgan3d.data import hu_lookup
+
+        options = {"hu_lookup": hu_lookup(tf)}
     out = predict_volume(
-        model, volume, mode=mode, overlap=overlap, sw_batch_size=sw_batch_size, seed=seed
+        model,
+        volume,
+        mode=mode,
+        overlap=overlap,
+        sw_batch_size=sw_batch_size,
+        seed=seed,
+        options=options,
     )
     del volume
     hu = out[0].numpy()
