@@ -108,7 +108,9 @@ def _fit_state(model: GANModel, state: dict[str, Any], where: str) -> None:
     other missing or unexpected key means the weights belong to another config.
     """
     missing, unexpected = model.load_state_dict(state, strict=False)
-    missing = sorted(set(missing) - model.discriminator_state_keys())
+    critic = model.discriminator_state_keys()
+    model.discriminator_loaded = not (critic & set(missing))
+    missing = sorted(set(missing) - critic)
     if missing or unexpected:
         raise ZooError(
             f"{where} does not fit {type(model).__name__} as its config builds it: missing "
@@ -170,9 +172,11 @@ def _load_local(
                 f"{path} holds weights but {folder} has no {CONFIG_FILE}, so the model they "
                 f"belong to is unknown: put the {CONFIG_FILE} it was trained with beside it."
             )
-        config_text = (folder / CONFIG_FILE).read_text()
         if (folder / CARD_FILE).is_file():
             card = cards.read(folder / CARD_FILE)
+            if path.is_dir():  # a weights file named on its own may borrow a card beside it
+                _verify_listed(folder, card)
+        config_text = (folder / CONFIG_FILE).read_text()
         model_id = card.zoo.get("id") if card else None
         if not model_id and weights_path.suffix == ".safetensors":
             model_id = read_metadata(weights_path).get("model_id")
@@ -189,6 +193,28 @@ def _load_local(
     model = build(arch_name, cfg)
     _fit_state(model, weights, str(path))
     return _attach(model, model_id, card, {"path": str(path), "pretrained": True})
+
+
+def _verify_listed(folder: Path, card: cards.ModelCard) -> None:
+    """Check the files a folder's card lists (``save_pretrained``, ``zoo ship`` and a Hub
+    snapshot list them) before any is read, as a download is checked: a folder whose
+    weights or config changed after its card was written is refused, not loaded."""
+    from zoo_core.weights import verify
+
+    listed = dict((card.weights or {}).get("files") or {})
+    if not listed:
+        return  # a hand-made folder: nothing to check against
+    missing = sorted(name for name in listed if not (folder / name).is_file())
+    if missing:
+        raise WeightsIntegrityError(
+            f"{folder}: {', '.join(missing)} listed in {CARD_FILE} but not in the folder. "
+            "Nothing was loaded."
+        )
+    advice = (
+        f"{folder} was changed after its {CARD_FILE} was written; write it again with "
+        "model.save_pretrained(), or remove zoo.weights from the card to load it unchecked."
+    )
+    verify({name: folder / name for name in listed}, listed, advice=advice)
 
 
 def load_local(
@@ -219,6 +245,8 @@ def _fetch_published(
     expected: dict[str, str] | None,
     *,
     snapshot: bool = False,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool = False,
 ) -> tuple[hub.Fetched, cards.ModelCard | None]:
     """Fetch a published repo; when ``expected`` is None its own card lists the sha256s.
 
@@ -229,7 +257,7 @@ def _fetch_published(
     """
     from zoo_core.weights import verify
 
-    src = hub.get_source(source)
+    src = _source(source, cache_dir, local_files_only)
     revision = src.resolve(repo_id, revision)
     card = None
     if expected is None:
@@ -260,6 +288,33 @@ def _fetch_published(
             src.evict(fetched.files)
             raise
     return fetched, card
+
+
+def _source(
+    source: str | None, cache_dir: str | Path | None, local_files_only: bool
+) -> hub.HFSource | hub.DirSource:
+    """The hub to fetch from; the per-load options are passed only when given, so a stand-in
+    for ``hub.get_source`` (the tests' and the kit's "no hub" guards) need not know them."""
+    options: dict[str, Any] = {}
+    if cache_dir is not None:
+        options["cache_dir"] = cache_dir
+    if local_files_only:
+        options["local_files_only"] = True
+    return hub.get_source(source, **options)
+
+
+def _as_dtype(dtype: Any) -> Any:
+    """``torch.float16``, or its name (``"float16"``, ``"fp16"``, ``"bf16"``...), as a dtype."""
+    import torch
+
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    aliases = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
+    name = aliases.get(str(dtype).lower().removeprefix("torch."), str(dtype).lower())
+    found = getattr(torch, name.removeprefix("torch."), None)
+    if not isinstance(found, torch.dtype) or not found.is_floating_point:
+        raise ZooError(f"dtype {dtype!r} is not a floating-point torch dtype (e.g. 'bfloat16').")
+    return found
 
 
 def _weights_file(files: dict[str, Path], where: str) -> Path:
@@ -309,6 +364,9 @@ def load(
     source: str | None = None,
     overrides: list[str] | None = None,
     allow_pickle: bool = False,
+    dtype: Any = None,
+    local_files_only: bool = False,
+    cache_dir: str | Path | None = None,
 ) -> GANModel:
     """Load a model by registered id, by published repo id (``ORG/NAME``) or from a local
     training checkpoint or model folder (a path that exists).
@@ -317,13 +375,21 @@ def load(
     pins a commit, branch or tag; ``source`` is ``"hf"`` or ``"dir:PATH"`` (default:
     ``$ZOO_HUB`` or the Hugging Face Hub). Weights shipped in the plugin's package are used
     when neither ``source`` nor another ``revision`` than the card's is asked for.
+
+    As in huggingface_hub and diffusers: ``local_files_only`` reads the cache alone (no
+    request; an uncached file is an error), ``cache_dir`` uses another cache than
+    ``HF_HUB_CACHE``, and ``dtype`` (``torch.bfloat16`` or ``"bfloat16"``) casts the weights
+    after every sha256 has matched. ``GANModel.from_pretrained`` is the same call.
     """
     from zoo_core.interfaces.model import GANModel
 
+    dtype = _as_dtype(dtype)
     if _is_local(model_id):
-        return load_local(model_id, device=device, overrides=overrides, allow_pickle=allow_pickle)
+        model = load_local(model_id, device=device, overrides=overrides, allow_pickle=allow_pickle)
+        return model if dtype is None else model.to(dtype)
+    hub_options = {"cache_dir": cache_dir, "local_files_only": local_files_only}
     if _is_repo_id(model_id):
-        fetched, card = _fetch_published(model_id, revision, source, expected=None)
+        fetched, card = _fetch_published(model_id, revision, source, None, **hub_options)
         arch_name = card.zoo.get("architecture")
         arch = get_registry().architecture(arch_name)
         if CONFIG_FILE not in fetched.files:
@@ -357,7 +423,9 @@ def load(
                 )
             pinned = weights.get("revision")
             expected = dict(weights["files"]) if revision in (None, pinned) else None
-            fetched, _ = _fetch_published(weights["repo_id"], revision or pinned, source, expected)
+            fetched, _ = _fetch_published(
+                weights["repo_id"], revision or pinned, source, expected, **hub_options
+            )
             arch = get_registry().architecture(spec.architecture)
             cfg_path = fetched.files.get(CONFIG_FILE, spec.config_path())
             model = build(spec.architecture, zoo_config.load(arch, cfg_path, overrides))
@@ -371,17 +439,29 @@ def load(
             model = _attach(model, model_id, card, info)
     if not isinstance(model, GANModel):  # pragma: no cover - build() checks
         raise ZooError("internal: builder did not return a GANModel")
-    return model.to(parse_device(device)).eval()
+    model = model.to(parse_device(device))
+    return (model if dtype is None else model.to(dtype)).eval()
 
 
-def download(model_id: str, revision: str | None = None, source: str | None = None) -> hub.Fetched:
+def download(
+    model_id: str,
+    revision: str | None = None,
+    source: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool = False,
+) -> hub.Fetched:
     """Fill the cache with a model's published files (checked against their sha256).
 
     For weights shipped in the plugin's package there is nothing to fetch: the shipped
-    files are checked and returned, with ``source`` ``"shipped:<folder>"``.
+    files are checked and returned, with ``source`` ``"shipped:<folder>"``. ``cache_dir``
+    and ``local_files_only`` mean what they mean for :func:`load`.
     """
+    hub_options = {"cache_dir": cache_dir, "local_files_only": local_files_only}
     if _is_repo_id(model_id):
-        fetched, _ = _fetch_published(model_id, revision, source, expected=None, snapshot=True)
+        fetched, _ = _fetch_published(
+            model_id, revision, source, None, snapshot=True, **hub_options
+        )
         return fetched
     spec = model_spec(model_id)
     if shipped_weights.uses_shipped(spec, revision, source):
@@ -394,7 +474,7 @@ def download(model_id: str, revision: str | None = None, source: str | None = No
     pinned = weights.get("revision")
     expected = dict(weights["files"]) if revision in (None, pinned) else None
     fetched, _ = _fetch_published(
-        weights["repo_id"], revision or pinned, source, expected, snapshot=True
+        weights["repo_id"], revision or pinned, source, expected, snapshot=True, **hub_options
     )
     return fetched
 
@@ -458,6 +538,26 @@ def _verified_listing(folder: Path, card: cards.ModelCard | None) -> dict[str, s
     return listed
 
 
+def _with_metrics(
+    metadata: dict[str, Any],
+    metrics: dict[str, Any] | str | Path,
+    dataset: str | None,
+    model_id: str,
+) -> dict[str, Any]:
+    """The card's metadata with ``zoo evaluate``'s numbers in its ``model-index``."""
+    import json
+
+    from zoo_core import cards_hub
+
+    if not isinstance(metrics, dict):
+        try:
+            metrics = json.loads(Path(metrics).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as exc:
+            raise ZooError(f"cannot read the evaluation JSON {metrics}: {exc}") from None
+    result = cards_hub.evaluation_result(metadata["zoo"], metrics, dataset)
+    return cards_hub.with_evaluation(metadata, result, model_id)
+
+
 def push(
     path: str | Path,
     repo_id: str,
@@ -466,8 +566,14 @@ def push(
     model_id: str | None = None,
     commit_message: str | None = None,
     private: bool = False,
+    metrics: dict[str, Any] | str | Path | None = None,
+    metrics_dataset: str | None = None,
 ) -> PushResult:
     """Publish weights, config.yaml and a README.md model card in one commit.
+
+    ``metrics`` is ``zoo evaluate --json``'s output (a dict, or the path of its JSON file,
+    e.g. ``metrics.json``): its numbers become a ``model-index`` result of the card, on the
+    dataset named ``metrics_dataset``, so the Hub shows them as evaluation results.
 
     ``path`` is a training checkpoint (``.safetensors`` written by ``zoo train``) or a folder
     with ``model.safetensors`` and ``config.yaml`` (and optionally ``README.md``). The card is
@@ -523,6 +629,8 @@ def push(
         metadata = dict(base_card.metadata)
         metadata["zoo"] = dict(base_card.zoo)
         metadata["zoo"]["weights"] = {"repo_id": repo_id, "revision": None, "files": files}
+        if metrics is not None:
+            metadata = _with_metrics(metadata, metrics, metrics_dataset, model_id)
         card = cards.for_hub(cards.ModelCard(metadata, base_card.body, f"{repo_id}/{CARD_FILE}"))
         cards.validate(card)
         if listed is not None and card.metadata == base_card.metadata:

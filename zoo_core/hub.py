@@ -66,11 +66,30 @@ class HFSource:
 
     name = "hf"
 
-    @staticmethod
-    def _offline() -> bool:
+    def __init__(self, *, cache_dir: str | Path | None = None, local_files_only: bool = False):
+        """``cache_dir`` replaces huggingface_hub's cache (``HF_HUB_CACHE``) for this source;
+        ``local_files_only`` answers from that cache alone, as ``HF_HUB_OFFLINE=1`` does, but
+        for one load instead of the whole process."""
+        self.cache_dir = Path(cache_dir).expanduser() if cache_dir is not None else None
+        self.local_files_only = local_files_only
+
+    def _offline(self) -> bool:
         from huggingface_hub import constants
 
-        return constants.is_offline_mode()
+        return self.local_files_only or constants.is_offline_mode()
+
+    def _cache(self) -> Path:
+        from huggingface_hub import constants
+
+        return self.cache_dir or Path(constants.HF_HUB_CACHE)
+
+    def _client_options(self) -> dict[str, object]:
+        """What every download call passes on, so that a per-load cache or offline mode holds
+        for the card and for the files it lists alike."""
+        options: dict[str, object] = {"local_files_only": self._offline()}
+        if self.cache_dir is not None:
+            options["cache_dir"] = str(self.cache_dir)
+        return options
 
     @contextmanager
     def _errors(self, repo_id: str, revision: str | None, filename: str = "") -> Iterator[None]:
@@ -126,19 +145,16 @@ class HFSource:
         self._remember_ref(repo_id, revision or "main", sha)
         return sha
 
-    @staticmethod
-    def _remember_ref(repo_id: str, revision: str, sha: str) -> None:
+    def _remember_ref(self, repo_id: str, revision: str, sha: str) -> None:
         """Record ``revision -> sha`` in the cache's ``refs/`` (its documented layout).
 
         hf_hub_download records a branch only when it is asked for by name; the zoo asks for
         files by commit id (resolved here), so without this an offline load by branch
         (``HF_HUB_OFFLINE=1``, no revision) would not find what ``zoo download`` cached.
         """
-        from huggingface_hub import constants
-
         if revision == sha:
             return
-        folder = Path(constants.HF_HUB_CACHE) / ("models--" + repo_id.replace("/", "--"))
+        folder = self._cache() / ("models--" + repo_id.replace("/", "--"))
         ref = folder / "refs" / revision
         try:
             if ref.is_file() and ref.read_text().strip() == sha:
@@ -156,7 +172,9 @@ class HFSource:
         files: dict[str, Path] = {}
         for filename in filenames:
             with self._errors(repo_id, revision, filename):
-                files[filename] = Path(hf_hub_download(repo_id, filename, revision=revision))
+                files[filename] = Path(
+                    hf_hub_download(repo_id, filename, revision=revision, **self._client_options())
+                )
         commit = _snapshot_commit(next(iter(files.values()))) if files else None
         return Fetched(files, commit or revision, self.name)
 
@@ -166,7 +184,12 @@ class HFSource:
 
         with self._errors(repo_id, revision):
             folder = Path(
-                snapshot_download(repo_id, revision=revision, allow_patterns=list(filenames))
+                snapshot_download(
+                    repo_id,
+                    revision=revision,
+                    allow_patterns=list(filenames),
+                    **self._client_options(),
+                )
             )
         files = {}
         for filename in filenames:
@@ -284,11 +307,20 @@ class DirSource:
         return f"dir:{self.root}"
 
 
-def get_source(source: str | None = None) -> HFSource | DirSource:
-    """``None`` (``$ZOO_HUB`` or the Hugging Face Hub), ``"hf"`` or ``"dir:PATH"``."""
+def get_source(
+    source: str | None = None,
+    *,
+    cache_dir: str | Path | None = None,
+    local_files_only: bool = False,
+) -> HFSource | DirSource:
+    """``None`` (``$ZOO_HUB`` or the Hugging Face Hub), ``"hf"`` or ``"dir:PATH"``.
+
+    ``cache_dir`` and ``local_files_only`` apply to the Hugging Face source; a directory hub
+    is a local folder already, its own cache, so they change nothing there.
+    """
     source = source or os.environ.get(HUB_ENV) or "hf"
     if source == "hf":
-        return HFSource()
+        return HFSource(cache_dir=cache_dir, local_files_only=local_files_only)
     if source.startswith("dir:") and len(source) > 4:
         return DirSource(source[4:])
     raise HubError(f"unknown hub source {source!r}: use 'hf' or 'dir:PATH'.")

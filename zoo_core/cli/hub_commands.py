@@ -18,8 +18,20 @@ SOURCE_HELP = "'hf' (the Hugging Face Hub, default) or 'dir:PATH' (a local-direc
 @click.option("--model-id", default=None, help="Registered id whose card to use.")
 @click.option("-m", "--message", default=None, help="Commit message.")
 @click.option("--private", is_flag=True, help="Create the Hub repo as private.")
+@click.option(
+    "--metrics",
+    "metrics_path",
+    type=click.Path(exists=True, dir_okay=False),
+    default=None,
+    help="`zoo evaluate --json` output (or its metrics.json) to publish as model-index.",
+)
+@click.option(
+    "--metrics-dataset", default=None, help="Name of the data set --metrics were measured on."
+)
 @click.option("--json", "as_json", is_flag=True, help="Print the result as JSON.")
-def push_command(path, repo_id, to, model_id, message, private, as_json) -> None:
+def push_command(
+    path, repo_id, to, model_id, message, private, metrics_path, metrics_dataset, as_json
+) -> None:
     """Publish a checkpoint or a model folder with its config and model card.
 
     PATH is a checkpoint written by `zoo train` or a folder holding model.safetensors and
@@ -28,7 +40,16 @@ def push_command(path, repo_id, to, model_id, message, private, as_json) -> None
     """
     from zoo_core.api import push
 
-    result = push(path, repo_id, to=to, model_id=model_id, commit_message=message, private=private)
+    result = push(
+        path,
+        repo_id,
+        to=to,
+        model_id=model_id,
+        commit_message=message,
+        private=private,
+        metrics=metrics_path,
+        metrics_dataset=metrics_dataset,
+    )
     if as_json:
         echo_json(result.__dict__)
     else:

@@ -8,16 +8,22 @@ architecture differs (conditioning, auxiliary heads, progressive growing).
 
 from __future__ import annotations
 
+import contextlib
 import inspect
-from collections.abc import Sequence
-from typing import Any, ClassVar
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar, TypeVar
 
 import torch
 from torch import nn
 
 from zoo_core.errors import ZooError
 
+if TYPE_CHECKING:
+    from zoo_core.api import PushResult
+
 Batch = dict[str, Any]
+Model = TypeVar("Model", bound="GANModel")
 
 
 class GANModel(nn.Module):
@@ -71,12 +77,103 @@ class GANModel(nn.Module):
         self.config: Any = None
         self.card: Any = None
         self.weights_info: dict[str, Any] = {}
+        #: False when the weights loaded held no discriminator (shipped weights): its
+        #: parameters are then a fresh initialisation, which save_pretrained leaves out.
+        self.discriminator_loaded: bool = True
+
+    # -- the Hub (huggingface_hub's PyTorchModelHubMixin names) -------------------------------
+
+    @classmethod
+    def from_pretrained(
+        cls: type[Model],
+        repo_or_path: str | Path,
+        *,
+        revision: str | None = None,
+        dtype: Any = None,
+        device: str = "cpu",
+        local_files_only: bool = False,
+        cache_dir: str | Path | None = None,
+        source: str | None = None,
+        overrides: list[str] | None = None,
+        allow_pickle: bool = False,
+    ) -> Model:
+        """Load trained weights by registered id, Hub repo id (``ORG/NAME``) or folder.
+
+        The same call as ``zoo.load`` (the same sha256 checks, cache and shipped weights),
+        refusing a model of another class than the one it is called on.
+        """
+        from zoo_core.pretrained import from_pretrained
+
+        return from_pretrained(
+            cls,
+            repo_or_path,
+            revision=revision,
+            dtype=dtype,
+            device=device,
+            local_files_only=local_files_only,
+            cache_dir=cache_dir,
+            source=source,
+            overrides=overrides,
+            allow_pickle=allow_pickle,
+        )
+
+    def save_pretrained(self, save_directory: str | Path, *, repo_id: str | None = None) -> Path:
+        """Write config.yaml, model.safetensors and a README.md card listing their sha256,
+        the layout of a shipped weights folder; ``from_pretrained`` reads it back exactly."""
+        from zoo_core.pretrained import save_pretrained
+
+        return save_pretrained(self, save_directory, repo_id=repo_id)
+
+    def push_to_hub(
+        self,
+        repo_id: str,
+        *,
+        to: str | None = None,
+        commit_message: str | None = None,
+        private: bool = False,
+        metrics: dict[str, Any] | str | Path | None = None,
+    ) -> PushResult:
+        """Publish the model to ``repo_id`` in one commit through ``zoo.push`` (``to``:
+        ``"hf"`` or ``"dir:PATH"``); ``metrics`` from ``zoo evaluate`` fill the card's
+        ``model-index``."""
+        from zoo_core.pretrained import push_to_hub
+
+        return push_to_hub(
+            self, repo_id, to=to, commit_message=commit_message, private=private, metrics=metrics
+        )
 
     @property
     def device(self) -> torch.device:
         for tensor in self.parameters():
             return tensor.device
         return torch.device("cpu")
+
+    @property
+    def dtype(self) -> torch.dtype:
+        """The floating-point dtype of the weights (``zoo.load(dtype=...)``)."""
+        for tensor in self.parameters():
+            if tensor.is_floating_point():
+                return tensor.dtype
+        return torch.float32
+
+    @contextlib.contextmanager
+    def _in_own_dtype(self) -> Iterator[None]:
+        """Make the tensors :meth:`sample` creates (noise, grids) in the weights' dtype.
+
+        Architectures draw their latents with ``torch.randn(...)``, float32 by default; a
+        model cast to bfloat16 or float16 would then mix dtypes in its first layer. Setting
+        the default dtype for the call keeps every architecture working unchanged.
+        """
+        dtype = self.dtype
+        if dtype == torch.float32:
+            yield
+            return
+        saved = torch.get_default_dtype()
+        torch.set_default_dtype(dtype)
+        try:
+            yield
+        finally:
+            torch.set_default_dtype(saved)
 
     # -- generation --------------------------------------------------------------------------
 
@@ -116,6 +213,8 @@ class GANModel(nn.Module):
             if not isinstance(condition, torch.Tensor):
                 raise ZooError(f"condition must be a torch.Tensor, not {type(condition).__name__}")
             condition = condition.to(self.device)
+            if condition.is_floating_point():
+                condition = condition.to(self.dtype)
         else:
             if condition is not None:
                 raise ZooError(f"{name} is unconditional: pass n=<count>, not a condition.")
@@ -127,7 +226,7 @@ class GANModel(nn.Module):
         was_training = self.training
         self.eval()
         try:
-            with torch.no_grad():
+            with torch.no_grad(), self._in_own_dtype():
                 if seeds is None:
                     out = self._draw(n, condition, self._generator(seed), options)
                 else:
