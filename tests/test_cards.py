@@ -157,3 +157,71 @@ def test_the_list_names_a_paper_by_its_first_authors_surname(template_card, auth
     card = cards.read(template_card)
     card.zoo["paper"].update(authors=authors, year=2017)
     assert cards.summary(card)["paper"] == label
+
+
+# -- what the Hub and MONAI read (issue 15) ---------------------------------------------------
+
+#: Cards whose training data's terms restrict the weights: the Hub's `license: other`.
+RESTRICTED_DATA = ("terms of use", "not public", "private")
+
+
+@pytest.mark.parametrize("path", REPO_CARDS, ids=lambda p: str(p.relative_to(REPO)))
+def test_every_card_is_read_by_the_hub_and_monai(path: Path):
+    from zoo_core import cards_hub
+
+    card = cards.read(path)
+    meta = card.metadata
+    data_terms = card.zoo["training_data"]["license"].lower()
+    if any(phrase in data_terms for phrase in RESTRICTED_DATA):
+        assert meta["license"] == "other", "the training data's terms restrict the weights"
+        assert meta["license_name"] and meta["license_link"]
+    for name in meta.get("datasets") or []:
+        assert cards_hub.HUB_DATASET_ID.match(name), f"{name!r} is no Hub dataset id"
+    nd = meta[cards_hub.NETWORK_DATA_FORMAT]
+    assert nd == cards_hub.network_data_format(card.zoo)
+    keys = {"type", "format", "num_channels", "spatial_shape", "dtype", "value_range"}
+    keys |= {"is_patch_data", "channel_def"}
+    for spec in [nd["inputs"]["image"], nd["outputs"]["pred"]]:
+        assert keys <= set(spec)
+        assert len(spec["channel_def"]) == spec["num_channels"]
+
+
+def test_shipped_cards_have_model_index():
+    for path in REPO.glob("plugins/*/*/weights/*/README.md"):
+        assert cards.read(path).metadata.get("model-index"), path
+
+
+@pytest.mark.parametrize(
+    ("mutate", "expected"),
+    [
+        (lambda m: m.update(license="other"), r"license: other needs license_name"),
+        (
+            lambda m: m.update(license="other", license_name="Bad Name", license_link="x"),
+            r"license_name, a lower-case slug",
+        ),
+        (lambda m: m.update(datasets=["mni152"]), r"'mni152' is not a Hub dataset id"),
+        (
+            lambda m: m.update(network_data_format={"inputs": {}, "outputs": {}}),
+            r"network_data_format differs from what zoo\.inputs/outputs say",
+        ),
+    ],
+)
+def test_hub_and_monai_keys_are_checked(mutate, expected):
+    with pytest.raises(CardError, match=expected):
+        cards.validate(_broken(mutate))
+
+
+def _monai_cases() -> list[str]:
+    return sorted({path.stem if path.name != "README.md" else path.parent.name
+                   for path in REPO_CARDS})  # fmt: skip
+
+
+@pytest.mark.parametrize("model_id", _monai_cases())
+def test_monai_network_check_passes_on_every_model(model_id: str):
+    """monai.bundle.verify_net_in_out on the card's front matter, the untrained network."""
+    import zoo_core as zoo
+    from zoo_core.monai_bundle import verify_network
+
+    card = zoo.model_card(model_id)
+    overrides = ["model.allow_random_vgg=true"] if card.zoo["architecture"] == "mgan" else None
+    verify_network(card.metadata, overrides=overrides)

@@ -105,6 +105,9 @@ class ZooCardFields:
     limitations: str
     training_data: TrainingData
     inputs: list[TensorSpec] = field(default_factory=list)
+    #: Names of the training data sets that are not Hub datasets (the top-level
+    #: ``datasets:`` is for Hub dataset ids only: the Hub links each entry).
+    datasets: list[str] = field(default_factory=list)
     implementation_choices: list[str] = field(default_factory=list)
     weights: Weights | None = None
 
@@ -113,6 +116,10 @@ class ZooCardFields:
 class CardMetadata:
     license: str
     zoo: ZooCardFields
+    #: With ``license: other`` (the training data's terms restrict the weights): a slug
+    #: naming those terms and where to read them, as the Hub asks.
+    license_name: str | None = None
+    license_link: str | None = None
     library_name: str = LIBRARY_NAME
     tags: list[str] = field(default_factory=list)
     datasets: list[str] = field(default_factory=list)
@@ -202,7 +209,11 @@ def validate(card: ModelCard) -> None:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    metadata = {k: v for k, v in card.metadata.items() if k != MODEL_INDEX}
+    from zoo_core import cards_hub
+
+    # Checked on their own below: their keys are free-form (metric and input names).
+    free_form = (MODEL_INDEX, cards_hub.NETWORK_DATA_FORMAT)
+    metadata = {k: v for k, v in card.metadata.items() if k not in free_form}
     try:
         merged = OmegaConf.merge(OmegaConf.structured(CardMetadata), metadata)
     except OmegaConfBaseException as exc:
@@ -237,6 +248,9 @@ def validate(card: ModelCard) -> None:
             problems.append(f"{spec['name']}: value_range must be [low, high] with low < high")
     if MODEL_INDEX in card.metadata:
         problems += _model_index_problems(card.metadata[MODEL_INDEX])
+    problems += cards_hub.licence_problems(card.metadata)
+    problems += cards_hub.dataset_problems(card.metadata)
+    problems += cards_hub.network_data_format_problems(card.metadata)
     weights = zoo.get("weights")
     if weights:
         if not weights["files"]:
