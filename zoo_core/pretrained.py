@@ -3,8 +3,8 @@
 The names and arguments are huggingface_hub's ``PyTorchModelHubMixin`` and diffusers', so a
 zoo model is used like any other model on the Hub. Nothing here has a code path of its own:
 
-* :func:`from_pretrained` is ``zoo.load`` (the same resolution, sha256 checks and caching),
-  with a check that the loaded model is of the class it was called on;
+* ``GANModel.from_pretrained`` is ``zoo.load`` (the same resolution, sha256 checks and
+  caching), with a check that the loaded model is of the class it was called on;
 * :func:`save_pretrained` writes the folder layout ``zoo ship`` writes and a plugin ships
   (``config.yaml``, ``model.safetensors``, a ``README.md`` card listing their sha256), which
   ``zoo.load(folder)`` checks before reading anything;
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import tempfile
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from zoo_core import cards
 from zoo_core.errors import ZooError
@@ -25,50 +25,9 @@ if TYPE_CHECKING:
     from zoo_core.api import PushResult
     from zoo_core.interfaces.model import GANModel
 
-    Model = TypeVar("Model", bound=GANModel)
-
 WEIGHTS_FILE = "model.safetensors"
 CONFIG_FILE = "config.yaml"
 CARD_FILE = "README.md"
-
-
-def from_pretrained(
-    cls: type[Model],
-    repo_or_path: str | Path,
-    *,
-    revision: str | None = None,
-    dtype: Any = None,
-    device: str = "cpu",
-    local_files_only: bool = False,
-    cache_dir: str | Path | None = None,
-    source: str | None = None,
-    overrides: list[str] | None = None,
-    allow_pickle: bool = False,
-) -> Model:
-    """``zoo.load(repo_or_path, ...)``, refusing a model that is not a ``cls``.
-
-    ``DCGAN.from_pretrained("beers-pggan-rop")`` would otherwise hand back a PGGAN: the class
-    it is called on says what the caller's code expects, as in transformers.
-    """
-    from zoo_core.api import load
-
-    model = load(
-        str(repo_or_path),
-        revision=revision,
-        dtype=dtype,
-        device=device,
-        local_files_only=local_files_only,
-        cache_dir=cache_dir,
-        source=source,
-        overrides=overrides,
-        allow_pickle=allow_pickle,
-    )
-    if not isinstance(model, cls):
-        raise ZooError(
-            f"{repo_or_path} is a {type(model).__name__} ({model.model_id}), not a "
-            f"{cls.__name__}: call GANModel.from_pretrained (or zoo.load) for any model."
-        )
-    return model
 
 
 def _card_for(model: GANModel) -> cards.ModelCard:

@@ -100,13 +100,14 @@ class GANModel(nn.Module):
         """Load trained weights by registered id, Hub repo id (``ORG/NAME``) or folder.
 
         The same call as ``zoo.load`` (the same sha256 checks, cache and shipped weights),
-        refusing a model of another class than the one it is called on.
+        refusing a model of another class than the one it is called on:
+        ``DCGAN.from_pretrained("beers-pggan-rop")`` would otherwise hand back a PGGAN, while
+        the class says what the caller's code expects, as in transformers.
         """
-        from zoo_core.pretrained import from_pretrained
+        from zoo_core.api import load
 
-        return from_pretrained(
-            cls,
-            repo_or_path,
+        model = load(
+            str(repo_or_path),
             revision=revision,
             dtype=dtype,
             device=device,
@@ -116,6 +117,12 @@ class GANModel(nn.Module):
             overrides=overrides,
             allow_pickle=allow_pickle,
         )
+        if not isinstance(model, cls):
+            raise ZooError(
+                f"{repo_or_path} is a {type(model).__name__} ({model.model_id}), not a "
+                f"{cls.__name__}: call GANModel.from_pretrained (or zoo.load) for any model."
+            )
+        return model
 
     def save_pretrained(self, save_directory: str | Path, *, repo_id: str | None = None) -> Path:
         """Write config.yaml, model.safetensors and a README.md card listing their sha256,
