@@ -62,11 +62,15 @@ class UNetGenerator(nn.Module):
             # identity: a default-initialised last layer adds noise of the data's own size,
             # which L1 then needs thousands of steps to remove (measured: L1 0.63 at step 20,
             # and below the noisy input after 3000 steps). Not exactly zero, so that the first
-            # backward still reaches every layer.
-            last = [m for m in self.unet.modules() if isinstance(m, nn.Conv3d | nn.ConvTranspose3d)]
+            # backward still reaches every layer. With residual units the output layer is a
+            # transposed convolution followed by a unit with an identity skip, so both are
+            # scaled: the unit alone would pass the first one's full-size output through.
+            output_layer = self.unet.model[-1]
             with torch.no_grad():
-                last[-1].weight.mul_(1e-3)
-                last[-1].bias.zero_()
+                for conv in output_layer.modules():
+                    if isinstance(conv, nn.Conv3d | nn.ConvTranspose3d):
+                        conv.weight.mul_(1e-3)
+                        conv.bias.zero_()
 
     def forward(
         self,
