@@ -1,5 +1,6 @@
 """A corpus of bad inputs against the CLI: each ends in one line naming what is wrong and
-what to do (exit status 1 or click's 2), never in a traceback from a dependency."""
+what to do (exit status 1 or click's 2), never in a traceback from a dependency, and leaves
+the files it was given, the hub and the Hugging Face cache byte-for-byte as they were."""
 
 from __future__ import annotations
 
@@ -450,10 +451,25 @@ def pushed(tmp: Path, model_id: str) -> Path:
     return hub
 
 
+def file_digests(*roots: Path) -> dict[Path, str]:
+    """The sha256 of every file under ``roots``: what a failed command must leave as it was."""
+    import hashlib
+
+    return {
+        path: hashlib.sha256(path.read_bytes()).hexdigest()
+        for root in roots
+        for path in sorted(root.rglob("*"))
+        if path.is_file()
+    }
+
+
 @pytest.mark.parametrize(("name", "argv", "says"), CASES, ids=[c[0] for c in CASES])
-def test_a_bad_input_gets_one_clear_line(example, tmp_path, name, argv, says):
+def test_a_bad_input_gets_one_clear_line(example, tmp_path, hf_cache, name, argv, says):
     (tmp_path / "model.pt").write_bytes(b"\x80\x04K\x01.")  # a pickle
-    result = CliRunner().invoke(cli, argv(tmp_path, example))
+    args = argv(tmp_path, example)
+    hf_cache.mkdir(parents=True, exist_ok=True)
+    before = file_digests(tmp_path, hf_cache)
+    result = CliRunner().invoke(cli, args)
     output = result.output
     assert result.exit_code in (1, 2), (result.exit_code, output, result.exception)
     assert isinstance(result.exception, SystemExit), repr(result.exception)  # no traceback
@@ -461,3 +477,6 @@ def test_a_bad_input_gets_one_clear_line(example, tmp_path, name, argv, says):
     missing = [word for word in says if word not in output]
     assert not missing, f"{name}: {missing} not in {output!r}"
     assert not (tmp_path / "hub" / "me" / "x" / "refs").exists() or name.startswith("weights")
+    after = file_digests(tmp_path, hf_cache)
+    changed = [str(p) for p, digest in before.items() if after.get(p) != digest]
+    assert not changed, f"{name}: the inputs, the hub or the cache changed: {changed}"
