@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from zoo_cgan3d.model import to_hu
 
 from zoo_core.api import build, model_config
 from zoo_core.errors import ZooError
@@ -103,6 +104,26 @@ def test_the_hu_loss_reads_the_scans_inverse_equalisation(head_ct):
     loss.backward()
     assert (fake.grad[fake < 1] > 0).all()  # every voxel is pulled back down towards the truth
     assert model.auxiliary_loss(batch, fake.detach()).item() == 0.0  # not in the critic's step
+
+
+def test_the_hu_squared_error_term_is_the_mse_in_half_ranges(head_ct):
+    from zoo_cgan3d.data import CTBlockDataset
+    from zoo_cgan3d.volumes import fit_transform
+
+    cfg = model_config("mangalagiri-cgan3d-headct", [*TINY, "model.hu_mse_weight=3.0"])
+    scan = head_ct[60:124, 60:124, 60:92]
+    item = CTBlockDataset([scan], [fit_transform(cfg.data, scan)], augment=False)[0]
+    model = build("cgan3d", cfg)
+    batch = {"target": item["target"][None], "hu_lookup": item["hu_lookup"][None]}
+    fake = (item["target"][None] - 0.02).requires_grad_()
+    lookup = batch["hu_lookup"]
+    error = to_hu(fake.detach(), lookup) - to_hu(batch["target"], lookup)
+    half_range = (scan.max() - scan.min()) / 2
+    expected = 3.0 * (error.square().mean() / half_range**2).item()
+    loss = model.auxiliary_loss(batch, fake)
+    assert loss.item() == pytest.approx(expected, rel=1e-3)
+    loss.backward()
+    assert (fake.grad[fake > -1] < 0).all()  # every voxel is pushed back up towards the truth
 
 
 def test_generator_norm_is_a_choice_with_a_clear_error():

@@ -57,6 +57,10 @@ class CGAN3DConfig:
     #: evaluation scores HU, where equalisation's compressed tails turn small equalised errors
     #: into large HU errors that the equalised L1 does not see (0: off).
     hu_l1_weight: float = 0.0
+    #: Not in the paper: weight of a squared-error term in HU (same units, squared): PSNR is
+    #: a squared error, and where the clean value is uncertain (thin dense structures under
+    #: heavy noise) L1 is minimised by the conditional median, the squared error by the mean.
+    hu_mse_weight: float = 0.0
     #: Not in the paper: a second input channel, log(1 + dHU/dy) of the scan's own inverse
     #: intensity transform at each voxel's condition value, so the network knows what an
     #: error costs in HU on any scan (as FFDNet's noise-level map). Whole scans then go

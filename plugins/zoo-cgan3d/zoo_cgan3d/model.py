@@ -87,6 +87,7 @@ class CGAN3D(GANModel):
             )
         self.residual_base = str(cfg.residual_base)
         self.hu_l1_weight = float(cfg.hu_l1_weight)
+        self.hu_mse_weight = float(cfg.hu_mse_weight)
         self.discriminator = ConditionalPatchDiscriminator(
             self.channels, int(cfg.discriminator_channels), int(cfg.discriminator_layers)
         )
@@ -210,16 +211,22 @@ class CGAN3D(GANModel):
         return self.generator(condition, z, base, extra)
 
     def auxiliary_loss(self, batch: Batch, fake: torch.Tensor) -> torch.Tensor:
-        """``hu_l1_weight`` x the mean absolute error in HU over half each scan's HU range,
-        read through the batch's ``hu_lookup`` tables; generator step only (a detached fake
-        has nothing to learn from it)."""
+        """``hu_l1_weight`` x the mean absolute error and ``hu_mse_weight`` x the mean squared
+        error in HU, in units of half each scan's HU range, read through the batch's
+        ``hu_lookup`` tables; generator step only (a detached fake has nothing to learn)."""
         lookup = batch.get("hu_lookup")
-        if self.hu_l1_weight <= 0 or lookup is None or not fake.requires_grad:
+        weights = (self.hu_l1_weight, self.hu_mse_weight)
+        if max(weights) <= 0 or lookup is None or not fake.requires_grad:
             return fake.new_zeros(())
         lookup = lookup.float()
-        error = (to_hu(fake.float(), lookup) - to_hu(batch["target"].float(), lookup)).abs()
         half_range = ((lookup[:, -1] - lookup[:, 0]) / 2).clamp_min(1e-6)
-        return self.hu_l1_weight * (error.flatten(1).mean(1) / half_range).mean()
+        shape = (-1,) + (1,) * (fake.ndim - 1)
+        error = (to_hu(fake.float(), lookup) - to_hu(batch["target"].float(), lookup)) / (
+            half_range.reshape(shape)
+        )
+        l1 = error.abs().flatten(1).mean(1).mean()
+        mse = error.square().flatten(1).mean(1).mean()
+        return self.hu_l1_weight * l1 + self.hu_mse_weight * mse
 
     def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
         return self.discriminator(batch["condition"], images)
