@@ -99,6 +99,7 @@ def main() -> None:
 # Importing the command modules registers their commands on `cli`.
 from zoo_core.cli import (  # noqa: E402,F401
     catalog,
+    catalogue_command,
     evaluate_command,
     generate_command,
     hub_commands,
