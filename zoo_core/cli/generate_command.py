@@ -57,7 +57,7 @@ class GenerateCommand(click.Command):
     """
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        from zoo_core.generation.options import architecture_of, architecture_options
+        from zoo_core.generation.arch_options import architecture_of, architecture_options
         from zoo_core.registry import get_registry
 
         for ref in _positionals(self, args):
@@ -227,7 +227,7 @@ def generate_command(
         --out ct --montage
     """
     from zoo_core.api import load
-    from zoo_core.generation.options import architecture_options, parse_leftovers
+    from zoo_core.generation.arch_options import architecture_options, parse_leftovers
     from zoo_core.generation.to_files import generate_to_files
     from zoo_core.io import PROVENANCE_FILE
     from zoo_core.registry import get_registry

@@ -14,7 +14,7 @@ from zoo_core.data.intensity import (
 )
 from zoo_core.data.labels import from_one_hot, gray_to_index, index_to_gray, to_one_hot
 from zoo_core.data.readers import image_format, list_images, read_image
-from zoo_core.data.sampling import (
+from zoo_core.data.regions import (
     BlockGrid,
     block_grid,
     crop,

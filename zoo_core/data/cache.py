@@ -25,7 +25,7 @@ import torch
 from zoo_core.data.intensity import IntensityTransform, from_dict, intensity_transform
 from zoo_core.data.labels import gray_to_index
 from zoo_core.data.readers import read_image
-from zoo_core.data.sampling import background_value
+from zoo_core.data.regions import background_value
 from zoo_core.errors import DataError
 from zoo_core.weights import atomic_path
 

@@ -32,7 +32,7 @@ from torch.utils.data import Dataset
 from zoo_core.data.cache import VolumeCache
 from zoo_core.data.labels import to_one_hot
 from zoo_core.data.readers import image_format, list_images, strip_suffix
-from zoo_core.data.sampling import (
+from zoo_core.data.regions import (
     block_grid,
     crop,
     fit_to_size,

@@ -17,7 +17,7 @@ import torch
 
 from zoo_core.data.intensity import intensity_transform
 from zoo_core.data.readers import read_image
-from zoo_core.data.sampling import fit_to_size, slice_indices, take_slice
+from zoo_core.data.regions import fit_to_size, slice_indices, take_slice
 
 
 def volume_slices(

@@ -7,10 +7,10 @@
 says in which physical units a model's outputs are written. :class:`SampleWriter` writes
 samples to files (marked synthetic, with provenance) and :func:`generate_to_files` is all of
 ``zoo generate`` below its options. Architectures add their own
-``zoo generate`` options through :mod:`zoo_core.generation.options` and report long work
+``zoo generate`` options through :mod:`zoo_core.generation.arch_options` and report long work
 inside a call through :mod:`zoo_core.generation.progress`.
 
-The names below are imported on first use: :mod:`zoo_core.generation.options` (which
+The names below are imported on first use: :mod:`zoo_core.generation.arch_options` (which
 ``zoo generate`` reads while parsing its arguments) lives in this package, and importing
 torch for it would make ``zoo generate --help`` take seconds instead of a tenth.
 """
@@ -29,16 +29,16 @@ _LAZY = {
     "class_choices": "conditions",
     "generate_to_files": "to_files",
     "output_groups": "writer",
-    "output_intensity": "intensity",
-    "output_modality": "intensity",
-    "block_size_of": "sampling",
-    "conditions_used": "sampling",
-    "derive_seed": "sampling",
-    "generate": "sampling",
-    "resolve_model": "sampling",
-    "spatial_dims_of": "sampling",
-    "infer_slices": "slices",
-    "size_multiple_of": "slices",
+    "output_intensity": "output_units",
+    "output_modality": "output_units",
+    "block_size_of": "draw",
+    "conditions_used": "draw",
+    "derive_seed": "draw",
+    "generate": "draw",
+    "resolve_model": "draw",
+    "spatial_dims_of": "draw",
+    "infer_slices": "slicewise",
+    "size_multiple_of": "slicewise",
     "infer_volume": "volume",
     "output_affine": "volume",
 }

@@ -15,7 +15,7 @@ import torch
 from torch.utils.data import Dataset
 
 from zoo_core.errors import ZooError
-from zoo_core.generation.sampling import derive_seed, resolve_model
+from zoo_core.generation.draw import derive_seed, resolve_model
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel

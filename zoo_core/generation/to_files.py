@@ -92,9 +92,9 @@ def generate_to_files(
     """
     from zoo_core.data.intensity import intensity_transform
     from zoo_core.generation.conditions import condition_paths, is_medical
-    from zoo_core.generation.intensity import output_intensity
+    from zoo_core.generation.draw import block_size_of
+    from zoo_core.generation.output_units import output_intensity
     from zoo_core.generation.panels import Montage
-    from zoo_core.generation.sampling import block_size_of
 
     name = name or model.model_id or type(model).__name__
     options = dict(options or {})
@@ -169,7 +169,7 @@ def _sample_steps(
     model: Any, n: int, *, seed: int, batch_size: int, options: dict[str, Any]
 ) -> Iterator[Step]:
     """Unconditional: ``batch_size`` samples a step, numbered across the run."""
-    from zoo_core.generation.sampling import generate
+    from zoo_core.generation.draw import generate
 
     for start in range(0, n, batch_size):
         size = min(batch_size, n - start)
@@ -193,7 +193,7 @@ def _class_steps(
     import torch
 
     from zoo_core.generation.conditions import class_choices
-    from zoo_core.generation.sampling import derive_seed, generate
+    from zoo_core.generation.draw import derive_seed, generate
     from zoo_core.io.common import safe_suffix
 
     if condition is not None:
@@ -239,7 +239,7 @@ def _condition_steps(
 
     from zoo_core.data.readers import read_image, strip_suffix
     from zoo_core.generation.conditions import naming, read_labels
-    from zoo_core.generation.sampling import conditions_used, derive_seed, generate
+    from zoo_core.generation.draw import conditions_used, derive_seed, generate
     from zoo_core.generation.volume import output_affine
 
     for k, path in enumerate(paths):

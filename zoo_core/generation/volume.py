@@ -22,8 +22,8 @@ import numpy as np
 import torch
 
 from zoo_core.errors import ZooError
-from zoo_core.generation.sampling import derive_seed
-from zoo_core.generation.slices import size_multiple_of
+from zoo_core.generation.draw import derive_seed
+from zoo_core.generation.slicewise import size_multiple_of
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel

@@ -70,7 +70,7 @@ class SampleWriter:
 
     def __post_init__(self) -> None:
         from zoo_core import io as zio
-        from zoo_core.generation.intensity import output_intensity, output_modality
+        from zoo_core.generation.output_units import output_intensity, output_modality
 
         self.out_dir = Path(self.out_dir)
         self.out_dir.mkdir(parents=True, exist_ok=True)

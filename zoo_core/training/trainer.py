@@ -43,7 +43,7 @@ from zoo_core.training.data import SeededItems, epoch_keys
 from zoo_core.training.distributed import DistContext
 from zoo_core.training.history import LossHistory
 from zoo_core.training.optim import apply_lr_factor, build_optimizer, lr_factor
-from zoo_core.training.progress import ProgressBar, stderr_is_terminal
+from zoo_core.training.progress_bar import ProgressBar, stderr_is_terminal
 
 CHECKPOINT_DIR = "checkpoints"
 CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)\.safetensors$")

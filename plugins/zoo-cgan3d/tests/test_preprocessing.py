@@ -85,8 +85,8 @@ class SeededNoiseBlockModel(IdentityBlockModel):
 
 
 def test_streamed_blocks_equal_split_and_stitch_with_seeds_and_edge_padding():
-    from zoo_core.data.sampling import split_blocks, stitch_blocks
-    from zoo_core.generation.sampling import derive_seed
+    from zoo_core.data import split_blocks, stitch_blocks
+    from zoo_core.generation import derive_seed
 
     volume = torch.rand(1, 70, 45, 33) * 2 - 1
     model = SeededNoiseBlockModel()

@@ -235,7 +235,7 @@ def generate(
 
     def draw(start: int, stop: int, sample_seed: int | None) -> torch.Tensor:
         if by_slice:
-            from zoo_core.generation.slices import infer_slices
+            from zoo_core.generation.slicewise import infer_slices
 
             axis = slice_axis if slice_axis is not None else _config_value(model, "data.slice_axis")
             return infer_slices(
