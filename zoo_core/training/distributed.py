@@ -1,7 +1,11 @@
-"""One code path for 1 process or many (torchrun): rank, world size and the few collectives.
+"""One code path for 1 process or many (torchrun): rank, world size and the few collectives,
+and the networks' DDP wrappers.
 
 With ``WORLD_SIZE > 1`` (set by ``torchrun``/``python -m torch.distributed.run``) the process
-group is initialised with NCCL on CUDA and gloo on CPU; otherwise every collective is a no-op.
+group is initialised with NCCL on CUDA and gloo on CPU; otherwise every collective is a no-op
+and no network is wrapped. The trainer joins the group with :meth:`DistContext.join`, routes
+the network it updates through its wrapper with :class:`PhasedNetworks` and leaves the group
+with :meth:`DistContext.close`.
 """
 
 from __future__ import annotations
@@ -12,6 +16,8 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from torch import nn
+from torch.nn.parallel import DistributedDataParallel
 
 
 @dataclass
@@ -28,6 +34,20 @@ class DistContext:
     @property
     def is_main(self) -> bool:
         return self.rank == 0
+
+    @classmethod
+    def join(cls, device: str | torch.device | None = None) -> tuple[DistContext, torch.device]:
+        """The context the environment describes, with the process group joined, and this
+        process's device: ``device`` if given (a bare ``cuda`` becomes this rank's GPU), else
+        :meth:`default_device`."""
+        from zoo_core.devices import parse_device
+
+        context = cls.from_env()
+        chosen = parse_device(device) if device is not None else context.default_device()
+        if context.enabled and chosen.type == "cuda" and chosen.index is None:
+            chosen = torch.device("cuda", context.local_rank)
+        context.init(chosen)
+        return context, chosen
 
     @classmethod
     def from_env(cls) -> DistContext:
@@ -101,3 +121,107 @@ class DistContext:
     def barrier(self) -> None:
         if self.enabled:
             dist.barrier()
+
+
+class PhaseDDP(DistributedDataParallel):
+    """DDP that records whether its forward ran and lends out its module's attributes.
+
+    Trainers of multi-network architectures call sub-networks directly
+    (``model.discriminator.b(x)``); that bypasses DDP's forward, so DDP would not reduce the
+    gradients. The trainer then averages them itself (``forward_used`` is False).
+    """
+
+    forward_used = False
+
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
+        if torch.is_grad_enabled():
+            self.forward_used = True
+        return super().forward(*args, **kwargs)
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return super().__getattr__(name)
+        except AttributeError:
+            if name == "module":
+                raise
+            return getattr(self.module, name)
+
+
+class PhasedNetworks:
+    """A model's generator and discriminator, each in a DDP wrapper when several processes
+    train, with the network being updated routed through its wrapper.
+
+    ``plain`` holds the unwrapped networks; :meth:`wrap` (re)builds the wrappers for the
+    current networks and parameter lists (after progressive growing, say), :meth:`set_phase`
+    swaps the model's attributes, and :meth:`params_missed` names the gradients DDP did not
+    average.
+    """
+
+    def __init__(self, model: Any, dist_context: DistContext, device: torch.device):
+        self.model = model
+        self.dist = dist_context
+        self.device = device
+        self.plain: dict[str, nn.Module] = {}
+        self.wrappers: dict[str, PhaseDDP] = {}
+        self.g_params: list[nn.Parameter] = []
+        self.d_params: list[nn.Parameter] = []
+        self._paused: list[nn.Parameter] = []
+        self.take_networks()
+
+    def take_networks(self) -> None:
+        """Read the model's current (unwrapped) generator and discriminator."""
+        self.plain = {"generator": self.model.generator, "discriminator": self.model.discriminator}
+
+    def wrap(self, g_params: list[nn.Parameter], d_params: list[nn.Parameter]) -> None:
+        """DDP wrappers for the networks with trainable parameters (none in one process)."""
+        self.g_params, self.d_params = g_params, d_params
+        self.wrappers = {}
+        if not self.dist.enabled:
+            return
+        device_ids = [self.device.index] if self.device.type == "cuda" else None
+        for name, module in self.plain.items():
+            if any(p.requires_grad for p in module.parameters()):
+                self.wrappers[name] = PhaseDDP(
+                    module,
+                    device_ids=device_ids,
+                    # progressive growing, fade-ins and auxiliary heads leave parameters unused
+                    find_unused_parameters=True,
+                    broadcast_buffers=True,  # BatchNorm statistics follow rank 0
+                )
+
+    def set_phase(self, phase: str | None) -> None:
+        """Route the network being updated through its DDP wrapper, the other one plainly.
+
+        The frozen network runs as a plain module (and without parameter gradients) so that
+        DDP never waits for gradients that its phase does not produce.
+        """
+        for p in self._paused:  # switch back on only what this switched off
+            p.requires_grad_(True)
+        self._paused = []
+        if phase == "generator":
+            generator_ids = {id(p) for p in self.g_params}
+            self._paused = [p for p in self.d_params if id(p) not in generator_ids]
+            for p in self._paused:
+                p.requires_grad_(False)
+        for name, module in self.plain.items():
+            wrapped = self.wrappers.get(name) if phase == name else None
+            setattr(self.model, name, wrapped or module)
+
+    def params_missed(self, network: str, params: list[nn.Parameter]) -> list[nn.Parameter]:
+        """The optimiser's parameters whose gradients DDP did not average in this backward:
+        all of them when the wrapper's forward was bypassed, else those outside the wrapper."""
+        if not self.dist.enabled:
+            return []
+        wrapper = self.wrappers.get(network)
+        if wrapper is None or not wrapper.forward_used:
+            return params
+        wrapper.forward_used = False
+        covered = {id(p) for p in self.plain[network].parameters()}
+        return [p for p in params if id(p) not in covered]
+
+    def sync_buffers(self, *modules: nn.Module | None) -> None:
+        """Rank 0's buffers (BatchNorm statistics) everywhere, so every rank holds one model."""
+        if self.dist.enabled:
+            for module in (self.model, *modules):
+                if module is not None:
+                    self.dist.broadcast_(list(module.buffers()))

@@ -4,7 +4,10 @@ One generator update (a *step*) is ``n_critic`` discriminator updates followed b
 generator update on the last discriminator batch. Architectures change the loop by
 overriding :meth:`GANTrainer.on_step_start`, :meth:`GANTrainer.discriminator_loss`,
 :meth:`GANTrainer.generator_loss` and the JSON state hooks; everything else (optimisers,
-mixed precision, EMA, clipping, NaN detection, checkpoints, resuming, DDP) is done here once.
+mixed precision, EMA, clipping, NaN detection, checkpoints, resuming, DDP) is done once, here
+or in the modules the loop delegates to: checkpoints and resuming in
+:mod:`zoo_core.training.checkpointing`, the process group and the networks' DDP wrappers in
+:mod:`zoo_core.training.distributed`.
 
 Resuming reproduces an uninterrupted run bit for bit: checkpoints hold the weights, the EMA,
 optimiser and gradient-scaler states, every random number generator and the position in the
@@ -16,39 +19,37 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import signal
 import threading
 import time
-import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import torch
 from torch import nn
-from torch.nn.parallel import DistributedDataParallel
 from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
 from torch.utils.data import DataLoader, Dataset
 
-from zoo_core import checkpoint
 from zoo_core import precision as precision_
-from zoo_core.config import to_yaml
-from zoo_core.devices import parse_device
-from zoo_core.errors import ConfigError, CorruptWeightsError, DataError, TrainingError, ZooError
+from zoo_core.errors import ConfigError, DataError, TrainingError, ZooError
 from zoo_core.interfaces.model import Batch, GANModel
 from zoo_core.registry import get_registry
+from zoo_core.training import checkpointing
 from zoo_core.training import state as train_state
+from zoo_core.training.checkpointing import (  # noqa: F401 - kept importable from here
+    CHECKPOINT_DIR,
+    CHECKPOINT_PATTERN,
+    KEEP_CHECKPOINTS,
+    checkpoint_path,
+    latest_checkpoint,
+)
 from zoo_core.training.data import SeededItems, epoch_keys
-from zoo_core.training.distributed import DistContext
+from zoo_core.training.distributed import DistContext, PhasedNetworks
 from zoo_core.training.history import LossHistory
 from zoo_core.training.optim import apply_lr_factor, build_optimizer, lr_factor
 from zoo_core.training.progress_bar import ProgressBar, stderr_is_terminal
 
-CHECKPOINT_DIR = "checkpoints"
-CHECKPOINT_PATTERN = re.compile(r"^step-(\d+)\.safetensors$")
-#: Periodic checkpoints kept on disk (older ones are deleted); the final one is always kept.
-KEEP_CHECKPOINTS = 3
 #: The loss history, appended to every ``train.log_every`` steps (see LossHistory.append_csv).
 LOSSES_CSV = "losses.csv"
 
@@ -66,53 +67,6 @@ class TrainingInterrupted(TrainingError):
             f"training interrupted at step {step}; checkpoint {where}. "
             "Continue with --resume (zoo.train(..., resume=True))."
         )
-
-
-#: Settings that do not change what training computes, so changing them on resume is fine.
-_BOOKKEEPING = {"train.steps", "train.log_every", "train.checkpoint_every", "train.num_workers"}
-
-
-class _PhaseDDP(DistributedDataParallel):
-    """DDP that records whether its forward ran and lends out its module's attributes.
-
-    Trainers of multi-network architectures call sub-networks directly
-    (``model.discriminator.b(x)``); that bypasses DDP's forward, so DDP would not reduce the
-    gradients. The trainer then averages them itself (``forward_used`` is False).
-    """
-
-    forward_used = False
-
-    def forward(self, *args: Any, **kwargs: Any) -> Any:
-        if torch.is_grad_enabled():
-            self.forward_used = True
-        return super().forward(*args, **kwargs)
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return super().__getattr__(name)
-        except AttributeError:
-            if name == "module":
-                raise
-            return getattr(self.module, name)
-
-
-def checkpoint_path(out_dir: Path, step: int) -> Path:
-    return Path(out_dir) / CHECKPOINT_DIR / f"step-{step:08d}.safetensors"
-
-
-def latest_checkpoint(out_dir: str | Path) -> Path | None:
-    """The checkpoint with the highest step in ``out_dir/checkpoints``, if any."""
-    folder = Path(out_dir) / CHECKPOINT_DIR
-    if not folder.is_dir():
-        return None
-    found = _numbered(folder)
-    return found[-1][1] if found else None
-
-
-def _numbered(folder: Path) -> list[tuple[int, Path]]:
-    """``(step, path)`` of the checkpoints in ``folder``, oldest first."""
-    found = [(CHECKPOINT_PATTERN.match(p.name), p) for p in folder.iterdir()]
-    return sorted((int(m.group(1)), p) for m, p in found if m)
 
 
 class GANTrainer:
@@ -141,11 +95,7 @@ class GANTrainer:
         self.out_dir = Path(out_dir)
         self.model_id = model_id
         self.progress = progress
-        self.dist = DistContext.from_env()
-        self.device = parse_device(device) if device is not None else self.dist.default_device()
-        if self.dist.enabled and self.device.type == "cuda" and self.device.index is None:
-            self.device = torch.device("cuda", self.dist.local_rank)
-        self.dist.init(self.device)
+        self.dist, self.device = DistContext.join(device)
 
         seed = int(self.train_cfg.seed)
         train_state.seed_everything(seed + self.dist.rank)
@@ -182,8 +132,8 @@ class GANTrainer:
 
         self.adversarial, self.gradient_penalty = self._adversarial_loss()
         self.terms = self._loss_terms()
-        self._plain = {"generator": self.model.generator, "discriminator": self.model.discriminator}
-        self._ddp: dict[str, nn.Module] = {}
+        #: The generator and discriminator, in their DDP wrappers when several processes train.
+        self.networks = PhasedNetworks(self.model, self.dist, self.device)
         self.ema: AveragedModel | None = None
         self.opt_g: torch.optim.Optimizer
         self.opt_d: torch.optim.Optimizer
@@ -295,8 +245,8 @@ class GANTrainer:
         Call it after adding layers (progressive growing); EMA entries of existing weights are
         kept, optimiser moments start afresh.
         """
-        self._set_phase(None)
-        self._plain = {"generator": self.model.generator, "discriminator": self.model.discriminator}
+        self.networks.set_phase(None)
+        self.networks.take_networks()
         # Frozen parameters (requires_grad=False, e.g. a fixed feature network) stay frozen:
         # they are neither optimised, clipped nor switched on by the phase changes.
         self._g_params = _unique(self.model.generator_parameters())
@@ -304,7 +254,7 @@ class GANTrainer:
         train = self.train_cfg
         self.opt_g = build_optimizer(self._g_params, train.optimizer_g, "train.optimizer_g")
         self.opt_d = build_optimizer(self._d_params, train.optimizer_d, "train.optimizer_d")
-        self._wrap_ddp()
+        self.networks.wrap(self._g_params, self._d_params)
         self._build_ema()
 
     # -- the loop ------------------------------------------------------------------------------
@@ -313,12 +263,7 @@ class GANTrainer:
         """Train to ``train.steps`` and return the final checkpoint's path."""
         if self._resume:
             self._resume = False
-            found = self._readable_latest_checkpoint()
-            if found is not None:
-                self.restore(found)
-            elif self.dist.is_main:
-                logger.info("No checkpoint in %s: starting from step 0.",
-                            self.out_dir / CHECKPOINT_DIR)  # fmt: skip
+            checkpointing.resume(self)
         total = int(self.train_cfg.steps)
         # A bar only where someone watches it; batch jobs and pipes get a line per log step.
         show_bar = self.progress and self.dist.is_main and stderr_is_terminal()
@@ -341,7 +286,7 @@ class GANTrainer:
                 if (every > 0 and self.step % every == 0) or self.step == total:
                     self.save_checkpoint()
         except KeyboardInterrupt:
-            self._set_phase(None)
+            self.networks.set_phase(None)
             path = self.save_checkpoint()
             self._write_history()
             raise TrainingInterrupted(self.step, path) from None
@@ -351,7 +296,7 @@ class GANTrainer:
         finally:
             bar.close()
             restore_sigint()
-            self._set_phase(None)
+            self.networks.set_phase(None)
             _restore_determinism(self._determinism_before)
         if self._last_checkpoint is None or self._checkpoint_step != self.step:
             self.save_checkpoint()  # resumed at the end: keep returning the final checkpoint
@@ -376,7 +321,7 @@ class GANTrainer:
             for optimizer in (self.opt_g, self.opt_d):
                 apply_lr_factor(optimizer, self._lr_factor(self.step), float(self.train_cfg.lr_min))
         n_critic = max(1, int(self.train_cfg.n_critic))
-        self._set_phase("discriminator")
+        self.networks.set_phase("discriminator")
         for _ in range(n_critic):
             batch = self._next_batch()
             with self._autocast():
@@ -388,21 +333,21 @@ class GANTrainer:
                 with torch.no_grad():
                     for p in self._d_params:
                         p.clamp_(-float(clip), float(clip))
-        self._set_phase("generator")
+        self.networks.set_phase("generator")
         with self._autocast():
             loss_g, logs_g = self.generator_loss(batch)
         self._check_finite("generator", loss_g, logs_g)
         self._update(loss_g, self.opt_g, self.scaler_g, self._g_params, "generator")
         if self.ema is not None:
-            self.ema.update_parameters(self._plain["generator"])
-        self._set_phase(None)
+            self.ema.update_parameters(self.networks.plain["generator"])
+        self.networks.set_phase(None)
         self.step += 1
         return {"d_loss": _num(loss_d), "g_loss": _num(loss_g), **logs_d, **logs_g}
 
     def _update(self, loss, opt, scaler, params, network: str) -> None:
         opt.zero_grad(set_to_none=True)
         scaler.scale(loss).backward()
-        self.dist.all_reduce_grads(self._params_ddp_missed(network, params))
+        self.dist.all_reduce_grads(self.networks.params_missed(network, params))
         if self.train_cfg.grad_clip is not None:
             scaler.unscale_(opt)
             torch.nn.utils.clip_grad_norm_(params, float(self.train_cfg.grad_clip))
@@ -425,22 +370,6 @@ class GANTrainer:
             f"step {self.step + 1}: the {which} loss is {value}{terms}; training stopped and "
             f"{kept}. Lower the learning rate (train.optimizer_{which[0]}.lr), set "
             "train.grad_clip, or set train.precision=fp32, then resume."
-        )
-
-    def _check_weights_finite(self) -> None:
-        bad = [
-            name
-            for name, tensor in self.model.state_dict().items()
-            if tensor.is_floating_point() and not bool(torch.isfinite(tensor).all())
-        ]
-        if not self.dist.any_true(bool(bad), self.device):
-            return
-        where = ", ".join(bad[:4]) or "on another rank"
-        kept = self._last_checkpoint or "none (no checkpoint had been written yet)"
-        raise TrainingError(
-            f"step {self.step}: the weights hold non-finite values ({where}); nothing was "
-            f"saved and the last good checkpoint is {kept}. Lower the learning rates, set "
-            "train.grad_clip or set train.precision=fp32, then resume."
         )
 
     # -- data ----------------------------------------------------------------------------------
@@ -484,54 +413,7 @@ class GANTrainer:
             raise DataError(f"dataset items must be dicts with a 'target' tensor, got {keys}")
         return self.model.prepare_batch(raw, generator=self.noise)
 
-    # -- networks, DDP, EMA, precision ----------------------------------------------------------
-
-    def _wrap_ddp(self) -> None:
-        self._ddp = {}
-        if not self.dist.enabled:
-            return
-        device_ids = [self.device.index] if self.device.type == "cuda" else None
-        for name, module in self._plain.items():
-            if any(p.requires_grad for p in module.parameters()):
-                self._ddp[name] = _PhaseDDP(
-                    module,
-                    device_ids=device_ids,
-                    # progressive growing, fade-ins and auxiliary heads leave parameters unused
-                    find_unused_parameters=True,
-                    broadcast_buffers=True,  # BatchNorm statistics follow rank 0
-                )
-
-    def _set_phase(self, phase: str | None) -> None:
-        """Route the network being updated through its DDP wrapper, the other one plainly.
-
-        The frozen network runs as a plain module (and without parameter gradients) so that
-        DDP never waits for gradients that its phase does not produce.
-        """
-        if not hasattr(self, "_plain"):
-            return
-        for p in getattr(self, "_paused", []):  # switch back on only what this switched off
-            p.requires_grad_(True)
-        self._paused: list[nn.Parameter] = []
-        if phase == "generator":
-            generator_ids = {id(p) for p in self._g_params}
-            self._paused = [p for p in self._d_params if id(p) not in generator_ids]
-            for p in self._paused:
-                p.requires_grad_(False)
-        for name, module in self._plain.items():
-            wrapped = self._ddp.get(name) if phase == name else None
-            setattr(self.model, name, wrapped or module)
-
-    def _params_ddp_missed(self, network: str, params: list[nn.Parameter]) -> list[nn.Parameter]:
-        """The optimiser's parameters whose gradients DDP did not average in this backward:
-        all of them when the wrapper's forward was bypassed, else those outside the wrapper."""
-        if not self.dist.enabled:
-            return []
-        wrapper = self._ddp.get(network)
-        if wrapper is None or not wrapper.forward_used:
-            return params
-        wrapper.forward_used = False
-        covered = {id(p) for p in self._plain[network].parameters()}
-        return [p for p in params if id(p) not in covered]
+    # -- EMA, precision, losses --------------------------------------------------------------------
 
     def _build_ema(self) -> None:
         decay = self.train_cfg.ema_decay
@@ -542,7 +424,7 @@ class GANTrainer:
             raise ConfigError(f"train.ema_decay={decay} must lie strictly between 0 and 1.")
         old = self.ema.module.state_dict() if self.ema is not None else {}
         self.ema = AveragedModel(
-            self._plain["generator"],
+            self.networks.plain["generator"],
             multi_avg_fn=get_ema_multi_avg_fn(float(decay)),
             use_buffers=True,
         )
@@ -601,21 +483,7 @@ class GANTrainer:
             terms[name] = (float(weight), term)
         return terms
 
-    # -- checkpoints -------------------------------------------------------------------------
-
-    def _sync_buffers(self) -> None:
-        """Rank 0's buffers (BatchNorm statistics) everywhere, so every rank holds one model."""
-        if self.dist.enabled:
-            self.dist.broadcast_(list(self.model.buffers()))
-            if self.ema is not None:
-                self.dist.broadcast_(list(self.ema.module.buffers()))
-
-    def _model_groups(self) -> dict[str, dict[str, torch.Tensor]]:
-        groups = {"model": {k: v.detach().cpu() for k, v in self.model.state_dict().items()}}
-        if self.ema is not None:
-            ema = self.ema.module.state_dict()
-            groups["ema"] = {f"generator.{k}": v.detach().cpu() for k, v in ema.items()}
-        return groups
+    # -- checkpoints (zoo_core.training.checkpointing) ---------------------------------------------
 
     def save_checkpoint(self) -> Path | None:
         """Write the full training state atomically (rank 0); every rank must call it.
@@ -623,142 +491,13 @@ class GANTrainer:
         Weights that went non-finite without a non-finite loss (an infinite gradient, say)
         stop training here, so the checkpoint on disk stays the last good one.
         """
-        self._set_phase(None)
-        self._sync_buffers()
-        self._check_weights_finite()
-        rng_tensors, rng_json = train_state.rng_state(self.noise)
-        all_rng = self.dist.gather((rng_tensors, rng_json))
-        path = checkpoint_path(self.out_dir, self.step)
-        if self.dist.is_main:
-            groups = self._model_groups()
-            opt_g, opt_g_json = train_state.optimizer_state(self.opt_g)
-            opt_d, opt_d_json = train_state.optimizer_state(self.opt_d)
-            groups["optim_g"], groups["optim_d"] = opt_g, opt_d
-            groups["rng"] = {
-                f"{rank}.{k}": v
-                for rank, (tensors, _) in enumerate(all_rng)
-                for k, v in tensors.items()
-            }
-            state = {
-                "step": self.step,
-                "epoch": self.epoch,
-                "position": self._position,
-                "batch_size": self.batch_size,
-                "world_size": self.dist.world_size,
-                "elapsed": self._elapsed,
-                "optim_g": opt_g_json,
-                "optim_d": opt_d_json,
-                "scaler_g": train_state.scaler_state(self.scaler_g),
-                "scaler_d": train_state.scaler_state(self.scaler_d),
-                "ema_n_averaged": int(self.ema.n_averaged.item()) if self.ema is not None else 0,
-                "rng": [info for _, info in all_rng],
-                "history": self.history.rows,
-                "extra": self.extra_state(),
-            }
-            checkpoint.write(path, groups, model_id=self.model_id, config_yaml=to_yaml(self.cfg),
-                             state=state)  # fmt: skip
-            self._prune_checkpoints()
-        self.dist.barrier()
-        self._last_checkpoint = path
-        self._checkpoint_step = self.step
-        return path
-
-    def _prune_checkpoints(self) -> None:
-        folder = self.out_dir / CHECKPOINT_DIR
-        for _, old in _numbered(folder)[:-KEEP_CHECKPOINTS]:
-            old.unlink(missing_ok=True)
-
-    def _readable_latest_checkpoint(self) -> Path | None:
-        """The newest checkpoint that reads; newer unreadable ones (cut short by a crash of the
-        machine mid-write, say) are renamed ``*.corrupt``, kept for inspection, with a warning.
-        """
-        folder = self.out_dir / CHECKPOINT_DIR
-        if not folder.is_dir():
-            return None
-        for _, path in reversed(_numbered(folder)):
-            try:
-                checkpoint.read_info(path)
-            except CorruptWeightsError as exc:
-                if self.dist.is_main:
-                    aside = path.with_name(path.name + ".corrupt")
-                    path.replace(aside)
-                    warnings.warn(
-                        f"{exc} Resuming from the previous checkpoint instead; the bad file "
-                        f"is kept as {aside.name}.",
-                        stacklevel=2,
-                    )
-                self.dist.barrier()
-                continue
-            return path
-        return None
+        return checkpointing.save(self)
 
     def restore(self, path: str | Path) -> None:
         """Continue from a checkpoint: weights, EMA, optimisers, RNGs, data position, history."""
-        path = Path(path)
-        groups, info = checkpoint.read(path)
-        if info["model_id"] != self.model_id:
-            raise TrainingError(
-                f"{path} was written for {info['model_id']!r}, not {self.model_id!r}; "
-                "pass another --out."
-            )
-        state = info["state"]
-        self._warn_config_changes(path, info["config"])
-        self.load_extra_state(state.get("extra", {}))
-        self._set_phase(None)
-        try:
-            self.model.load_state_dict(groups["model"], strict=True)
-        except RuntimeError as exc:
-            first_line = str(exc).splitlines()[0]
-            raise TrainingError(f"{path} does not fit the model: {first_line}") from None
-        train_state.load_optimizer_state(self.opt_g, groups.get("optim_g", {}), state["optim_g"])
-        train_state.load_optimizer_state(self.opt_d, groups.get("optim_d", {}), state["optim_d"])
-        self.scaler_g.load_state_dict(state["scaler_g"])
-        self.scaler_d.load_state_dict(state["scaler_d"])
-        if self.ema is not None:
-            ema = {k.removeprefix("generator."): v for k, v in groups.get("ema", {}).items()}
-            if ema:
-                self.ema.module.load_state_dict(ema, strict=True)
-                self.ema.n_averaged.fill_(int(state.get("ema_n_averaged", 0)))
-        rank = self.dist.rank
-        rng = {k.partition(".")[2]: v for k, v in groups.get("rng", {}).items()
-               if k.partition(".")[0] == str(rank)}  # fmt: skip
-        if rng and state.get("world_size") == self.dist.world_size:
-            train_state.load_rng_state(self.noise, rng, state["rng"][rank])
-        else:
-            warnings.warn(
-                f"{path} was written by {state.get('world_size')} process(es), this run has "
-                f"{self.dist.world_size}: random streams are reseeded, so the run continues "
-                "correctly but not bit-identically.",
-                stacklevel=2,
-            )
-            train_state.seed_everything(int(self.train_cfg.seed) + rank + 7 * int(state["step"]))
-        self.step = int(state["step"])
-        self.epoch = int(state["epoch"])
-        if int(state.get("batch_size", self.batch_size)) != self.batch_size:
-            self.set_batch_size(int(state["batch_size"]))
-        self._position = int(state["position"])
-        self._iterator = None
-        self._elapsed = float(state.get("elapsed", 0.0))
-        self.history = LossHistory(state.get("history", []))
-        self._last_checkpoint = path
-        self._checkpoint_step = self.step
-        if self.dist.is_main:
-            logger.info("Resumed %s from %s at step %d.", self.model_id, path, self.step)
+        checkpointing.restore(self, path)
 
-    def _warn_config_changes(self, path: Path, saved_yaml: str) -> None:
-        """Resuming with other settings is allowed (more steps, say) but is not the same run."""
-        from omegaconf import OmegaConf
-
-        saved = _flatten(OmegaConf.to_container(OmegaConf.create(saved_yaml)))
-        current = _flatten(OmegaConf.to_container(self.cfg, resolve=True))
-        changed = sorted(k for k in saved.keys() | current.keys()
-                         if k not in _BOOKKEEPING and saved.get(k) != current.get(k))  # fmt: skip
-        if changed and self.dist.is_main:
-            warnings.warn(
-                f"resuming from {path} with changed settings: {', '.join(changed[:8])}; the "
-                "result will differ from an uninterrupted run with the old settings.",
-                stacklevel=3,
-            )
+    # -- files and signals ---------------------------------------------------------------------
 
     def _write_history(self) -> None:
         if not self.dist.is_main or not self.history.rows:
@@ -820,15 +559,6 @@ def _plain_options(node: Any) -> dict[str, Any]:
     if isinstance(node, DictConfig):
         return OmegaConf.to_container(node, resolve=True)  # type: ignore[return-value]
     return dict(node or {})
-
-
-def _flatten(tree: Any, prefix: str = "") -> dict[str, Any]:
-    if isinstance(tree, dict):
-        out: dict[str, Any] = {}
-        for key, value in tree.items():
-            out.update(_flatten(value, f"{prefix}{key}."))
-        return out
-    return {prefix.rstrip("."): tree}
 
 
 def _num(value: torch.Tensor | float) -> float:
