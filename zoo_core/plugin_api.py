@@ -18,7 +18,7 @@ The names, by what they are for:
 - helpers around the contract: loading and building models, weights and checkpoints,
   generation over volumes, progress reports, optional extras, the ``--device`` option;
 - the toolbox the first-party plugins share: network layers, losses, data readers and
-  intensity transforms, the shipped example data, metrics, image writers.
+  intensity transforms, the block tiler, the shipped example data, metrics, image writers.
 """
 
 from __future__ import annotations
@@ -111,6 +111,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "strip_suffix": ("zoo_core.data.readers", "strip_suffix"),
     "block_grid": ("zoo_core.data", "block_grid"),
     "crop": ("zoo_core.data", "crop"),
+    "tile_blocks": ("zoo_core.data", "tile_blocks"),
     "volume_slices": ("zoo_core.data.slices", "volume_slices"),
     "MNI152_KINDS": ("zoo_core.data.shipped", "MNI152_KINDS"),
     "copy_shipped": ("zoo_core.data.shipped", "copy_shipped"),
@@ -226,6 +227,7 @@ __all__ = [
     "save_volume",
     "ssim",
     "strip_suffix",
+    "tile_blocks",
     "training_set",
     "up_block",
     "volume_slices",
@@ -258,6 +260,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         intensity_transform,
         list_images,
         read_image,
+        tile_blocks,
     )
     from zoo_core.data.readers import strip_suffix
     from zoo_core.data.shipped import (

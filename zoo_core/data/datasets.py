@@ -29,12 +29,11 @@ from typing import Any
 import torch
 from torch.utils.data import Dataset
 
+from zoo_core.data.blocks import block_grid, crop
 from zoo_core.data.cache import VolumeCache
 from zoo_core.data.labels import to_one_hot
 from zoo_core.data.readers import image_format, list_images, strip_suffix
 from zoo_core.data.regions import (
-    block_grid,
-    crop,
     fit_to_size,
     foreground_fraction,
     random_origin,

@@ -5,7 +5,9 @@ one pass. :func:`infer_volume` hands MONAI's ``sliding_window_inference`` a pred
 ``model.generate`` on ``sw_batch_size`` blocks at a time: the volume and the stitched output
 stay on the CPU (``device``), only the blocks travel to the model's device (``sw_device``), so
 device memory does not grow with the volume. Overlapping blocks are blended with a Gaussian (or
-constant) weight map; ``mode="constant", overlap=0`` is the paper's non-overlapping stitching.
+constant) weight map. ``tiling="blocks"`` is the paper's non-overlapping tiling instead: the
+core's block tiler (:func:`zoo_core.data.blocks.tile_blocks`) crops ``sw_batch_size`` blocks
+at a time and writes each result into one preallocated output, with no weight or count map.
 
 Super-resolution models return blocks larger than their input; MONAI notices that the first
 output block is ``k`` times the ROI, allocates a ``k`` times larger output and scales every
@@ -21,8 +23,9 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 
+from zoo_core.data.blocks import tile_blocks
 from zoo_core.errors import ZooError
-from zoo_core.generation.draw import derive_seed
+from zoo_core.generation.draw import _track, derive_seed
 from zoo_core.generation.slicewise import size_multiple_of
 
 if TYPE_CHECKING:
@@ -109,7 +112,19 @@ def infer_volume(
         calls += 1
         return out.float()
 
-    inputs = volume.detach().to("cpu", torch.float32)[None]
+    source = volume.detach().to("cpu", torch.float32)
+    if tiling == "blocks" and not margin:
+
+        def predict_blocks(blocks: torch.Tensor, call: int) -> torch.Tensor:
+            # Summed into zeros (as MONAI's stitching did), a -0.0 comes out as 0.0.
+            return predictor(blocks.to(model.device)).to(device) + 0.0
+
+        def track(batches, total):
+            return _track(batches, total, "Blocks", progress)
+
+        return tile_blocks(source, roi, predict_blocks, sw_batch_size, pad_value=0.0,
+                           padding_mode=padding_mode, track=track)  # fmt: skip
+    inputs = source[None]
     shape = inputs.shape[2:]
     # Padding before (the margin) and after (the margin, and whole blocks for "blocks").
     trail = [(-size) % r if tiling == "blocks" else 0 for size, r in zip(shape, roi, strict=True)]

@@ -3,9 +3,10 @@
 The paper predicts the non-overlapping blocks and stitches them back to 512x512xZ, and
 reports occasional artifact blocks. The default here runs overlapping blocks through the
 core's sliding window (:func:`zoo_core.generation.volume.infer_volume`, Gaussian-blended
-seams); ``mode="blocks"`` is the paper's tiling (the core's ``split_blocks`` /
-``stitch_blocks``). Only ``sw_batch_size`` blocks are on the model's device at a time and the
-stitched volume stays on the CPU, so device memory is bounded by the block batch.
+seams); ``mode="blocks"`` is the paper's tiling (the core's block tiler,
+:func:`zoo_core.plugin_api.tile_blocks`). Only ``sw_batch_size`` blocks are on the model's
+device at a time and the stitched volume stays on the CPU, so device memory is bounded by the
+block batch.
 
 Host memory matters too (a 512x512x300 CT is 315 MB in float32, next to ~1 GB of torch and
 MONAI): the HU scan is normalised in place slab by slab when the caller hands it over
@@ -26,10 +27,9 @@ from zoo_cgan3d.volumes import fit_transform
 from zoo_core.plugin_api import (
     IntensityTransform,
     ZooError,
-    block_grid,
-    crop,
     derive_seed,
     infer_volume,
+    tile_blocks,
 )
 
 MODES = ("sliding", "blocks")
@@ -77,31 +77,19 @@ def _stitch_blocks(
     seed: int | None,
     options: dict[str, Any],
 ) -> torch.Tensor:
-    """The paper's tiling, streamed: crop a batch of blocks, generate, write into the output.
+    """The paper's tiling, streamed through the core's block tiler: crop a batch of blocks,
+    generate, write into the output.
 
     Same blocks, order, edge padding (the volume's minimum) and per-call seeds as
     ``split_blocks`` + ``stitch_blocks``, but neither the padded block array nor the list of
     outputs is ever whole: memory is the output volume plus one block batch.
     """
-    grid = block_grid(volume.shape[1:], block)
-    origins = grid.origins()
-    pad_value = float(volume.min())
-    out: torch.Tensor | None = None
-    for call, start in enumerate(range(0, len(origins), sw_batch_size)):
-        corners = origins[start : start + sw_batch_size]
-        chunk = torch.stack([crop(volume, c, grid.block, pad_value) for c in corners])
+
+    def predict(chunk: torch.Tensor, call: int) -> torch.Tensor:
         batch_seed = None if seed is None else derive_seed(seed, call)
-        result = model.generate(condition=chunk, seed=batch_seed, **options).cpu()
-        del chunk
-        if out is None:
-            out = torch.empty((result.shape[1], *grid.shape), dtype=result.dtype)
-        for corner, generated in zip(corners, result, strict=True):
-            inside = [min(b, s - o) for o, b, s in zip(corner, grid.block, grid.shape, strict=True)]
-            target = tuple(slice(o, o + n) for o, n in zip(corner, inside, strict=True))
-            out[(slice(None), *target)] = generated[(slice(None), *(slice(0, n) for n in inside))]
-    if out is None:
-        raise ZooError(f"volume of shape {tuple(volume.shape)} has no blocks to predict.")
-    return out
+        return model.generate(condition=chunk, seed=batch_seed, **options).cpu()
+
+    return tile_blocks(volume, block, predict, sw_batch_size, pad_value=float(volume.min()))
 
 
 def apply_in_place(func: Any, array: np.ndarray, slab: int = 16) -> np.ndarray:
