@@ -148,7 +148,7 @@ def test_the_import_scan_sees_what_it_must():
     """The scan itself: lazy imports, TYPE_CHECKING blocks and name mapping."""
     core = next(d for d in DISTRIBUTIONS if d.name == "zoo-core")
     imports = {(m, str(f), eager) for m, f, _, eager in third_party_imports(core.package)}
-    assert ("numpy", "zoo_core/generation/draw.py", True) in imports
+    assert ("numpy", "zoo_core/seeds.py", True) in imports
     assert ("matplotlib", "zoo_core/training/history.py", True) not in imports
     assert distribution_of("PIL") == "pillow" and distribution_of("yaml") == "pyyaml"
     assert distribution_of("huggingface_hub") == "huggingface-hub"

@@ -15,7 +15,8 @@ import torch
 from torch.utils.data import Dataset
 
 from zoo_core.errors import ZooError
-from zoo_core.generation.draw import derive_seed, resolve_model
+from zoo_core.generation.draw import resolve_model
+from zoo_core.seeds import derive_seed
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel

@@ -13,25 +13,13 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
 import torch
 
 from zoo_core.errors import ZooError
+from zoo_core.seeds import derive_seed
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel
-
-
-def derive_seed(seed: int, index: int) -> int:
-    """A well-mixed 63-bit seed for item ``index`` of a run seeded with ``seed``.
-
-    numpy's SeedSequence hashes the pair, so neighbouring indices get unrelated streams
-    (``seed + index`` would make run 0's item 1 equal to run 1's item 0).
-    """
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF, int(index)]).generate_state(
-        1, dtype=np.uint64
-    )
-    return int(state[0] >> np.uint64(1))
 
 
 def resolve_model(

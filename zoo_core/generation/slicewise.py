@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 
 from zoo_core.errors import ZooError
-from zoo_core.generation.draw import derive_seed
+from zoo_core.seeds import derive_seed
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel

@@ -193,8 +193,9 @@ def _class_steps(
     import torch
 
     from zoo_core.generation.conditions import class_choices
-    from zoo_core.generation.draw import derive_seed, generate
+    from zoo_core.generation.draw import generate
     from zoo_core.io.common import safe_suffix
+    from zoo_core.seeds import derive_seed
 
     if condition is not None:
         raise ZooError(
@@ -239,8 +240,9 @@ def _condition_steps(
 
     from zoo_core.data.readers import read_image, strip_suffix
     from zoo_core.generation.conditions import naming, read_labels
-    from zoo_core.generation.draw import conditions_used, derive_seed, generate
+    from zoo_core.generation.draw import conditions_used, generate
     from zoo_core.generation.volume import output_affine
+    from zoo_core.seeds import derive_seed
 
     for k, path in enumerate(paths):
         condition_seed = derive_seed(seed, k)

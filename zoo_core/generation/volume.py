@@ -25,8 +25,9 @@ import torch
 
 from zoo_core.data.blocks import tile_blocks
 from zoo_core.errors import ZooError
-from zoo_core.generation.draw import _track, derive_seed
+from zoo_core.generation.draw import _track
 from zoo_core.generation.slicewise import size_multiple_of
+from zoo_core.seeds import derive_seed
 
 if TYPE_CHECKING:
     from zoo_core.interfaces.model import GANModel

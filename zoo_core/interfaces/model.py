@@ -268,7 +268,7 @@ class GANModel(nn.Module):
             return None
         count = int(condition.shape[0]) if condition is not None else int(n or 0)
         if isinstance(seed, int):
-            from zoo_core.generation.draw import derive_seed
+            from zoo_core.seeds import derive_seed
 
             return [derive_seed(seed, i) for i in range(count)]
         seeds = [int(s) for s in seed]

@@ -17,14 +17,8 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset, DistributedSampler
 
-_MASK = 2**63 - 1
-
-
-def sample_seed(seed: int, epoch: int, rank: int, position: int) -> int:
-    """A well-mixed 63-bit seed for one sample of one rank's epoch."""
-    value = (seed * 6364136223846793005 + epoch * 1442695040888963407) & _MASK
-    value = (value ^ (rank * 2654435761 + position * 40503 + 0x9E3779B97F4A7C15)) & _MASK
-    return (value * 0xBF58476D1CE4E5B9 >> 3) & _MASK
+from zoo_core.seeds import sample_seed
+from zoo_core.training.state import seed_everything
 
 
 def epoch_keys(
@@ -45,9 +39,7 @@ def seeded(seed: int):
     torch_state = torch.get_rng_state()
     numpy_state = np.random.get_state()
     python_state = random.getstate()
-    torch.manual_seed(seed)
-    np.random.seed(seed % 2**32)
-    random.seed(seed)
+    seed_everything(seed)
     try:
         yield
     finally:
