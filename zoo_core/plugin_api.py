@@ -17,8 +17,9 @@ The names, by what they are for:
   schemas and the errors a plugin raises;
 - helpers around the contract: loading and building models, weights and checkpoints,
   generation over volumes, progress reports, optional extras, the ``--device`` option;
-- the toolbox the first-party plugins share: network layers, losses, data readers and
-  intensity transforms, the block tiler, the shipped example data, metrics, image writers.
+- the toolbox the first-party plugins share: network layers, losses (and where VGG-19's
+  weights come from), data readers and intensity transforms, the block tiler, the shipped
+  example data, metrics, image writers.
 """
 
 from __future__ import annotations
@@ -99,6 +100,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "WassersteinLoss": ("zoo_core.losses", "WassersteinLoss"),
     "gram_matrix": ("zoo_core.losses", "gram_matrix"),
     "VGG_WEIGHTS_ENV": ("zoo_core.losses.perceptual", "WEIGHTS_ENV"),
+    "resolve_vgg_weights": ("zoo_core.losses.perceptual", "resolve_vgg_weights"),
     # data
     "CTWindow": ("zoo_core.data", "CTWindow"),
     "MRNormalize": ("zoo_core.data", "MRNormalize"),
@@ -221,6 +223,7 @@ __all__ = [
     "read_image",
     "read_metadata",
     "report_progress",
+    "resolve_vgg_weights",
     "save_montage",
     "save_png",
     "save_state_dict",
@@ -300,6 +303,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         gram_matrix,
     )
     from zoo_core.losses.perceptual import WEIGHTS_ENV as VGG_WEIGHTS_ENV
+    from zoo_core.losses.perceptual import resolve_vgg_weights
     from zoo_core.metrics import evaluate, write_report
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, per_scan, psnr, ssim
     from zoo_core.metrics.sets import from_unit, training_set

@@ -5,6 +5,8 @@ convolutional part (:class:`VGGFeatures`); its ImageNet weights cannot be downlo
 time, so the factories need a local weights file (``weights_path=`` or the environment
 variable ``ZOO_VGG19_WEIGHTS``) and refuse to run with random weights unless
 ``allow_random=True`` — a randomly initialised VGG gives a loss, but not a perceptual one.
+:func:`resolve_vgg_weights` is where the weights come from, for the core and for plugins
+(which may also look in the Hugging Face cache or on the Hub).
 Any callable that maps images to a list of feature maps can be passed as ``extractor``.
 """
 
@@ -28,6 +30,35 @@ _IMAGENET_MEAN = (0.485, 0.456, 0.406)
 _IMAGENET_STD = (0.229, 0.224, 0.225)
 
 Extractor = Callable[[torch.Tensor], Sequence[torch.Tensor]]
+
+
+def resolve_vgg_weights(
+    path: str | Path | None = None, hub_repo: str | None = None
+) -> tuple[str | None, str]:
+    """Where VGG-19's ImageNet weights come from: ``(file or None, description)``.
+
+    Order: the named file, ``$ZOO_VGG19_WEIGHTS``, then, given a ``hub_repo``, its
+    ``model.safetensors`` (found in the Hugging Face cache, else downloaded when online).
+    Whether a named file exists is the caller's to check (each names its own setting).
+    """
+    if path:
+        return str(path), f"file {path}"
+    env = os.environ.get(WEIGHTS_ENV)
+    if env:
+        return env, f"file {env} (${WEIGHTS_ENV})"
+    if hub_repo:
+        from huggingface_hub import hf_hub_download, try_to_load_from_cache
+
+        # A cached copy first: asking the Hub offline costs ~30 s of client retries.
+        cached = try_to_load_from_cache(hub_repo, "model.safetensors")
+        if isinstance(cached, str):
+            return cached, f"Hugging Face cache of {hub_repo}"
+        try:
+            found = hf_hub_download(hub_repo, "model.safetensors")
+            return found, f"Hugging Face Hub {hub_repo}"
+        except Exception as exc:  # offline without a cached copy, or no such repo
+            return None, f"Hub {hub_repo} unavailable ({type(exc).__name__})"
+    return None, "no source"
 
 
 def _vgg19_layers() -> tuple[nn.Sequential, dict[str, int]]:
@@ -81,7 +112,7 @@ class VGGFeatures(nn.Module):
             raise ZooError(f"unknown VGG-19 layer(s) {unknown}; known: {', '.join(names)}")
         self.indices = [names[name] for name in layers]
         self.features = features[: max(self.indices) + 1]
-        weights_path = weights_path or os.environ.get(WEIGHTS_ENV)
+        weights_path, _ = resolve_vgg_weights(weights_path)
         if weights_path:
             self._load(Path(weights_path))
         elif allow_random:

@@ -27,7 +27,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core.plugin_api import VGG_WEIGHTS_ENV as WEIGHTS_ENV
-from zoo_core.plugin_api import ConfigError, VGGFeatures, gram_matrix
+from zoo_core.plugin_api import ConfigError, VGGFeatures, gram_matrix, resolve_vgg_weights
 
 RANDOM_VGG_WARNING = (
     "stylecgan: VGG-19 runs with RANDOM weights (train.vgg_allow_random=true): the style and "
@@ -57,34 +57,6 @@ def _seeded_vgg_init(features: nn.Module) -> None:
                 module.bias.zero_()
 
 
-def resolve_vgg_weights(path: str | None, hub_repo: str | None) -> tuple[str | None, str]:
-    """Where VGG-19's ImageNet weights come from: ``(file or None, description)``.
-
-    Order: the named file, ``$ZOO_VGG19_WEIGHTS``, the Hub repo's ``model.safetensors``
-    (downloaded when online, or found in the Hugging Face cache when offline).
-    """
-    if path:
-        if not os.path.isfile(path):
-            raise ConfigError(f"train.vgg_weights: {path} does not exist.")
-        return path, f"file {path}"
-    env = os.environ.get(WEIGHTS_ENV)
-    if env:
-        return env, f"file {env} (${WEIGHTS_ENV})"
-    if hub_repo:
-        from huggingface_hub import hf_hub_download, try_to_load_from_cache
-
-        # A cached copy first: asking the Hub offline costs ~30 s of client retries.
-        cached = try_to_load_from_cache(hub_repo, "model.safetensors")
-        if isinstance(cached, str):
-            return cached, f"Hugging Face cache of {hub_repo}"
-        try:
-            found = hf_hub_download(hub_repo, "model.safetensors")
-            return found, f"Hugging Face Hub {hub_repo}"
-        except Exception as exc:  # offline without a cached copy, or no such repo
-            return None, f"Hub {hub_repo} unavailable ({type(exc).__name__})"
-    return None, "no source"
-
-
 def vgg_features(
     layers: Sequence[str],
     *,
@@ -92,7 +64,13 @@ def vgg_features(
     hub_repo: str | None = None,
     allow_random: bool = False,
 ) -> VGGFeatures:
-    """A frozen VGG-19 at ``layers`` with ImageNet weights, or random ones when allowed."""
+    """A frozen VGG-19 at ``layers`` with ImageNet weights, or random ones when allowed.
+
+    The weights come from the core's :func:`~zoo_core.plugin_api.resolve_vgg_weights`: the
+    ``weights`` file, ``$ZOO_VGG19_WEIGHTS``, else ``hub_repo`` (the Hugging Face cache, then
+    the Hub)."""
+    if weights and not os.path.isfile(weights):
+        raise ConfigError(f"train.vgg_weights: {weights} does not exist.")
     path, where = resolve_vgg_weights(weights, hub_repo)
     if path is None:
         if not allow_random:
