@@ -17,8 +17,8 @@ from zoo_core.testing.kit import ConformanceError
 def test_rendered_template_passes_the_conformance_kit(plugin_site):
     model_id = render_example(plugin_site, "tmplgan", author="doe")
     plugin_site.activate()
-    # The same call the generated tests/test_tmplgan.py makes.
-    assert check_plugin("tmplgan", tiny={model_id: ["model.base_filters=8"]}) == [model_id]
+    # The same call the generated tests/test_tmplgan.py makes (at the ArchSpec's tiny config).
+    assert check_plugin("tmplgan") == [model_id]
 
 
 def test_kit_fails_a_plugin_whose_card_disagrees_with_the_registry(plugin_site):
@@ -72,16 +72,45 @@ def test_new_plugin_command_writes_an_installable_package(tmp_path):
     assert bad.exit_code == 1 and "must be lower-case letters and digits" in bad.output
 
 
-def _broken(site, name: str, model_py: str | None = None, init_py: str | None = None) -> str:
-    """A rendered template plugin with one file edited: each check of the kit must catch it."""
+def _broken(
+    site, name: str, model_py=None, init_py=None, files: dict[str, str] | None = None
+) -> str:
+    """A rendered template plugin with one file edited (and ``files`` added, ``{name}`` in
+    them filled in): each check of the kit must catch it."""
     model_id = render_example(site, name, author="doe")
     package = site.root / f"zoo-{name}" / f"zoo_{name}"
     for file, edit in (("model.py", model_py), ("__init__.py", init_py)):
         if edit is not None:
             path = package / file
             path.write_text(edit(path.read_text()))
+    for file, text in (files or {}).items():
+        (package / file).write_text(text.replace("{name}", name))
     site.activate()
     return model_id
+
+
+def _with_trainer(text: str) -> str:
+    """The template's ArchSpec naming the trainer of ``trainer.py`` (see TRAINER)."""
+    return text.replace(
+        "            config=",
+        '            trainer="zoo_{name}.trainer:Edited",\n            config=',
+    )
+
+
+#: A trainer.py whose GANTrainer subclass changes one player's loss by EDIT.
+TRAINER = """
+from zoo_core.plugin_api import GANTrainer
+
+
+class Edited(GANTrainer):
+    def PLAYER_loss(self, batch):
+        loss, logs = super().PLAYER_loss(batch)
+        return EDIT, logs
+"""
+
+
+def _trainer(player: str, edit: str) -> dict[str, str]:
+    return {"trainer.py": TRAINER.replace("PLAYER", player).replace("EDIT", edit)}
 
 
 SAMPLE = (
@@ -148,6 +177,51 @@ def test_kit_catches_a_plugin_that_breaks_the_contract(plugin_site, case):
     model_id = _broken(plugin_site, name, model_py, init_py)
     with pytest.raises(ConformanceError, match=message.format(name=name)):
         check_plugin(name, tiny={model_id: ["model.base_filters=8"]})
+
+
+#: Trainers that train wrongly, and what the kit's training checks say about each.
+TRAINING_FAILURES = {
+    # -loss: the loss still moves every step (what the hand-written "short run moves the
+    # losses" tests checked), but each step climbs the objective instead of descending it.
+    "flipped generator loss": (
+        _trainer("generator", "-loss"),
+        r"step 1 down Edited\.generator_loss raises the generator's objective .*cosine -1\.000",
+    ),
+    "flipped discriminator loss": (
+        _trainer("discriminator", "-loss"),
+        r"step 1 down Edited\.discriminator_loss raises the discriminator's objective .*"
+        r"cosine -1\.000",
+    ),
+    "generator never learns": (
+        _trainer("generator", "loss * 0"),
+        r"2 training steps left every generator weight unchanged",
+    ),
+    "non-finite loss": (
+        _trainer("discriminator", "loss * float('inf')"),
+        r"2 training steps failed: TrainingError: step 1: the discriminator loss is inf",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(TRAINING_FAILURES))
+def test_kit_catches_a_trainer_that_trains_wrongly(plugin_site, case):
+    files, message = TRAINING_FAILURES[case]
+    name = "trn" + "".join(c for c in case if c.isalpha())[:8]
+    _broken(plugin_site, name, init_py=lambda text: _with_trainer(text).replace("{name}", name),
+            files=files)  # fmt: skip
+    with pytest.raises(ConformanceError, match=message):
+        check_plugin(name)
+
+
+def test_the_same_trainer_unflipped_passes(plugin_site):
+    """The control for the cases above: the edit, not the trainer subclass, fails them."""
+    model_id = _broken(
+        plugin_site,
+        "trnsame",
+        init_py=lambda text: _with_trainer(text).replace("{name}", "trnsame"),
+        files=_trainer("generator", "loss"),
+    )
+    assert check_plugin("trnsame") == [model_id]
 
 
 def test_rendered_template_is_typed_lint_clean_and_has_no_ceremony(tmp_path):

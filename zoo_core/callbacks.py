@@ -87,6 +87,14 @@ class TrainerFactory(Protocol):
     ) -> Any: ...
 
 
+class ExampleDataFactory(Protocol):
+    """``ArchSpec.example_data``: the ``data:`` section and an empty folder -> nothing; it
+    writes a few small files there in the layout ``ArchSpec.dataset`` reads (synthetic, or
+    a cut of shipped data), for the conformance kit's training check."""
+
+    def __call__(self, data_config: Any, folder: Path, /) -> None: ...
+
+
 class LossFactory(Protocol):
     """``register_losses``: the term's keyword options (``train.loss_options.<name>``) -> a
     loss: ``term(fake, target) -> scalar``, or an adversarial loss with ``d_loss`` and
@@ -109,6 +117,7 @@ ARCH_CALLBACKS: Mapping[str, type] = {
     "dataset": DatasetFactory,
     "generate_options": GenerateOptionsFactory,
     "evaluation": EvaluationProtocol,
+    "example_data": ExampleDataFactory,
 }
 #: The callbacks the other registration hooks take, by what they register.
 NAMED_CALLBACKS: Mapping[str, type] = {

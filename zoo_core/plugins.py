@@ -25,7 +25,7 @@ ENTRY_POINT_GROUP = "zoo"
 PLUGINS_ENV = "ZOO_PLUGINS"
 #: The core registers its own losses and extractors through the same hooks as any plugin.
 BUILTIN_PLUGINS = ("zoo_core.builtin",)
-#: The module attribute where a plugin states the plugin API it was written for ("1.1").
+#: The module attribute where a plugin states the plugin API it was written for ("1.2").
 #: Leaving it out means "the API this core provides".
 API_ATTRIBUTE = "ZOO_PLUGIN_API"
 

@@ -57,6 +57,15 @@ class ArchSpec:
     optionally runs the paper's own evaluation protocol on real data (e.g. the condition vs
     the output over whole scans) and returns ``{"markdown": table, "metrics": json-able}``;
     ``zoo evaluate ID --real PATH`` runs it when given neither ``--fake`` nor ``--generate``.
+
+    Two fields are for the conformance kit (:mod:`zoo_core.testing`). ``tiny`` is the dotlist
+    overrides that make any of the architecture's ids small enough for a test (a model that
+    builds, trains two steps and generates in about a second on a CPU), data and train keys
+    included where the data must shrink with the model. ``example_data``
+    (:class:`~zoo_core.callbacks.ExampleDataFactory`, ``(data_cfg, folder)``) optionally
+    writes a few small files in the layout ``dataset`` reads, for the kit's training check;
+    without it the kit writes synthetic images of the core's layout (which is all an
+    architecture without its own ``dataset`` needs).
     """
 
     name: str
@@ -69,7 +78,13 @@ class ArchSpec:
     dataset: str | None = None
     generate_options: str | None = None
     evaluation: str | None = None
+    example_data: str | None = None
+    tiny: tuple[str, ...] = ()
     plugin: str = ""
+
+    def __post_init__(self) -> None:
+        if isinstance(self.tiny, list):  # a list reads naturally in a plugin; keep it hashable
+            object.__setattr__(self, "tiny", tuple(self.tiny))
 
     def callbacks(self) -> dict[str, str]:
         """The callbacks this architecture names, by field (``builder`` always)."""
@@ -121,6 +136,13 @@ class ArchSpec:
                     "'package.module:attribute' string (imported on first use, so that "
                     "listing the zoo does not import torch)."
                 )
+        if not isinstance(self.tiny, tuple) or not all(
+            isinstance(o, str) and "=" in o for o in self.tiny
+        ):
+            return (
+                f"architecture {self.name!r}: tiny={self.tiny!r} must be a list of dotlist "
+                "overrides such as 'model.base_filters=8'."
+            )
         return None
 
 

@@ -4,9 +4,14 @@ For each model id a plugin registers: its card validates and agrees with the reg
 config loads against the architecture's schema, and at a tiny config the model builds, its
 training forward gives the data's shape with no NaN, one backward reaches every trainable
 parameter, generate() honours the card's channels and value range, and a safetensors round
-trip is bit-exact. Importing the plugin must not import torch. Weights a plugin ships in
-its package load by id with every hub refused, match their card's sha256 and fit the
-architecture.
+trip is bit-exact. It trains: two steps through the architecture's own trainer and dataset
+change both networks with finite losses, and each player's loss lowers that player's
+objective (:mod:`zoo_core.testing.training`). Importing the plugin must not import torch.
+Weights a plugin ships in its package load by id with every hub refused, match their card's
+sha256 and fit the architecture.
+
+The tiny config of an id is its architecture's ``ArchSpec.tiny`` unless the caller gives
+other overrides.
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from zoo_core import cards
 from zoo_core import config as zoo_config
@@ -256,11 +262,66 @@ def check_callbacks(plugin: str) -> int:
     return checked
 
 
+def tiny_overrides(spec: ModelSpec | str) -> list[str]:
+    """The dotlist overrides that make a model id small enough for a test: its
+    architecture's ``ArchSpec.tiny``."""
+    if isinstance(spec, str):
+        spec = get_registry().model(spec)
+    return list(get_registry().architecture(spec.architecture).tiny)
+
+
+def tiny_config(model_id: str, *overrides: str, tiny: bool = True) -> Any:
+    """The id's config at its architecture's tiny size (``tiny=False``: the paper's), with
+    more dotlist ``overrides`` on top: what a plugin's tests build their models from."""
+    from zoo_core.api import model_config
+
+    return model_config(model_id, [*(tiny_overrides(model_id) if tiny else []), *overrides])
+
+
+def tiny_model(model_id: str, *overrides: str, tiny: bool = True, seed: int = 0) -> Any:
+    """The id's model built from :func:`tiny_config` under ``torch.manual_seed(seed)``."""
+    import torch
+
+    from zoo_core.api import build
+
+    cfg = tiny_config(model_id, *overrides, tiny=tiny)
+    torch.manual_seed(seed)
+    return build(get_registry().model(model_id).architecture, cfg)
+
+
+def check_model(spec: ModelSpec | str, overrides: Sequence[str] | None = None) -> None:
+    """Every per-id check on one model id: card and config, the model at the tiny config
+    (``overrides``, default :func:`tiny_overrides`), two training steps and the direction
+    of each loss, and the weights it ships.
+
+    Torch runs on one thread meanwhile: tiny networks gain nothing from more, and on cores
+    other processes share, more threads make them many times slower.
+    """
+    import torch
+
+    from zoo_core.testing.training import check_training
+
+    if isinstance(spec, str):
+        spec = get_registry().model(spec)
+    tiny = tiny_overrides(spec) if overrides is None else list(overrides)
+    check_card(spec)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        check_architecture(spec, tiny)
+        check_training(spec, tiny)
+        if spec.weights is not None:
+            check_shipped_weights(spec)
+    finally:
+        torch.set_num_threads(threads)
+
+
 def check_plugin(plugin: str, tiny: Mapping[str, Sequence[str]] | None = None) -> list[str]:
     """Run every check on every model id the plugin registers; returns the ids checked.
 
     ``plugin`` is the plugin's name (its entry-point name) or its module; ``tiny`` maps a model
-    id to the dotlist overrides that make it small enough for a test.
+    id to the dotlist overrides that make it small enough for a test, in place of its
+    architecture's ``ArchSpec.tiny``.
     """
     from zoo_core.plugins import get_plugin_manager, plugin_infos
 
@@ -280,8 +341,5 @@ def check_plugin(plugin: str, tiny: Mapping[str, Sequence[str]] | None = None) -
     if not specs:
         raise ConformanceError(f"plugin {info.name!r} registers no model id")
     for spec in specs:
-        check_card(spec)
-        check_architecture(spec, (tiny or {}).get(spec.id, ()))
-        if spec.weights is not None:
-            check_shipped_weights(spec)
+        check_model(spec, (tiny or {}).get(spec.id))
     return [s.id for s in specs]
