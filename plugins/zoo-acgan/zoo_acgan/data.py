@@ -25,6 +25,19 @@ def prepare_mni152_tissues(out_dir: str | Path) -> Path:
     return copy_shipped(out_dir, {T1: "mni152_t1", GM: "mni152_gm", WM: "mni152_wm"})
 
 
+def example_data(data_cfg: Any, folder: Path) -> None:
+    """``ArchSpec.example_data``: a small synthetic T1 volume with grey/white-matter maps
+    under the names :class:`TissueSlices` reads (for the conformance kit)."""
+    from zoo_core.testing import phantom, write_volume
+
+    side = [int(s) for s in data_cfg.spatial_size][:2] or [16, 16]
+    t1 = phantom((*side, 8), seed=0, intensity="mr")
+    grey = phantom((*side, 8), seed=1)  # in [0.2, 1] inside the head, 0 outside
+    write_volume(t1, Path(folder) / T1)
+    write_volume(grey, Path(folder) / GM)
+    write_volume((grey > 0) * (1.2 - grey), Path(folder) / WM)
+
+
 def tissue_labels(gm: torch.Tensor, wm: torch.Tensor, axis: int, indices: list[int]) -> list[int]:
     """1 where a slice's white-matter share is above the median of ``indices``' shares, else 0."""
     dims = [d for d in range(gm.ndim) if d != 1 + axis]

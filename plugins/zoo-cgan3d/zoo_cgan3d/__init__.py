@@ -20,7 +20,18 @@ MODEL_IDS = (
 )
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (16^3 blocks, a two-level U-Net).
+TINY = [
+    "model.z_dim=2",
+    "model.generator_channels=[8,16,32]",
+    "model.generator_strides=[2,2]",
+    "model.discriminator_channels=8",
+    "model.discriminator_layers=2",
+    "model.block_size=16",
+    "data.spatial_size=[16,16,16]",
+]
 
 
 @hookimpl
@@ -38,6 +49,8 @@ def register_architectures(register):
             data_config=CGAN3DDataConfig,
             dataset="zoo_cgan3d.data:training_dataset",
             evaluation="zoo_cgan3d.evaluate:paper_report",
+            example_data="zoo_cgan3d.data:example_data",
+            tiny=TINY,
         )
     )
 

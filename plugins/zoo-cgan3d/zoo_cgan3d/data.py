@@ -12,6 +12,7 @@ memory and equalised on access, so the x34 set costs no memory.
 from __future__ import annotations
 
 import itertools
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -186,6 +187,21 @@ class CTBlockDataset(Dataset):
             slope = hu_slope(transform, target.numpy()) / self.slope_scale[scan]
             item["voxel_weight"] = torch.from_numpy(np.clip(slope, 0.05, 20.0))
         return item
+
+
+def example_data(data_cfg: Any, folder: Path) -> None:
+    """``ArchSpec.example_data``: one small synthetic head in HU (soft tissue between 20 and
+    80 HU inside a bone shell at 800 HU, air outside), four blocks of ``data.spatial_size``,
+    for the conformance kit."""
+    from zoo_core.testing import phantom, write_volume
+
+    block = int((list(data_cfg.spatial_size) or [32])[0])
+    shape = (2 * block, 2 * block, block)
+    axes = np.meshgrid(*[np.linspace(-1.0, 1.0, n) for n in shape], indexing="ij")
+    radius = np.sqrt(sum(a**2 for a in axes))
+    tissue = 20.0 + 60.0 * phantom(shape, seed=0)
+    hu = np.where(radius < 0.9, tissue, np.where(radius < 1.05, 800.0, -1000.0))
+    write_volume(hu.astype(np.int16), Path(folder) / "head.nii.gz")
 
 
 def training_dataset(data_cfg: Any, path: str) -> CTBlockDataset:

@@ -7,25 +7,10 @@ import pytest
 import torch
 from torch import nn
 
-from zoo_core.testing import check_plugin
+from zoo_core.testing import check_plugin, tiny_config, tiny_model
 
 IDS = ["hiasa-cyclegan-mrct", "zhu-cyclegan-mrct"]
-TINY = ["model.g_filters=4", "model.d_filters=4", "model.n_blocks=1", "model.resolution=32"]
-
-
-def _cfg(model_id="zhu-cyclegan-mrct", overrides=()):
-    from zoo_core import config
-    from zoo_core.registry import get_registry
-
-    reg = get_registry()
-    path = reg.model(model_id).config_path()
-    return config.load(reg.architecture("cyclegan"), path, list(overrides))
-
-
-def _model(model_id="zhu-cyclegan-mrct", overrides=TINY):
-    from zoo_core.api import build
-
-    return build("cyclegan", _cfg(model_id, overrides))
+ZHU = "zhu-cyclegan-mrct"
 
 
 class Shift(nn.Module):
@@ -38,22 +23,22 @@ class Shift(nn.Module):
 
 
 def test_plugin_passes_the_conformance_kit():
-    assert sorted(check_plugin("cyclegan", tiny={i: TINY for i in IDS})) == IDS
+    assert sorted(check_plugin("cyclegan")) == IDS
 
 
 def test_paper_configuration():
-    cfg = _cfg()
+    cfg = tiny_config(ZHU, tiny=False)
     assert (cfg.model.n_blocks, cfg.model.g_filters, cfg.model.resolution) == (9, 64, 256)
     assert cfg.train.adversarial == "lsgan" and cfg.train.loss_weights["cycle"] == 10.0
     assert (cfg.train.identity_weight, cfg.train.pool_size) == (0.5, 50)
-    assert _cfg("hiasa-cyclegan-mrct").train.gradient_consistency_weight > 0
-    model = _model(overrides=[])
+    assert tiny_config("hiasa-cyclegan-mrct", tiny=False).train.gradient_consistency_weight > 0
+    model = tiny_model(ZHU, tiny=False)
     rf = model.discriminator.b.receptive_field
     assert rf == 70 and len(model.generator.ab.net) == 4 + 2 * 3 + 9 + 2 * 3 + 3
 
 
 def test_cycle_and_identity_terms_by_hand():
-    model = _model()
+    model = tiny_model(ZHU)
     model.generator.ab, model.generator.ba = Shift(1.0), Shift(-0.5)
     a, b = torch.zeros(2, 1, 8, 8), torch.ones(2, 1, 8, 8)
     terms = model.cycle_terms({"condition": a, "target": b}, model.generator.ab(a))
@@ -78,26 +63,25 @@ def test_gradient_consistency_by_hand():
 
 
 def test_trainer_moves_all_four_networks_and_fills_the_pools(tmp_path):
+    """The kit checks that training moves the generator and the discriminator; CycleGAN's
+    are two networks each, and every one of the four must learn."""
     from zoo_cyclegan.trainer import CycleGANTrainer
 
-    from zoo_core.training import GANTrainer
+    from zoo_core.plugin_api import GANTrainer
 
-    overrides = [*TINY, "train.batch_size=2", "train.steps=3", "train.log_every=1",
-                 "train.pool_size=4", "train.gradient_consistency_weight=0.5"]  # fmt: skip
-    cfg = _cfg("zhu-cyclegan-mrct", overrides)
-    model = _model(overrides=TINY)
+    cfg = tiny_config(ZHU, "train.batch_size=2", "train.steps=3", "train.log_every=1",
+                      "train.pool_size=4", "train.gradient_consistency_weight=0.5")  # fmt: skip
+    model = tiny_model(ZHU)
     torch.manual_seed(0)
     data = [{"source": torch.rand(1, 32, 32) * 2 - 1, "target": torch.rand(1, 32, 32) - 1}
             for _ in range(8)]  # fmt: skip
     nets = {"G_ab": model.generator.ab, "G_ba": model.generator.ba,
             "D_a": model.discriminator.a, "D_b": model.discriminator.b}  # fmt: skip
     before = {k: [p.detach().clone() for p in v.parameters()] for k, v in nets.items()}
-    trainer = CycleGANTrainer(model, cfg, data, tmp_path, "zhu-cyclegan-mrct", progress=False)
+    trainer = CycleGANTrainer(model, cfg, data, tmp_path, ZHU, progress=False)
     assert isinstance(trainer, GANTrainer) and model.gc_weight == 0.5
     trainer.fit()
     rows = trainer.history.rows
-    assert len({round(r["d_loss"], 6) for r in rows}) == 3
-    assert len({round(r["g_loss"], 6) for r in rows}) == 3
     assert {"d_a", "d_b", "g_ab", "g_ba", "cycle", "identity", "gc"} <= set(rows[0])
     for name, net in nets.items():
         moved = any(
@@ -112,15 +96,15 @@ def test_trainer_refuses_a_non_least_squares_loss(tmp_path):
 
     from zoo_core.errors import ConfigError
 
-    cfg = _cfg("zhu-cyclegan-mrct", [*TINY, "train.adversarial=bce"])
+    cfg = tiny_config(ZHU, "train.adversarial=bce")
     with pytest.raises(ConfigError, match="lsgan"):
-        CycleGANTrainer(_model(), cfg, [], tmp_path, "zhu-cyclegan-mrct", progress=False)
+        CycleGANTrainer(tiny_model(ZHU), cfg, [], tmp_path, ZHU, progress=False)
 
 
 def test_translate_volume_slice_by_slice_keeps_the_geometry():
     from zoo_cyclegan import translate_volume
 
-    model = _model()
+    model = tiny_model(ZHU)
     volume = torch.rand(10, 13, 5) * 2 - 1  # sizes that are no multiple of 4
     out = translate_volume(model, volume, axis=2, batch_size=2)
     assert out.shape == (1, 10, 13, 5)
@@ -138,7 +122,7 @@ def test_outputs_are_declared_in_hu_when_they_are_ct():
     from zoo_core.data.intensity import CTWindow
     from zoo_core.generation import output_intensity
 
-    model = _model(overrides=[*TINY, "data.hu_window=[-1024,2000]"])
+    model = tiny_model(ZHU, "data.hu_window=[-1024,2000]")
     assert output_intensity(model) == CTWindow(-1024.0, 2000.0)  # a2b: domain B is ct
     model.direction = "b2a"  # MR outputs have no fixed physical scale: the model's values
     assert output_intensity(model).kind == "none"
@@ -154,7 +138,7 @@ def test_unpaired_slices_scale_each_domain_and_pair_every_combination(tmp_path):
     for folder, name, data in (("domain_a", "mr", mr), ("domain_b", "ct", ct)):
         (tmp_path / folder).mkdir()
         nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / folder / f"{name}.nii.gz")
-    cfg = _cfg(overrides=["data.spatial_size=[8,8]"]).data
+    cfg = tiny_config(ZHU, "data.spatial_size=[8,8]").data
     ds = unpaired_slices(cfg, tmp_path)
     assert len(ds) == 4 * 3
     item = ds[5]

@@ -6,7 +6,16 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_cyclegan.config import CycleGANConfig, CycleGANDataConfig, CycleGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (32x32 slices, 4 filters, one residual block).
+TINY = [
+    "model.g_filters=4",
+    "model.d_filters=4",
+    "model.n_blocks=1",
+    "model.resolution=32",
+    "data.spatial_size=[32,32]",
+]
 
 IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
 
@@ -25,6 +34,8 @@ def register_architectures(register):
             train_config=CycleGANTrainConfig,
             data_config=CycleGANDataConfig,
             dataset="zoo_cyclegan.data:unpaired_slices",
+            example_data="zoo_cyclegan.data:example_data",
+            tiny=TINY,
         )
     )
 

@@ -28,6 +28,18 @@ def prepare_mr_ct(out_dir: str | Path) -> Path:
     )
 
 
+def example_data(data_cfg: Any, folder: Path) -> None:
+    """``ArchSpec.example_data``: one small synthetic volume per domain, MR-like units in
+    ``domain_a/`` and HU in ``domain_b/`` (for the conformance kit)."""
+    from zoo_core.testing import phantom, write_volume
+
+    side = [int(s) for s in data_cfg.spatial_size][:2] or [32, 32]
+    mr = phantom((*side, 4), seed=0, intensity=data_cfg.intensity)
+    ct = phantom((*side, 4), seed=1, intensity=data_cfg.intensity_b, hu_window=data_cfg.hu_window)
+    write_volume(mr, Path(folder) / "domain_a" / MR_NAME)
+    write_volume(ct, Path(folder) / "domain_b" / CT_NAME)
+
+
 def domain_slices(data_cfg: Any, folder: Path, intensity: str) -> list[torch.Tensor]:
     """Every non-empty slice of every volume in ``folder``, scaled and fitted to size."""
     from zoo_core.plugin_api import DataError, list_images, volume_slices

@@ -7,7 +7,15 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_dcgan.config import DCGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (16x16 slices, 8 filters).
+TINY = [
+    "model.g_filters=8",
+    "model.d_filters=8",
+    "model.resolution=16",
+    "data.spatial_size=[16,16]",
+]
 
 
 @hookimpl
@@ -19,6 +27,7 @@ def register_architectures(register):
             config=DCGANConfig,
             description="Deep convolutional GAN: transposed-conv generator, strided-conv "
             "discriminator, batch norm, ReLU/LeakyReLU (Radford et al. 2016).",
+            tiny=TINY,
         )
     )
 

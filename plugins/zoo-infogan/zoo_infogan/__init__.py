@@ -4,7 +4,16 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_infogan.config import InfoGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (16x16 slices, 8 filters).
+TINY = [
+    "model.g_filters=8",
+    "model.d_filters=8",
+    "model.resolution=16",
+    "model.q_hidden=8",
+    "data.spatial_size=[16,16]",
+]
 
 
 @hookimpl
@@ -17,6 +26,7 @@ def register_architectures(register):
             description="InfoGAN: categorical and continuous latent codes whose mutual "
             "information with the image is maximised through an auxiliary head Q that shares "
             "the discriminator's trunk (Chen et al. 2016).",
+            tiny=TINY,
         )
     )
 

@@ -4,7 +4,16 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_mgan.config import MGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (32x32 slices, 4 filters, a random VGG-19 (no download)).
+TINY = [
+    "model.resolution=32",
+    "model.g_filters=4",
+    "model.d_filters=4",
+    "model.allow_random_vgg=true",
+    "data.spatial_size=[32,32]",
+]
 
 
 @hookimpl
@@ -17,6 +26,7 @@ def register_architectures(register):
             description="Markovian GAN: a fixed VGG-19 encodes the input for a deconvolutional "
             "generator and encodes images for a fully convolutional discriminator that "
             "classifies neural patches (texture transfer; Li & Wand 2016).",
+            tiny=TINY,
         )
     )
 

@@ -8,7 +8,10 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_pggan.config import PGGANConfig, PGGANDataConfig, PGGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (up to 8x8, 8 filters).
+TINY = ["model.max_resolution=8", "model.filters=8", "model.filters_at=[]"]
 
 MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152", "beers-pggan-retina")
 
@@ -28,6 +31,8 @@ def register_architectures(register):
             train_config=PGGANTrainConfig,
             data_config=PGGANDataConfig,
             dataset="zoo_pggan.data:training_dataset",
+            example_data="zoo_pggan.data:example_data",
+            tiny=TINY,
         )
     )
 

@@ -58,6 +58,39 @@ def training_dataset(data_cfg: Any, path: str | Path) -> StackedImages:
     raise DataError(f"data.mode {data_cfg.mode!r}: the pggan plugin reads 'images' or 'slices'.")
 
 
+def example_data(data_cfg: Any, folder: Path) -> None:
+    """``ArchSpec.example_data``: two small synthetic cases in the layout of ``data.mode``
+    (pictures with their maps, or a subject's volumes per key), for the conformance kit."""
+    from zoo_core.testing import phantom, write_image, write_volume
+
+    root = Path(folder)
+    size = _spatial_size(data_cfg)
+    seg_keys = list(data_cfg.segmentation_keys)
+    labels = [float(v) for v in data_cfg.label_values]
+    for case in range(2):
+        if data_cfg.mode == "images":
+            colour = 1 if int(data_cfg.channels) - len(seg_keys) == 1 else 3
+            write_image(phantom((size, size), case), root / data_cfg.image_dir / f"case{case}.png",
+                        colour)  # fmt: skip
+            for key in seg_keys:
+                vessels = phantom((size, size), case + 5) > 0.6
+                write_image(vessels, root / key / f"case{case}.png")
+            continue
+        shape = (size, size, 4)
+        for i, key in enumerate(data_cfg.image_keys):
+            write_volume(phantom(shape, case, intensity="mr") * (1 + 0.1 * i),
+                         root / f"case{case}_{key}.nii.gz")  # fmt: skip
+        for i, key in enumerate(seg_keys):
+            unit = phantom(shape, case + 5 + i)
+            if labels:  # one label volume: its foreground split between the label values
+                seg = np.zeros(shape, np.float32)
+                for k, value in enumerate(labels):
+                    seg[unit > 0.2 + 0.8 * k / len(labels)] = value
+            else:  # a probability map
+                seg = unit
+            write_volume(seg, root / f"case{case}_{key}.nii.gz")
+
+
 def _spatial_size(data_cfg: Any) -> int:
     size = list(data_cfg.spatial_size)
     if len(size) != 2 or size[0] != size[1]:

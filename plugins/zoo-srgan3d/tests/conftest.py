@@ -30,11 +30,10 @@ def one_thread():
 @pytest.fixture
 def tiny_model():
     """A factory: the demo config made tiny, with extra dotlist overrides, seeded."""
-    from zoo_core.api import build, model_config
+    from zoo_core.testing import tiny_model
 
     def make(*extra: str, model_id: str = "sanchez-srgan3d-mni152"):
-        torch.manual_seed(0)
-        return build("srgan3d", model_config(model_id, [*TINY, *extra]))
+        return tiny_model(model_id, *TINY, *extra)  # seeded; TINY on top of the ArchSpec's
 
     return make
 

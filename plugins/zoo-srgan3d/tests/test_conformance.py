@@ -1,22 +1,12 @@
-"""The zoo's conformance kit on both model ids, at tiny sizes."""
+"""The zoo's conformance kit on both model ids, at the ArchSpec's tiny size."""
 
 from __future__ import annotations
 
-from zoo_core.testing import check_plugin
-
-TINY = [
-    "model.patch_size=12",
-    "model.block_size=6",
-    "model.gen_filters=4",
-    "model.disc_filters=4",
-    "model.disc_dense=8",
-]
+from zoo_core.testing import check_plugin, tiny_overrides
 
 
 def test_plugin_passes_the_conformance_kit():
-    checked = check_plugin(
-        "srgan3d", tiny={"sanchez-srgan3d": TINY, "sanchez-srgan3d-mni152": TINY}
-    )
+    checked = check_plugin("srgan3d")
     assert sorted(checked) == ["sanchez-srgan3d", "sanchez-srgan3d-mni152"]
 
 
@@ -25,4 +15,4 @@ def test_scale_three_passes_the_kit_checks():
     from zoo_core.testing.kit import check_architecture
 
     spec = get_registry().model("sanchez-srgan3d")
-    check_architecture(spec, [*TINY, "model.scale_factor=3"])
+    check_architecture(spec, [*tiny_overrides(spec), "model.scale_factor=3"])

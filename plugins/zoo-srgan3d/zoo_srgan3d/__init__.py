@@ -11,7 +11,16 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_srgan3d.config import SRGAN3DConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (12^3 patches, 4 filters).
+TINY = [
+    "model.patch_size=12",
+    "model.block_size=6",
+    "model.gen_filters=4",
+    "model.disc_filters=4",
+    "model.disc_dense=8",
+]
 
 MODEL_IDS = ("sanchez-srgan3d", "sanchez-srgan3d-mni152")
 #: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
@@ -30,6 +39,7 @@ def register_architectures(register):
                 "up-sampling, 8-conv discriminator with sigmoid, least-squares losses."
             ),
             evaluation="zoo_srgan3d.evaluate:paper_report",
+            tiny=TINY,
         )
     )
 

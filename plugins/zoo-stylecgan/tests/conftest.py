@@ -6,19 +6,8 @@ import warnings
 
 import pytest
 
-#: A 32x32 model small enough for CPU tests; random VGG-19 allowed explicitly, no Hub.
-TINY = [
-    "model.resolution=32",
-    "model.g_depth=4",
-    "model.g_filters=8",
-    "model.g_max_filters=32",
-    "model.d_filters=8",
-    "model.d_max_filters=32",
-    "model.noise_side=8",
-    "data.spatial_size=[32,32]",
-    "train.vgg_allow_random=true",
-    "train.vgg_hub_repo=null",
-]
+# The ArchSpec's tiny config: a 32x32 model, random VGG-19 allowed explicitly, no Hub.
+from zoo_stylecgan import TINY
 
 
 @pytest.fixture

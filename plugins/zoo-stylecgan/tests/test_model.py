@@ -7,7 +7,7 @@ import torch
 
 from zoo_core.api import build, model_config
 from zoo_core.errors import DataError
-from zoo_core.testing import check_plugin
+from zoo_core.testing import check_plugin, tiny_model
 
 
 def test_paper_sizes_at_512():
@@ -29,8 +29,8 @@ def test_paper_sizes_at_512():
     assert not any("Pool" in type(m).__name__ for m in model.modules())
 
 
-def test_different_z_give_different_images_for_one_map(tiny):
-    model = build("stylecgan", model_config("krishna-stylecgan-headct", tiny))
+def test_different_z_give_different_images_for_one_map():
+    model = tiny_model("krishna-stylecgan-headct")
     gray = torch.tensor([0.0, 50, 100, 150, 200, 230])[torch.randint(6, (1, 1, 4, 4))]
     gray = gray.repeat_interleave(8, 2).repeat_interleave(8, 3)  # a map drawn in gray values
     two = model.generate(condition=gray.expand(2, -1, -1, -1), seed=0)
@@ -45,8 +45,8 @@ def test_different_z_give_different_images_for_one_map(tiny):
                                model.generate(condition=gray, seed=5))  # fmt: skip
 
 
-def test_a_windowed_map_is_refused_with_advice(tiny):
-    model = build("stylecgan", model_config("krishna-stylecgan-headct", tiny))
+def test_a_windowed_map_is_refused_with_advice():
+    model = tiny_model("krishna-stylecgan-headct")
     windowed = torch.full((1, 1, 32, 32), 50.0) / 1000  # what a CT window makes of gray 50
     with pytest.raises(DataError, match="reads map images as label maps"):
         model.generate(condition=windowed)
@@ -54,6 +54,5 @@ def test_a_windowed_map_is_refused_with_advice(tiny):
         model.generate(condition=torch.full((1, 1, 32, 32), 7.0))
 
 
-def test_conformance_kit(tiny):
-    ids = {"krishna-stylecgan-ct": tiny, "krishna-stylecgan-headct": tiny}
-    assert sorted(check_plugin("stylecgan", tiny=ids)) == sorted(ids)
+def test_conformance_kit():
+    assert sorted(check_plugin("stylecgan")) == ["krishna-stylecgan-ct", "krishna-stylecgan-headct"]

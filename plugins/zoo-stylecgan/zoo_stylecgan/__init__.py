@@ -7,7 +7,21 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_stylecgan.config import StyleCGANConfig, StyleCGANDataConfig, StyleCGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (32x32 slices, a random VGG-19 (no download)).
+TINY = [
+    "model.resolution=32",
+    "model.g_depth=4",
+    "model.g_filters=8",
+    "model.g_max_filters=32",
+    "model.d_filters=8",
+    "model.d_max_filters=32",
+    "model.noise_side=8",
+    "data.spatial_size=[32,32]",
+    "train.vgg_allow_random=true",
+    "train.vgg_hub_repo=null",
+]
 
 IDS = ("krishna-stylecgan-ct", "krishna-stylecgan-headct")
 
@@ -27,6 +41,8 @@ def register_architectures(register):
             data_config=StyleCGANDataConfig,
             dataset="zoo_stylecgan.data:region_pairs",
             generate_options="zoo_stylecgan.options:generate_options",
+            example_data="zoo_stylecgan.data:example_data",
+            tiny=TINY,
         )
     )
 

@@ -210,6 +210,26 @@ def region_pairs(data_cfg: Any, path: Path) -> RegionPairs:
     return RegionPairs(data_cfg, path)
 
 
+def example_data(data_cfg: Any, folder: Path) -> None:
+    """``ArchSpec.example_data``: three small synthetic CT slices in HU (three patients) with
+    their region maps in ``maps/``, for the conformance kit."""
+    from PIL import Image
+
+    from zoo_core.testing import phantom, write_volume
+
+    side = tuple(int(s) for s in data_cfg.spatial_size[:2]) or (32, 32)
+    values = np.asarray([float(v) for v in data_cfg.label_values], dtype=np.float32)
+    maps = Path(folder) / str(data_cfg.maps or "maps")
+    maps.mkdir(parents=True, exist_ok=True)
+    for case in range(3):
+        unit = phantom(side, case)
+        regions = np.clip((unit * len(values)).astype(np.int64), 0, len(values) - 1)
+        regions[unit > 0] = np.maximum(regions[unit > 0], 1)  # inside the body: no background
+        hu = phantom(side, case, intensity="ct", hu_window=data_cfg.hu_window)
+        write_volume(hu, Path(folder) / f"case{case}.nii.gz")
+        Image.fromarray(values[regions].astype(np.uint8), mode="L").save(maps / f"case{case}.png")
+
+
 def prepare_headct(out_dir: str | Path, *, every: int = 1, min_body: float = 0.15) -> Path:
     """Write the head CT's axial slices as 2D NIfTI (HU) plus their derived maps (PNG).
 

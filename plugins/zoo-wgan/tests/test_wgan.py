@@ -2,26 +2,17 @@
 
 import torch
 
-from zoo_core.testing import check_plugin
+from zoo_core.testing import check_plugin, tiny_config, tiny_model
 
-TINY = ["model.g_filters=8", "model.d_filters=8", "model.resolution=16"]
 IDS = ["arjovsky-wgan-mni152", "gulrajani-wgangp-mni152"]
 
 
-def _cfg(model_id, overrides=()):
-    from zoo_core import config
-    from zoo_core.registry import get_registry
-
-    reg = get_registry()
-    return config.load(reg.architecture("wgan"), reg.model(model_id).config_path(), list(overrides))
-
-
 def test_plugin_passes_the_conformance_kit():
-    assert sorted(check_plugin("wgan", tiny={i: TINY for i in IDS})) == IDS
+    assert sorted(check_plugin("wgan")) == IDS
 
 
 def test_configs_hold_the_papers_hyper_parameters():
-    clip = _cfg("arjovsky-wgan-mni152").train
+    clip = tiny_config("arjovsky-wgan-mni152", tiny=False).train
     assert (clip.adversarial, clip.weight_clip, clip.n_critic, clip.batch_size) == (
         "wgan",
         0.01,
@@ -29,7 +20,7 @@ def test_configs_hold_the_papers_hyper_parameters():
         64,
     )
     assert (clip.optimizer_d.name, clip.optimizer_d.lr) == ("rmsprop", 5e-5)
-    gp = _cfg("gulrajani-wgangp-mni152")
+    gp = tiny_config("gulrajani-wgangp-mni152", tiny=False)
     t = gp.train
     assert (t.adversarial, t.gp_weight, t.n_critic, t.weight_clip) == ("wgan-gp", 10.0, 5, None)
     assert (t.optimizer_d.name, t.optimizer_d.lr, list(t.optimizer_d.betas)) == (
@@ -41,9 +32,7 @@ def test_configs_hold_the_papers_hyper_parameters():
 
 
 def test_gp_critic_has_no_batch_norm_and_an_unbounded_output():
-    from zoo_core.api import build
-
-    model = build("wgan", _cfg("gulrajani-wgangp-mni152", TINY))
+    model = tiny_model("gulrajani-wgangp-mni152")
     assert not any(isinstance(m, torch.nn.BatchNorm2d) for m in model.discriminator.modules())
     assert any(isinstance(m, torch.nn.GroupNorm) for m in model.discriminator.modules())
     assert not any(isinstance(m, torch.nn.Sigmoid) for m in model.discriminator.modules())
@@ -66,36 +55,15 @@ def test_gradient_penalty_by_hand_on_a_linear_critic():
     assert torch.isclose(value, torch.tensor(16.0))  # (5 - 1)^2
 
 
-def test_short_clipped_run_keeps_critic_weights_in_bounds_and_moves_losses(tmp_path):
-    from zoo_core.api import build
-    from zoo_core.training import GANTrainer
+def test_a_clipped_step_brings_the_critic_weights_into_bounds(tmp_path):
+    """Weight clipping is on in Arjovsky et al.'s config (the kit checks that training moves
+    the critic, not where it keeps it)."""
+    from zoo_core.plugin_api import GANTrainer
 
-    overrides = [*TINY, "train.batch_size=4", "train.steps=3", "train.log_every=1"]
-    cfg = _cfg("arjovsky-wgan-mni152", overrides)
-    model = build("wgan", cfg)
+    model_id = "arjovsky-wgan-mni152"
+    model = tiny_model(model_id)
     assert max(p.abs().max() for p in model.discriminator.parameters()) > 0.01  # N(1, .02) BN
-    torch.manual_seed(0)
-    data = [{"target": torch.rand(1, 16, 16) * 2 - 1} for _ in range(8)]
-    trainer = GANTrainer(model, cfg, data, tmp_path, "arjovsky-wgan-mni152", progress=False)
-    trainer.fit()
-    bound = max(p.abs().max() for p in model.discriminator.parameters())
-    assert bound <= 0.01
-    rows = trainer.history.rows
-    assert len({round(r["d_loss"], 7) for r in rows}) > 1
-    assert len({round(r["g_loss"], 7) for r in rows}) > 1
-
-
-def test_short_gp_run_logs_the_penalty_and_moves_losses(tmp_path):
-    from zoo_core.api import build
-    from zoo_core.training import GANTrainer
-
-    overrides = [*TINY, "train.batch_size=4", "train.steps=2", "train.log_every=1"]
-    cfg = _cfg("gulrajani-wgangp-mni152", overrides)
-    model = build("wgan", cfg)
-    torch.manual_seed(0)
-    data = [{"target": torch.rand(1, 16, 16) * 2 - 1} for _ in range(8)]
-    trainer = GANTrainer(model, cfg, data, tmp_path, "gulrajani-wgangp-mni152", progress=False)
-    trainer.fit()
-    rows = trainer.history.rows
-    assert all(r["gp"] > 0 for r in rows)
-    assert rows[0]["d_loss"] != rows[1]["d_loss"] and rows[0]["g_loss"] != rows[1]["g_loss"]
+    cfg = tiny_config(model_id, "train.batch_size=4", "train.steps=1", "train.n_critic=1")
+    data = [{"target": torch.rand(1, 16, 16) * 2 - 1} for _ in range(4)]
+    GANTrainer(model, cfg, data, tmp_path, model_id, progress=False).fit()
+    assert max(p.abs().max() for p in model.discriminator.parameters()) <= 0.01

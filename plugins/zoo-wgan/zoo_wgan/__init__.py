@@ -10,7 +10,15 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_wgan.config import WGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.1"
+ZOO_PLUGIN_API = "1.2"
+
+#: Small enough for the conformance kit (16x16 slices, 8 filters).
+TINY = [
+    "model.g_filters=8",
+    "model.d_filters=8",
+    "model.resolution=16",
+    "data.spatial_size=[16,16]",
+]
 
 IDS = ("arjovsky-wgan-mni152", "gulrajani-wgangp-mni152")
 
@@ -25,6 +33,7 @@ def register_architectures(register):
             description="Wasserstein GAN: DCGAN-shaped generator and a critic with a linear "
             "output, trained n_critic times per generator step (weight clipping or gradient "
             "penalty).",
+            tiny=TINY,
         )
     )
 
