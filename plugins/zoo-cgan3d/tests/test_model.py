@@ -171,6 +171,26 @@ def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it(
     assert reconstruct(model, scan).hu.shape == scan.shape  # it passes the scan's table
 
 
+def test_a_block_is_normalised_only_by_a_transform_fitted_on_a_slab_that_holds_it(head_ct):
+    from zoo_cgan3d.data import CTBlockDataset
+    from zoo_cgan3d.volumes import fit_transform
+
+    cfg = model_config("mangalagiri-cgan3d-headct")
+    scan = head_ct[40:168, 40:168, :]
+    data = CTBlockDataset([scan], [fit_transform(cfg.data, scan)], transform_slabs=8, augment=False)
+    slabs = data.slabs[0]
+    assert slabs[0] == (0, scan.shape[-1]) and len(slabs) == 9
+    used = set()
+    for item in range(len(data)):
+        z = data.index[item][1][-1]
+        lookup = data[item]["hu_lookup"]
+        k = next(k for k, table in enumerate(data.lookups[0]) if torch.equal(table, lookup))
+        top = min(z + data.block, scan.shape[-1])  # the last block is padded past the end
+        assert slabs[k][0] <= z and top <= slabs[k][1], (z, slabs[k])
+        used.add(k)
+    assert len(used) > 2  # the slab transforms are used, not only the scan's own
+
+
 def test_hu_ceilings_clip_the_scans_the_extra_transforms_are_fitted_on(head_ct):
     from zoo_cgan3d.data import CTBlockDataset
     from zoo_cgan3d.volumes import fit_transform
