@@ -52,6 +52,23 @@ def test_generate_is_seeded_and_z_matters():
     assert torch.equal(a, b) and not torch.equal(a, c)
 
 
+def test_self_ensemble_averages_the_eight_mirror_images():
+    plain = tiny_model()
+    cfg = model_config("mangalagiri-cgan3d-denoise", [*TINY, "model.self_ensemble=true"])
+    ensembled = build("cgan3d", cfg)
+    ensembled.load_state_dict(plain.state_dict())
+    plain.eval(), ensembled.eval()
+    cond = torch.rand(1, 1, 32, 32, 32) * 2 - 1
+    g = torch.Generator().manual_seed(3)
+    with torch.no_grad():
+        expected = [plain._generate(cond, g)]
+        for axes in ((2,), (3,), (4,), (2, 3), (2, 4), (3, 4), (2, 3, 4)):
+            expected.append(plain._generate(cond.flip(axes), g).flip(axes))
+        out = ensembled.sample(None, cond, torch.Generator().manual_seed(3))
+    assert torch.allclose(out, torch.stack(expected).mean(0).clamp(-1, 1), atol=1e-6)
+    assert not torch.allclose(out, expected[0].clamp(-1, 1), atol=1e-4)
+
+
 def test_z_is_uniform_on_minus_one_one():
     z = tiny_model().draw_z(20_000, torch.Generator().manual_seed(0))
     assert z.shape == (20_000, 2) and float(z.min()) >= -1 and float(z.max()) <= 1

@@ -66,6 +66,10 @@ class CGAN3DConfig:
     #: error costs in HU on any scan (as FFDNet's noise-level map). Whole scans then go
     #: through ``zoo cgan3d reconstruct``/``evaluate``, which pass the scan's table.
     slope_input: bool = False
+    #: Not in the paper: at inference, average the outputs for the 8 mirror images of each
+    #: block (EDSR's geometric self-ensemble): the noise is independent of the orientation,
+    #: the network's errors partly are not. 8x the inference time; training is unchanged.
+    self_ensemble: bool = False
 
 
 @dataclass

@@ -19,6 +19,8 @@ from zoo_core.plugin_api import Batch, ConfigError, GANModel, ZooError
 
 #: Side of the median filter that ``residual_base=median`` corrects (the stronger baseline).
 MEDIAN_BASE_SIZE = 5
+#: The spatial axes a block is mirrored along for ``self_ensemble`` (with the identity: 8).
+MIRRORS = ((2,), (3,), (4,), (2, 3), (2, 4), (3, 4), (2, 3, 4))
 
 
 class CGAN3D(GANModel):
@@ -68,6 +70,7 @@ class CGAN3D(GANModel):
             extra_inputs=1 if cfg.slope_input else 0,
         )
         self.slope_input = bool(cfg.slope_input)
+        self.self_ensemble = bool(cfg.self_ensemble)
         self.noise_level_jitter = float(cfg.noise_level_jitter)
         needs = {
             "condition": None,
@@ -146,6 +149,11 @@ class CGAN3D(GANModel):
             if hu_lookup.ndim == 1:
                 hu_lookup = hu_lookup.expand(condition.shape[0], -1)
         out = self._generate(condition, generator, hu_lookup)
+        if self.self_ensemble:
+            for axes in MIRRORS:
+                mirrored = self._generate(condition.flip(axes), generator, hu_lookup)
+                out = out + mirrored.flip(axes)
+            out = out / (len(MIRRORS) + 1)
         return out.clamp(*self.value_range)
 
     # -- training ---------------------------------------------------------------------------
