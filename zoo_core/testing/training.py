@@ -99,30 +99,17 @@ def write_example_data(arch: ArchSpec, data_cfg: Any, folder: str | Path) -> Pat
         raise _hint(arch, f"the kit cannot write example data for it: {exc}") from None
 
 
-def training_dataset(arch: ArchSpec, data_cfg: Any, folder: Path) -> Any:
-    """What ``zoo train --data folder`` reads: the architecture's dataset, else the core's."""
-    if arch.dataset:
-        return arch.resolve("dataset")(data_cfg, folder)
-    from zoo_core.data import training_dataset as core_dataset
-
-    return core_dataset(data_cfg, folder)
-
-
 def trainer_class(arch: ArchSpec) -> type:
-    """The architecture's trainer, else the core's :class:`GANTrainer`."""
-    from zoo_core.plugin_api import GANTrainer
+    """The trainer ``zoo train`` would run: the architecture's own, else the core's; one
+    that is no :class:`GANTrainer` subclass fails the kit with the message it gives users."""
+    from zoo_core.errors import ZooError
+    from zoo_core.testing.kit import ConformanceError
+    from zoo_core.training.run import trainer_class as resolve_trainer
 
-    if not arch.trainer:
-        return GANTrainer
-    cls = arch.resolve("trainer")
-    if not (isinstance(cls, type) and issubclass(cls, GANTrainer)):
-        from zoo_core.testing.kit import ConformanceError
-
-        raise ConformanceError(
-            f"architecture {arch.name!r}: trainer {arch.trainer!r} is not a "
-            "zoo_core.plugin_api.GANTrainer subclass"
-        )
-    return cls
+    try:
+        return resolve_trainer(arch)
+    except ZooError as exc:
+        raise ConformanceError(str(exc)) from exc
 
 
 def _hint(arch: ArchSpec, message: str) -> Exception:
@@ -185,6 +172,8 @@ def check_training(
     cfg = run_config(spec, overrides, steps)
     with tempfile.TemporaryDirectory(prefix="zoo-kit-") as tmp:
         data_dir = write_example_data(arch, cfg.data, Path(tmp) / "data")
+        from zoo_core.training.run import training_dataset
+
         try:
             dataset = training_dataset(arch, cfg.data, data_dir)
         except ZooError as exc:
