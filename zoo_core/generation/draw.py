@@ -94,7 +94,7 @@ def _batches(count: int, size: int) -> Iterator[tuple[int, int]]:
         yield start, min(start + size, count)
 
 
-def _track(items: Iterable, total: int, description: str, progress: bool) -> Iterable:
+def track_progress(items: Iterable, total: int, description: str, progress: bool) -> Iterable:
     """A progress bar on stderr: stdout may be carrying a result (``zoo evaluate --json``)."""
     if not progress:
         return items
@@ -258,12 +258,13 @@ def generate(
     if seed is None and not (whole or by_slice):
         spans = list(_batches(count, batch_size))
         parts = [
-            draw(a, b, None) for a, b in _track(spans, len(spans), f"Generating {count}", progress)
+            draw(a, b, None)
+            for a, b in track_progress(spans, len(spans), f"Generating {count}", progress)
         ]
     else:
         indices = range(count)
         parts = [
             draw(i, i + 1, None if seed is None else derive_seed(seed, first_index + i))
-            for i in _track(indices, count, f"Generating {count}", progress)
+            for i in track_progress(indices, count, f"Generating {count}", progress)
         ]
     return torch.cat(parts)

@@ -25,7 +25,7 @@ import torch
 
 from zoo_core.data.blocks import tile_blocks
 from zoo_core.errors import ZooError
-from zoo_core.generation.draw import _track
+from zoo_core.generation.draw import track_progress
 from zoo_core.generation.slicewise import size_multiple_of
 from zoo_core.seeds import derive_seed
 
@@ -121,7 +121,7 @@ def infer_volume(
             return predictor(blocks.to(model.device)).to(device) + 0.0
 
         def track(batches, total):
-            return _track(batches, total, "Blocks", progress)
+            return track_progress(batches, total, "Blocks", progress)
 
         return tile_blocks(source, roi, predict_blocks, sw_batch_size, pad_value=0.0,
                            padding_mode=padding_mode, track=track)  # fmt: skip

@@ -24,7 +24,6 @@ from __future__ import annotations
 import math
 import tempfile
 from collections.abc import Callable, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -128,30 +127,13 @@ def fixed_batch(model: Any, dataset: Any, batch_size: int, seed: int = 0) -> dic
     import torch
     from torch.utils.data import default_collate
 
-    with _seeded(seed):
+    from zoo_core.training.data import seeded
+
+    with seeded(seed):
         items = [dataset[i] for i in range(min(int(batch_size), len(dataset)))]
     batch = default_collate(items)
     generator = torch.Generator(device=model.device).manual_seed(seed)
     return model.prepare_batch(batch, generator=generator)
-
-
-@contextmanager
-def _seeded(seed: int):
-    import random
-
-    import numpy as np
-    import torch
-
-    states = torch.get_rng_state(), np.random.get_state(), random.getstate()
-    torch.manual_seed(seed)
-    np.random.seed(seed)
-    random.seed(seed)
-    try:
-        yield
-    finally:
-        torch.set_rng_state(states[0])
-        np.random.set_state(states[1])
-        random.setstate(states[2])
 
 
 def check_training(
