@@ -254,18 +254,23 @@ def _condition_steps(
             else:
                 x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
             batch = x.float()[None]
+            scan_options = dict(options)
+            if fitted is not None:  # what the model reads from the scan's own fit
+                scan_options = {**model.condition_options(fitted), **options}
             samples = generate(
                 model,
                 n=per_condition,
                 condition=batch,
                 seed=condition_seed,
                 batch_size=batch_size,
-                options=options,
+                options=scan_options,
                 **volume,
             )
 
-        def used(batch: Any = batch, condition_seed: int = condition_seed) -> Any:
-            return conditions_used(model, batch, per_condition, condition_seed, options=options)
+        def used(
+            batch: Any = batch, condition_seed: int = condition_seed, opts: Any = scan_options
+        ) -> Any:
+            return conditions_used(model, batch, per_condition, condition_seed, options=opts)
 
         geometry: dict[str, Any] = {}
         if fmt != "png":

@@ -340,6 +340,16 @@ class GANModel(nn.Module):
         unit = (condition.float() - lo) / (hi - lo).clamp_min(1e-12)
         return [("condition", low + (high - low) * unit), ("result", outputs)]
 
+    def condition_options(self, transform: Any) -> dict[str, Any]:
+        """Generate options that a condition's fitted normalisation gives this model.
+
+        ``zoo generate`` fits the config's intensity transform on each condition file before
+        it normalises it; a model whose network reads that fit (a per-scan HU table, say)
+        returns it here as options for :meth:`generate`, so a whole scan runs through
+        ``zoo generate`` exactly as through the architecture's own commands. Default: none.
+        """
+        return {}
+
     def output_intensity(self) -> Any:
         """How outputs map to physical units: a fixed ``zoo_core.data`` intensity transform
         (e.g. ``CTWindow(-1000, 1000)`` for synthetic CT), or None for "as the condition".

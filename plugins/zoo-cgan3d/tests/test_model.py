@@ -165,9 +165,13 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
 
 
-def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it():
+def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it(small_ct, tmp_path):
+    import nibabel as nib
     from zoo_cgan3d.model import hu_slope_at, to_hu
     from zoo_cgan3d.reconstruct import reconstruct
+
+    from zoo_core.generation.to_files import generate_to_files
+    from zoo_core.seeds import derive_seed
 
     lookup = torch.linspace(0.0, 1.0, 4097) ** 3 * 1000  # HU = 1000 u^3: steeper at the top
     y = torch.tensor([[-0.5, 0.0, 0.9]])
@@ -178,10 +182,22 @@ def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it(
 
     overrides = [*TINY, "model.generator_strides=[1,2]", "model.slope_input=true"]
     model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides)).eval()
-    with pytest.raises(ZooError, match="zoo cgan3d reconstruct"):
+    with pytest.raises(ZooError, match=r"zoo generate ID --condition scan\.nii\.gz"):
         model.generate(condition=torch.zeros(1, 1, 16, 16, 16), seed=0)
     scan = np.random.default_rng(0).uniform(0, 90, (20, 18, 17)).astype(np.float32)
     assert reconstruct(model, scan).hu.shape == scan.shape  # it passes the scan's table
+
+    # `zoo generate --condition scan.nii.gz` gets the same table through condition_options,
+    # so a whole scan comes out as reconstruct makes it.
+    written = generate_to_files(model, tmp_path / "out", condition=small_ct, overlap=0.5)
+    generated = np.asarray(nib.load(written.files[0]).dataobj, dtype=np.float32)
+    hu = np.asarray(nib.load(small_ct).dataobj, dtype=np.float32)
+    # zoo.generate seeds sample 0 of condition 0 with derive_seed(derive_seed(0, 0), 0) and
+    # runs 4 blocks a call
+    seed = derive_seed(derive_seed(0, 0), 0)
+    expected = reconstruct(model, hu, seed=seed, sw_batch_size=4).hu
+    assert generated.shape == hu.shape
+    assert np.abs(generated - np.rint(expected)).max() <= 1.0  # int16 NIfTI of the same scan
 
 
 def test_a_block_is_normalised_only_by_a_transform_fitted_on_a_slab_that_holds_it(head_ct):

@@ -20,7 +20,7 @@ MODEL_IDS = (
 )
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.3"  # GANModel.condition_options
 
 #: Small enough for the conformance kit (16^3 blocks, a two-level U-Net).
 TINY = [

@@ -141,8 +141,9 @@ class CGAN3D(GANModel):
         if self.slope_input and hu_lookup is None:
             raise ZooError(
                 f"{self.model_id or 'this model'} reads each scan's intensity table "
-                "(model.slope_input): run whole scans through `zoo cgan3d reconstruct` or "
-                "`zoo cgan3d evaluate`, or pass hu_lookup=zoo_cgan3d.data.hu_lookup(transform)."
+                "(model.slope_input): run whole scans through `zoo generate ID --condition "
+                "scan.nii.gz` or `zoo cgan3d reconstruct`, or pass "
+                "**model.condition_options(fitted_transform)."
             )
         if hu_lookup is not None:
             hu_lookup = hu_lookup.to(condition.device).float()
@@ -155,6 +156,15 @@ class CGAN3D(GANModel):
                 out = out + mirrored.flip(axes)
             out = out / (len(MIRRORS) + 1)
         return out.clamp(*self.value_range)
+
+    def condition_options(self, transform: Any) -> dict[str, Any]:
+        """A ``slope_input`` model reads the scan's HU table (the fitted transform's inverse),
+        so whole scans through ``zoo generate`` get it as ``reconstruct`` does."""
+        if not self.slope_input:
+            return {}
+        from zoo_cgan3d.data import hu_lookup
+
+        return {"hu_lookup": hu_lookup(transform)}
 
     # -- training ---------------------------------------------------------------------------
 

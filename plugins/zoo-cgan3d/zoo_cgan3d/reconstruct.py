@@ -128,11 +128,6 @@ def reconstruct(
         normalised = np.asarray(tf.forward(np.asarray(condition_hu, dtype=np.float32)))
     volume = torch.from_numpy(normalised)[None]
     del normalised
-    options = None
-    if getattr(model, "slope_input", False):  # the network reads this scan's HU table
-        from zoo_cgan3d.data import hu_lookup
-
-        options = {"hu_lookup": hu_lookup(tf)}
     out = predict_volume(
         model,
         volume,
@@ -140,7 +135,7 @@ def reconstruct(
         overlap=overlap,
         sw_batch_size=sw_batch_size,
         seed=seed,
-        options=options,
+        options=model.condition_options(tf),
     )
     del volume
     hu = out[0].numpy()
