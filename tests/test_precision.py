@@ -39,3 +39,64 @@ def test_channels_last_keeps_values_and_converts_2d_and_3d_weights():
     assert net["a"].weight.is_contiguous(memory_format=torch.channels_last)
     assert net["b"].weight.is_contiguous(memory_format=torch.channels_last_3d)
     assert all(torch.equal(before[k], v) for k, v in net.state_dict().items())
+
+
+@pytest.fixture
+def example(plugin_site):
+    """The plugin template installed as plugin ``halfgan``; yields its model id."""
+    from helpers.example import render_example
+
+    model_id = render_example(plugin_site, "halfgan")
+    plugin_site.activate()
+    return model_id
+
+
+def test_dtype_on_train_generate_and_evaluate(example, tmp_path):
+    """--dtype is train.precision for zoo train and the weights' dtype for zoo generate and
+    zoo evaluate, recorded where the results are."""
+    import json
+
+    import numpy as np
+    from click.testing import CliRunner
+    from helpers.example import TINY
+    from PIL import Image
+
+    from omegaconf import OmegaConf
+
+    from zoo_core import checkpoint
+    from zoo_core.cli import cli
+
+    data = tmp_path / "data"
+    data.mkdir()
+    for i in range(8):
+        pixels = np.random.default_rng(i).integers(0, 256, (16, 16), dtype=np.uint8)
+        Image.fromarray(pixels).save(data / f"real_{i}.png")
+
+    def run(*args: str) -> dict:
+        result = CliRunner().invoke(cli, [*args, "--json"], catch_exceptions=False)
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    trained = run("train", example, "--data", str(data), "--out", str(tmp_path / "run"),
+                  "--steps", "1", "--dtype", "bf16", "train.batch_size=4", *TINY)  # fmt: skip
+    saved = OmegaConf.create(checkpoint.read_info(trained["checkpoint"])["config"])
+    assert saved.train.precision == "bf16"
+    ckpt = trained["checkpoint"]
+
+    outputs = {}
+    for dtype in ("fp32", "bf16"):
+        out = tmp_path / f"gen-{dtype}"
+        run("generate", ckpt, "-n", "2", "--out", str(out), "--dtype", dtype)
+        provenance = json.loads((out / "provenance.json").read_text())
+        assert provenance["dtype"] == {"fp32": "float32", "bf16": "bfloat16"}[dtype]
+        outputs[dtype] = [np.asarray(Image.open(f), dtype=float) for f in sorted(out.glob("*.png"))]
+    differences = [np.abs(a - b).max() for a, b in zip(*outputs.values(), strict=True)]
+    assert 0 < max(differences) <= 16, differences  # bf16 rounding, in 8-bit grey levels
+
+    evaluated = run("evaluate", ckpt, "--real", str(data), "--generate", "4", "--dtype", "bf16",
+                    "--metrics", "memorisation", "--out", str(tmp_path / "eval"))  # fmt: skip
+    assert evaluated["n_generated"] == 4 and "memorisation_nn_min" in evaluated["metrics"]
+
+    refused = CliRunner().invoke(cli, ["generate", ckpt, "-n", "1", "--out", str(tmp_path / "x"),
+                                       "--dtype", "int8"])  # fmt: skip
+    assert refused.exit_code == 2 and "'int8' is not one of" in refused.output

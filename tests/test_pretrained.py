@@ -14,7 +14,7 @@ import torch
 from helpers.example import TINY, assert_same_state, render_example
 
 import zoo_core as zoo
-from zoo_core import cards
+from zoo_core import cards, precision
 from zoo_core.errors import HubError, WeightsIntegrityError, ZooError
 from zoo_core.interfaces.model import GANModel
 
@@ -121,13 +121,20 @@ def test_push_writes_model_index_from_evaluate_json(example, tmp_path):
     assert res["metrics"] == [{"type": "fid", "value": 12.5, "name": "FID"}]
 
 
-def test_dtype_casts_the_weights_and_generate_follows(example):
+def test_dtype_casts_the_weights_and_generate_runs_in_it_returning_float32(example):
+    full = zoo.load(example, pretrained=False, overrides=TINY)
     model = zoo.load(example, pretrained=False, overrides=TINY, dtype="bfloat16")
+    model.load_state_dict({k: v.to(torch.bfloat16) for k, v in full.state_dict().items()})
     assert model.dtype == torch.bfloat16
     assert all(p.dtype == torch.bfloat16 for p in model.parameters())
     out = model.generate(n=2, seed=0)
-    assert out.dtype == torch.bfloat16 and torch.isfinite(out.float()).all()
+    assert out.dtype == torch.float32 and torch.isfinite(out).all()
+    assert not torch.equal(out, full.generate(n=2, seed=0))  # bf16 arithmetic: close, not equal
+    assert torch.allclose(out, full.generate(n=2, seed=0), atol=0.1)
     assert torch.get_default_dtype() == torch.float32  # restored after generating
+    assert not torch.is_autocast_enabled("cpu")
+    auto = zoo.load(example, pretrained=False, overrides=TINY, dtype="auto")
+    assert auto.dtype == (torch.bfloat16 if precision.cpu_has_fast_bf16() else torch.float32)
     with pytest.raises(ZooError, match=r"not a floating-point torch dtype"):
         zoo.load(example, pretrained=False, overrides=TINY, dtype="int8")
 

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from zoo_core import cards, hub, shipped_weights
+from zoo_core import cards, hub, precision, shipped_weights
 from zoo_core import config as zoo_config
 from zoo_core.devices import parse_device
 from zoo_core.errors import ConfigError, NoWeightsError, WeightsIntegrityError, ZooError
@@ -303,12 +303,15 @@ def _source(
     return hub.get_source(source, **options)
 
 
-def _as_dtype(dtype: Any) -> Any:
-    """``torch.float16``, or its name (``"float16"``, ``"fp16"``, ``"bf16"``...), as a dtype."""
+def _as_dtype(dtype: Any, device: Any = "cpu") -> Any:
+    """``torch.float16``, or its name (``"float16"``, ``"fp16"``, ``"bf16"``...), as a dtype;
+    ``"auto"`` is the fastest precision that ``device`` does well (``zoo_core.precision``)."""
     import torch
 
     if dtype is None or isinstance(dtype, torch.dtype):
         return dtype
+    if str(dtype).lower() == "auto":
+        return precision.resolve("auto", parse_device(device)) or torch.float32
     aliases = {"fp32": "float32", "fp16": "float16", "half": "float16", "bf16": "bfloat16"}
     name = aliases.get(str(dtype).lower().removeprefix("torch."), str(dtype).lower())
     found = getattr(torch, name.removeprefix("torch."), None)
@@ -378,12 +381,14 @@ def load(
 
     As in huggingface_hub and diffusers: ``local_files_only`` reads the cache alone (no
     request; an uncached file is an error), ``cache_dir`` uses another cache than
-    ``HF_HUB_CACHE``, and ``dtype`` (``torch.bfloat16`` or ``"bfloat16"``) casts the weights
-    after every sha256 has matched. ``GANModel.from_pretrained`` is the same call.
+    ``HF_HUB_CACHE``, and ``dtype`` (``torch.bfloat16``, ``"bf16"``, ``"fp16"``, ``"fp32"``,
+    or ``"auto"``: bf16 on CPUs with bf16 matrix units and on GPUs that have it, fp16 on other
+    GPUs, else fp32) casts the weights after every sha256 has matched; ``generate`` then runs
+    in that dtype and returns float32. ``GANModel.from_pretrained`` is the same call.
     """
     from zoo_core.interfaces.model import GANModel
 
-    dtype = _as_dtype(dtype)
+    dtype = _as_dtype(dtype, device)
     if _is_local(model_id):
         model = load_local(model_id, device=device, overrides=overrides, allow_pickle=allow_pickle)
         return model if dtype is None else model.to(dtype)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from zoo_core.cli import cli
-from zoo_core.cli.options import device_option
+from zoo_core.cli.options import device_option, dtype_option
 
 METRIC_NAMES = ("psnr", "ssim", "ms_ssim", "fid", "kid", "diversity", "memorisation")
 
@@ -55,6 +55,7 @@ METRIC_NAMES = ("psnr", "ssim", "ms_ssim", "fid", "kid", "diversity", "memorisat
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @device_option()
+@dtype_option()
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH'.")
 @click.option("--revision", help="Weights revision.")
 @click.option("--untrained", is_flag=True, help="Evaluate the untrained architecture.")
@@ -73,6 +74,7 @@ def evaluate_command(
     seed: int,
     batch_size: int,
     device: str,
+    dtype: str,
     source: str | None,
     revision: str | None,
     untrained: bool,
@@ -117,7 +119,12 @@ def evaluate_command(
     if metric_list:
         metrics = [m.strip().replace("-", "_") for m in metric_list.split(",") if m.strip()]
     model = load(
-        model_id, pretrained=not untrained, device=device, revision=revision, source=source
+        model_id,
+        pretrained=not untrained,
+        device=device,
+        revision=revision,
+        source=source,
+        dtype=dtype,
     )
     out_dir = out_dir or Path(f"zoo-eval-{model_id.replace('/', '-')}")
     if protocol:

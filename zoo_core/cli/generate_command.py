@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from zoo_core.cli import cli
-from zoo_core.cli.options import device_option
+from zoo_core.cli.options import device_option, dtype_option
 from zoo_core.cli.output import echo_json, stderr_console
 from zoo_core.errors import ZooError
 
@@ -146,6 +146,7 @@ def _progress() -> Iterator[Any]:
 @click.option("--batch-size", type=click.IntRange(min=1), default=8, show_default=True)
 @click.option("--montage", is_flag=True, help="Also write montage.png, a grid of the samples.")
 @device_option()
+@dtype_option()
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH' (default $ZOO_HUB).")
 @click.option("--revision", help="Weights revision (commit, branch or tag).")
 @click.option(
@@ -194,6 +195,7 @@ def generate_command(
     batch_size: int,
     montage: bool,
     device: str,
+    dtype: str,
     source: str | None,
     revision: str | None,
     untrained: bool,
@@ -246,13 +248,18 @@ def generate_command(
         revision=revision,
         source=source,
         allow_pickle=allow_pickle,
+        dtype=dtype,
     )
     if leftovers:  # an architecture known only now (a Hub repo id)
         arch_name = model.card.zoo.get("architecture") if model.card is not None else None
         arch = get_registry().architecture(arch_name) if arch_name else None
         declared = architecture_options(arch, _reserved(ctx.command)) if arch else []
         options.update(parse_leftovers(model_id, arch_name, declared, leftovers))
-    extra: dict[str, Any] = {"command": "zoo generate", "untrained": untrained}
+    extra: dict[str, Any] = {
+        "command": "zoo generate",
+        "untrained": untrained,
+        "dtype": str(model.dtype).removeprefix("torch."),
+    }
     if untrained:
         extra["note"] = "untrained: randomly initialised weights, not a trained model"
     with _progress() as progress:

@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from zoo_core.cli import cli
-from zoo_core.cli.options import device_option
+from zoo_core.cli.options import device_option, dtype_option
 from zoo_core.cli.output import echo_json
 
 
@@ -37,6 +37,14 @@ from zoo_core.cli.output import echo_json
     help="Generator updates to run (same as train.steps=N).",
 )
 @device_option()
+@dtype_option(
+    default=None,
+    show_default=False,
+    help="Training precision, the same as train.precision=...: bf16 autocast on CPUs with "
+    "AMX or AVX512-BF16 and on GPUs, fp16 with a gradient scaler on GPUs without bf16, auto "
+    "the fastest the device does well (weights and optimiser stay float32) [default: the "
+    "config's train.precision].",
+)
 @click.option(
     "--no-progress",
     is_flag=True,
@@ -52,6 +60,7 @@ def train_command(
     resume: bool,
     steps: int | None,
     device: str,
+    dtype: str | None,
     no_progress: bool,
     as_json: bool,
     overrides: tuple[str, ...],
@@ -68,6 +77,8 @@ def train_command(
     overrides_list = list(overrides)
     if steps is not None:
         overrides_list.append(f"train.steps={steps}")
+    if dtype is not None:
+        overrides_list.append(f"train.precision={dtype.lower()}")
     try:
         final = train(model_id, data, overrides_list, out_dir, resume, device=device,
                       progress=not no_progress)  # fmt: skip

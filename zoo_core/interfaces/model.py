@@ -165,12 +165,15 @@ class GANModel(nn.Module):
 
     @contextlib.contextmanager
     def _in_own_dtype(self) -> Iterator[None]:
-        """Make the tensors :meth:`sample` creates (noise, grids) in the weights' dtype.
+        """Run :meth:`sample` in the weights' dtype.
 
-        Architectures draw their latents with ``torch.randn(...)``, float32 by default; a
-        model cast to bfloat16 or float16 would then mix dtypes in its first layer. Setting
-        the default dtype for the call keeps every architecture working unchanged.
+        Architectures draw their latents with ``torch.randn(...)``, float32 by default, and
+        some cast a condition to float32 on purpose; a model cast to bfloat16 or float16
+        would then mix dtypes in a layer. The default dtype set for the call and autocast
+        to the weights' dtype keep every architecture working unchanged.
         """
+        from zoo_core.precision import autocast
+
         dtype = self.dtype
         if dtype == torch.float32:
             yield
@@ -178,7 +181,8 @@ class GANModel(nn.Module):
         saved = torch.get_default_dtype()
         torch.set_default_dtype(dtype)
         try:
-            yield
+            with autocast(self.device, dtype):
+                yield
         finally:
             torch.set_default_dtype(saved)
 
@@ -194,7 +198,8 @@ class GANModel(nn.Module):
         """Produce samples in the layout and value range the model card declares.
 
         Unconditional models take ``n``; conditional ones take a ``condition`` batch (and
-        ignore ``n``). The same ``seed`` gives the same images on the same device.
+        ignore ``n``). The same ``seed`` gives the same images on the same device. Outputs
+        are float32 also from a model loaded in bf16 or fp16 (``zoo.load(dtype=...)``).
 
         Seeds are per sample, as in ``zoo.generate``: with an integer ``seed`` sample ``i``
         of ``generate(n=n, seed=seed)`` is drawn with its own generator seeded from
@@ -246,7 +251,7 @@ class GANModel(nn.Module):
         finally:
             self.train(was_training)
         low, high = self.value_range
-        return out.clamp(low, high)
+        return out.float().clamp(low, high)  # float32 whatever the weights' dtype
 
     def _draw(
         self,

@@ -36,6 +36,25 @@ def test_shipped_model_beats_tricubic_on_held_out_mri():
     assert ours["hf_ratio"] > tricubic["hf_ratio"]
 
 
+def test_shipped_model_in_bf16_agrees_with_fp32_above_35_db():
+    """zoo.load(dtype="bf16") on held-out MRI: float32 outputs within bf16's rounding."""
+    from zoo_srgan3d.mni152 import mni152_slabs
+
+    from zoo_core.data.intensity import intensity_transform
+
+    full, half = zoo.load(ID), zoo.load(ID, dtype="bf16")
+    assert half.dtype == torch.bfloat16
+    slab = np.asarray(mni152_slabs()["test"].dataobj, dtype=np.float32)
+    block = slab[50:82, 70:102, 10:42][None]
+    low = torch.from_numpy(intensity_transform(full.config.data).fit(block).forward(block))
+    low = torch.nn.functional.avg_pool3d(low[None], 2)  # the x2 low-resolution input
+    want, got = full.generate(condition=low, seed=0), half.generate(condition=low, seed=0)
+    assert got.dtype == torch.float32 and got.shape == want.shape
+    value_range = full.value_range[1] - full.value_range[0]
+    psnr = 10 * torch.log10(value_range**2 / (got - want).square().mean())
+    assert 35.0 <= psnr < 100.0, psnr  # bf16 arithmetic, not a silent fp32 run
+
+
 def test_only_the_generator_ships():
     from safetensors import safe_open
 
