@@ -59,9 +59,8 @@ def test_dtype_on_train_generate_and_evaluate(example, tmp_path):
     import numpy as np
     from click.testing import CliRunner
     from helpers.example import TINY
-    from PIL import Image
-
     from omegaconf import OmegaConf
+    from PIL import Image
 
     from zoo_core import checkpoint
     from zoo_core.cli import cli
