@@ -9,6 +9,7 @@ allocator) rather than from Python-level tracers, which do not see torch's alloc
 
 from __future__ import annotations
 
+import math
 import os
 import resource
 import time
@@ -65,18 +66,34 @@ def best_within(
     return min(times), len(times)
 
 
-def matmul_gflops(device: torch.device, n: int, repeats: int, warmup: int = 2) -> float:
-    """The machine's fp32 matrix-multiply rate: a square ``n x n`` ``torch.mm``, best of runs.
+def matmul_gflops(
+    device: torch.device, n: int, repeats: int, warmup: int = 2, dtype: torch.dtype = torch.float32
+) -> float:
+    """The machine's matrix-multiply rate in ``dtype``: a square ``n x n`` ``torch.mm``, best
+    of runs.
 
     ``2 n^3`` floating point operations per product (one multiply and one add per term). On
-    CUDA, TF32 is switched off so the figure is true fp32, like the convolutions it is
-    compared with (the workers switch TF32 off for those too).
+    CUDA, TF32 is switched off so the fp32 figure is true fp32, like the convolutions it is
+    compared with (the workers switch TF32 off for those too). For bf16 the inputs and the
+    output are bfloat16 (what an autocast convolution or matmul computes with).
     """
-    a = torch.randn(n, n, device=device, dtype=torch.float32)
-    b = torch.randn(n, n, device=device, dtype=torch.float32)
-    out = torch.empty(n, n, device=device, dtype=torch.float32)
+    a = torch.randn(n, n, device=device, dtype=torch.float32).to(dtype)
+    b = torch.randn(n, n, device=device, dtype=torch.float32).to(dtype)
+    out = torch.empty(n, n, device=device, dtype=dtype)
     seconds = best_of(lambda: torch.mm(a, b, out=out), device, repeats, warmup)
     return 2.0 * n**3 / seconds / 1e9
+
+
+def psnr_db(got: torch.Tensor, want: torch.Tensor, value_range: tuple[float, float]) -> float:
+    """PSNR of ``got`` against ``want`` over the model's value range (peak = high - low), dB.
+
+    Infinite where the two are identical (a figure a bf16 run should never give).
+    """
+    low, high = value_range
+    mse = float((got.double() - want.double()).square().mean())
+    if mse == 0.0:
+        return float("inf")
+    return 10.0 * math.log10((high - low) ** 2 / mse)
 
 
 def count_flops(fn: Callable[[], Any]) -> int:

@@ -1,19 +1,25 @@
 """The zoo's benchmark suite, measured against this machine's own limits.
 
     python benchmarks/run.py [--quick] [--device cpu|cuda] [--json PATH] [--only PART ...]
+                             [--dtype fp32|bf16|both] [--peer PATH]
 
 Prints a Markdown table and (with ``--json``) writes one record per figure: ``name``,
 ``value``, ``unit``, ``target`` and ``met`` (plus context: model, batch, load average...).
 
-The reference for every throughput figure is measured in the same run: the fp32 rate of a
-large square ``torch.mm`` (warmed up, best of several, before and after the models), so a
-ratio says how much of what this machine can do the generator gets, whatever the machine.
+The reference for every throughput figure is measured in the same run: the rate of a large
+square ``torch.mm`` in the same precision (fp32, or bf16 inputs and output for the bf16
+figures; warmed up, best of several, before and after the models, in the worker process that
+runs them), so a ratio says how much of what this machine can do the generator gets,
+whatever the machine.
 Each memory figure comes from a fresh process (``worker.py``), because a process's peak
 resident set only grows. This script itself never imports torch: it only orchestrates, so
 the CUDA context of a worker never meets a forked parent's.
 
-Targets (reported as met or not, never lowered): generator throughput >= 60 % of the matrix
-multiply rate at batch >= 8; the 512x512x300 volume in < 2 GiB peak resident memory with the
+Targets (reported as met or not, never lowered): generator throughput >= 60 % of the fp32
+matrix multiply rate at batch >= 8 in fp32 and >= 35 % of the bf16 rate in bf16; bf16 outputs
+within 35 dB PSNR of fp32 ones; no batch slower per image than batch 1; a training step >= 3x
+faster in bf16 than in fp32; the PGGAN >= 2x (fp32) and >= 4x (bf16) the images/s of the
+reference PGAN (``--peer``); the 512x512x300 volume in < 2 GiB peak resident memory with the
 whole-volume pipeline at >= 80 % of the raw block throughput; ``zoo list`` in < 0.3 s.
 """
 
@@ -24,6 +30,7 @@ import contextlib
 import dataclasses
 import fnmatch
 import json
+import math
 import os
 import platform
 import subprocess
@@ -39,8 +46,20 @@ sys.path.insert(0, str(HERE))
 
 import suite  # noqa: E402
 
-PARTS = ("inference", "train", "volume", "cli", "load", "dataset")
+PARTS = ("inference", "train", "volume", "cli", "load", "dataset", "peer")
+DTYPE_CHOICES = {"fp32": ["fp32"], "bf16": ["bf16"], "both": ["fp32", "bf16"]}
 MM_TARGET = 0.60
+#: Throughput against the matrix-multiply rate of the same precision, at batch >= 8.
+MM_TARGETS = {"fp32": MM_TARGET, "bf16": 0.35}
+#: bf16 outputs against fp32 outputs (same weights, same seed), over the value range.
+PSNR_TARGET_DB = 35.0
+#: One training step: fp32 time over bf16 time.
+TRAIN_BF16_SPEEDUP = 3.0
+#: The zoo's PGGAN against the peer's generator (--peer), images/s over images/s.
+PEER_TARGETS = {"fp32": 2.0, "bf16": 4.0}
+#: The reference PGAN run side by side (--peer) and its batch.
+PEER_MODEL = "beers-pggan-rop"
+PEER_BATCH = 8
 VOLUME_RSS_TARGET_MIB = 2048.0
 PIPELINE_TARGET = 0.80
 LIST_TARGET_S = 0.3
@@ -151,39 +170,69 @@ def best_wall(cmd: list[str], repeats: int) -> tuple[float, list[float], float]:
 # -- parts ------------------------------------------------------------------------------------
 
 
+def _per_image_vs_b1(runs: list[dict[str, Any]]) -> dict[int, float]:
+    """Per-image time at each batch over the per-image time at batch 1 (<= 1: not slower)."""
+    one = next((r["seconds"] for r in runs if r["batch"] == 1), None)
+    if not one:
+        return {}
+    return {r["batch"]: (r["seconds"] / r["batch"]) / one for r in runs if r["batch"] > 1}
+
+
 def part_inference(ctx: dict[str, Any], rec: Records) -> float | None:
     benches = ctx["benches"]
+    dtypes = ctx["dtypes"]
     params = {
         "device": ctx["device"],
         "settings": ctx["settings"],
         "benches": [dataclasses.asdict(b) for b in benches],
         "profile": ctx["profile"],
+        "dtypes": dtypes,
     }
-    log(f"inference: {len(benches)} model(s) in one process")
+    log(f"inference: {len(benches)} model(s) in {'+'.join(dtypes)}, in one process")
     result, error, wall = run_worker("inference", params, ctx["timeout"])
     if result is None:
-        rec.error("machine/fp32_matmul", error or "failed")
+        for dtype in dict.fromkeys(["fp32", *dtypes]):
+            rec.error(f"machine/{dtype}_matmul", error or "failed")
         return None
-    mm = max(result["matmul_gflops_start"], result["matmul_gflops_end"])
-    rec.add(
-        "machine/fp32_matmul",
-        mm,
-        "GFLOP/s",
-        n=result["matmul_n"],
-        start=result["matmul_gflops_start"],
-        end=result["matmul_gflops_end"],
-        threads=result["threads"],
-        note="square torch.mm, best of runs before and after the models; the best is the reference",
-    )
+    rates: dict[str, float] = {}
+    for dtype, measured in result["matmul"].items():
+        rates[dtype] = max(measured["start"], measured["end"])
+        rec.add(
+            f"machine/{dtype}_matmul",
+            rates[dtype],
+            "GFLOP/s",
+            dtype=dtype,
+            n=result["matmul_n"],
+            start=measured["start"],
+            end=measured["end"],
+            threads=result["threads"],
+            note=f"square torch.mm ({dtype} inputs and output), best of runs before and after "
+            "the models in the same process; the best is the reference",
+        )
+    mm = rates["fp32"]
     notes = {b.model_id: b.note for b in benches}
     for model in result["models"]:
         mid = model["model_id"]
+        dtype = model.get("dtype", "fp32")
+        # fp32 figures keep their names (comparable with earlier runs); bf16 ones say so
+        prefix = f"infer/{mid}" if dtype == "fp32" else f"infer/{mid}/{dtype}"
+        mm_target = MM_TARGETS[dtype]
+        if dtype != "fp32":
+            _psnr_record(rec, mid, model.get("psnr_vs_fp32"))
         if "error" in model:
-            rec.error(f"infer/{mid}", model["error"], target=f">= {MM_TARGET:.2f} of fp32 mm")
+            rec.error(
+                prefix, model["error"], target=f">= {mm_target:.2f} of {dtype} mm", dtype=dtype
+            )
             continue
         flops = model["flops_per_sample"]
-        context = {"model": mid, "output_shape": model["output_shape"], "note": notes.get(mid)}
-        rec.add(f"infer/{mid}/flops_per_sample", flops / 1e9, "GFLOP/sample", **context)
+        context = {
+            "model": mid,
+            "dtype": dtype,
+            "output_shape": model["output_shape"],
+            "note": notes.get(mid),
+        }
+        rec.add(f"{prefix}/flops_per_sample", flops / 1e9, "GFLOP/sample", **context)
+        ratios = _per_image_vs_b1(model["runs"])
         for run in model["runs"]:
             b, seconds = run["batch"], run["seconds"]
             tag = f"b{b}" + (" (largest)" if run.get("largest") else "")
@@ -197,26 +246,50 @@ def part_inference(ctx: dict[str, Any], rec: Records) -> float | None:
                 "loadavg": model.get("loadavg"),
             }
             if model["dims"] == 3:
-                rec.add(f"infer/{mid}/{tag}/blocks_per_s", b / seconds, "blocks/s", **ctx_b)
+                rec.add(f"{prefix}/{tag}/blocks_per_s", b / seconds, "blocks/s", **ctx_b)
                 rec.add(
-                    f"infer/{mid}/{tag}/voxels_per_s",
+                    f"{prefix}/{tag}/voxels_per_s",
                     b * model["voxels_per_sample"] / seconds,
                     "voxels/s",
                     **ctx_b,
                 )
             else:
-                rec.add(f"infer/{mid}/{tag}/images_per_s", b / seconds, "images/s", **ctx_b)
+                rec.add(f"{prefix}/{tag}/images_per_s", b / seconds, "images/s", **ctx_b)
             gflops = b * flops / seconds / 1e9
-            rec.add(f"infer/{mid}/{tag}/gflops", gflops, "GFLOP/s", **ctx_b)
-            ratio = gflops / mm
-            target = f">= {MM_TARGET:.2f}" if b >= 8 else None
+            rec.add(f"{prefix}/{tag}/gflops", gflops, "GFLOP/s", **ctx_b)
+            ratio = gflops / rates[dtype]
+            target = f">= {mm_target:.2f}" if b >= 8 else None
             rec.add(
-                f"infer/{mid}/{tag}/vs_matmul",
+                f"{prefix}/{tag}/vs_matmul",
                 ratio,
-                "x fp32 mm",
+                f"x {dtype} mm",
                 target,
-                (ratio >= MM_TARGET) if target else None,
+                (ratio >= mm_target) if target else None,
                 **ctx_b,
+            )
+            if b in ratios:
+                rec.add(
+                    f"{prefix}/{tag}/per_image_vs_b1",
+                    ratios[b],
+                    "x b1 time/image",
+                    **ctx_b,
+                    how="(seconds per call / batch) / seconds of a batch-1 call; < 1: faster "
+                    "per image than batch 1",
+                )
+        if ratios:
+            worst_batch = max(ratios, key=ratios.__getitem__)
+            worst = ratios[worst_batch]
+            rec.add(
+                f"{prefix}/larger_batch_not_slower",
+                worst,
+                "x b1 time/image",
+                "per-image time at every batch > 1 <= batch-1 time",
+                worst <= 1.0,
+                **context,
+                worst_batch=worst_batch,
+                ratios={str(b): r for b, r in ratios.items()},
+                loadavg=model.get("loadavg"),
+                how="the worst (largest) per-image time over batch 1's, over the batches timed",
             )
     if result.get("profiles"):
         ctx["profiles"] = result["profiles"]
@@ -224,55 +297,120 @@ def part_inference(ctx: dict[str, Any], rec: Records) -> float | None:
     return mm
 
 
+def _psnr_record(rec: Records, mid: str, psnr: dict[str, Any] | None) -> None:
+    name, target = f"infer/{mid}/bf16/psnr_vs_fp32", f">= {PSNR_TARGET_DB:.0f} dB"
+    how = (
+        "bf16 model (zoo.load dtype=bf16) with the fp32 model's state dict, same seed and "
+        "condition; 10 log10(range^2 / MSE) over the model's value range"
+    )
+    if not psnr or "error" in psnr:
+        rec.error(name, (psnr or {}).get("error", "not measured"), target=target, model=mid)
+        return
+    value = psnr["psnr_db"]
+    if not math.isfinite(value):
+        rec.error(name, "bf16 outputs identical to fp32: bf16 did not run", target, model=mid)
+        return
+    rec.add(
+        name,
+        value,
+        "dB",
+        target,
+        value >= PSNR_TARGET_DB,
+        model=mid,
+        dtype="bf16",
+        samples=psnr["samples"],
+        value_range=psnr["value_range"],
+        max_abs_diff=psnr["max_abs_diff"],
+        how=how,
+    )
+
+
 def part_train(ctx: dict[str, Any], rec: Records) -> None:
     for bench in ctx["train_benches"]:
         mid = bench.model_id
-        params = {
-            "device": ctx["device"],
-            "settings": ctx["settings"],
-            "bench": dataclasses.asdict(bench),
-        }
-        log(f"train: {mid} (fresh process)")
-        result, error, wall = run_worker("train", params, ctx["timeout"])
-        if result is None:
-            rec.error(f"train/{mid}", error or "failed")
-            continue
-        context = {
-            "model": mid,
-            "batch": result["batch"],
-            "paper_batch": result["paper_batch"],
-            "first_step_s": result["first_step_s"],
-            "steps_timed": result["steps_timed"],
-            "loadavg": result["loadavg"],
-        }
-        notes = []
-        if result["batch"] != result["paper_batch"]:
-            notes.append(f"--quick: batch {result['batch']} (paper: {result['paper_batch']})")
-        if result.get("cold_step_only"):
-            notes.append("--quick: one cold step timed (first step, includes warm-up)")
-        if notes:
-            context["note"] = "; ".join(notes)
-        rec.add(f"train/{mid}/step_time", result["step_s"], "s/step", **context)
-        rec.add(
-            f"train/{mid}/samples_per_s", result["batch"] / result["step_s"], "samples/s", **context
-        )
-        rec.add(
-            f"train/{mid}/peak_rss",
-            result["peak_rss_mib"],
-            "MiB",
-            **context,
-            how="ru_maxrss of a fresh process (imports, model, optimiser, step)",
-        )
-        rec.add(
-            f"train/{mid}/peak_rss_delta",
-            result["peak_rss_delta_mib"],
-            "MiB",
-            **context,
-            how="VmHWM during the steps minus VmRSS before them",
-        )
-        if result.get("cuda_peak_mib") is not None:
-            rec.add(f"train/{mid}/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
-        log(f"train {mid} done in {wall:.0f} s")
+        step_s: dict[str, float] = {}
+        for precision in ctx["dtypes"]:
+            result = _train_one(ctx, rec, bench, precision)
+            if result is not None:
+                step_s[precision] = result["step_s"]
+        if "fp32" in ctx["dtypes"] and "bf16" in ctx["dtypes"]:
+            name, target = f"train/{mid}/bf16_speedup", f">= {TRAIN_BF16_SPEEDUP:.2f}"
+            if len(step_s) < 2:
+                rec.error(name, "a training step failed (see above)", target, model=mid)
+                continue
+            speedup = step_s["fp32"] / step_s["bf16"]
+            rec.add(
+                name,
+                speedup,
+                "x fp32 step time",
+                target,
+                speedup >= TRAIN_BF16_SPEEDUP,
+                model=mid,
+                fp32_step_s=step_s["fp32"],
+                bf16_step_s=step_s["bf16"],
+                note=ctx.get("train_note", {}).get(mid),
+                how="fp32 step time / bf16 step time (train.precision=bf16: autocast to "
+                "bfloat16, float32 weights and optimiser), each in a fresh process, same "
+                "trainer, batch and phase",
+            )
+
+
+def _train_one(
+    ctx: dict[str, Any], rec: Records, bench: suite.Bench, precision: str
+) -> dict[str, Any] | None:
+    """One training step of one model in one precision, in a fresh process; its records."""
+    mid = bench.model_id
+    params = {
+        "device": ctx["device"],
+        "settings": ctx["settings"],
+        "bench": dataclasses.asdict(bench),
+        "precision": precision,
+    }
+    # fp32 figures keep their names (comparable with earlier runs); bf16 ones say so
+    prefix = f"train/{mid}" if precision == "fp32" else f"train/{mid}/{precision}"
+    log(f"train: {mid} in {precision} (fresh process)")
+    result, error, wall = run_worker("train", params, ctx["timeout"])
+    if result is None:
+        rec.error(prefix, error or "failed", precision=precision)
+        return None
+    context = {
+        "model": mid,
+        "precision": precision,
+        "autocast": result["amp_dtype"],
+        "batch": result["batch"],
+        "paper_batch": result["paper_batch"],
+        "first_step_s": result["first_step_s"],
+        "steps_timed": result["steps_timed"],
+        "loadavg": result["loadavg"],
+    }
+    notes = []
+    if result["batch"] != result["paper_batch"]:
+        notes.append(f"--quick: batch {result['batch']} (paper: {result['paper_batch']})")
+    if result.get("cold_step_only"):
+        notes.append("--quick: one cold step timed (first step, includes warm-up)")
+    if notes:
+        context["note"] = "; ".join(notes)
+        ctx.setdefault("train_note", {})[mid] = context["note"]
+    rec.add(f"{prefix}/step_time", result["step_s"], "s/step", **context)
+    rec.add(f"{prefix}/samples_per_s", result["batch"] / result["step_s"], "samples/s", **context)
+    rec.add(
+        f"{prefix}/peak_rss",
+        result["peak_rss_mib"],
+        "MiB",
+        **context,
+        how="ru_maxrss of a fresh process (imports, model, optimiser, step)",
+    )
+    rec.add(
+        f"{prefix}/peak_rss_delta",
+        result["peak_rss_delta_mib"],
+        "MiB",
+        **context,
+        how="VmHWM during the steps minus VmRSS before them",
+    )
+    if result.get("cuda_peak_mib") is not None:
+        rec.add(f"{prefix}/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
+    log(f"train {mid} ({precision}) done in {wall:.0f} s")
+    return result
 
 
 def part_volume(ctx: dict[str, Any], rec: Records) -> None:
@@ -391,6 +529,76 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
         rec.add("volume/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
     rec.add("volume/startup_imports", result["import_s"], "s", **context)
     log(f"volume done in {wall:.0f} s")
+
+
+def part_peer(ctx: dict[str, Any], rec: Records) -> None:
+    """The zoo's PGGAN against the peer's generator, side by side in one worker process."""
+    path = ctx["peer"]
+    if path is None:
+        log("peer: no --peer PATH given, skipped")
+        return
+    batch = PEER_BATCH
+    params = {
+        "device": ctx["device"],
+        "settings": ctx["settings"],
+        "model_id": PEER_MODEL,
+        "path": str(path),
+        "batch": batch,
+        "dtypes": ctx["dtypes"],
+    }
+    log(f"peer: {PEER_MODEL} vs {path} at batch {batch}, {'+'.join(ctx['dtypes'])}, one process")
+    result, error, wall = run_worker("peer", params, ctx["timeout"])
+    if result is None:
+        for dtype in ctx["dtypes"]:
+            rec.error(
+                f"peer/{PEER_MODEL}/{dtype}/zoo_vs_peer",
+                error or "failed",
+                f">= {PEER_TARGETS[dtype]:.2f}",
+                dtype=dtype,
+            )
+        return
+    for dtype, run in result["runs"].items():
+        zoo_rate, peer_rate = batch / run["zoo_seconds"], batch / run["peer_seconds"]
+        context = {
+            "model": PEER_MODEL,
+            "peer": str(path),
+            "dtype": dtype,
+            "batch": batch,
+            "loadavg": run["loadavg"],
+        }
+        prefix = f"peer/{PEER_MODEL}/{dtype}"
+        rec.add(
+            f"{prefix}/zoo_images_per_s",
+            zoo_rate,
+            "images/s",
+            **context,
+            times=run["zoo_times"],
+            flops_per_sample=run["zoo_flops_per_sample"],
+            output_shape=run["zoo_output_shape"],
+            params=result["zoo_params"],
+        )
+        rec.add(
+            f"{prefix}/peer_images_per_s",
+            peer_rate,
+            "images/s",
+            **context,
+            times=run["peer_times"],
+            flops_per_sample=run["peer_flops_per_sample"],
+            output_shape=run["peer_output_shape"],
+            params=result["peer_params"],
+        )
+        ratio = zoo_rate / peer_rate
+        rec.add(
+            f"{prefix}/zoo_vs_peer",
+            ratio,
+            "x peer",
+            f">= {PEER_TARGETS[dtype]:.2f}",
+            ratio >= PEER_TARGETS[dtype],
+            **context,
+            how="zoo images/s over peer images/s, best of calls timed alternately in one "
+            "process (who goes first alternates), both warmed up at this batch",
+        )
+    log(f"peer done in {wall:.0f} s")
 
 
 def part_cli(ctx: dict[str, Any], rec: Records) -> None:
@@ -588,6 +796,18 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--sw-batch-size", type=int, default=8, help="Blocks per model call.")
     parser.add_argument("--volume-model", help="Model id for the volume run.")
+    parser.add_argument(
+        "--dtype",
+        default="both",
+        choices=list(DTYPE_CHOICES),
+        help="Precision(s) of the inference, train and peer parts (default: both).",
+    )
+    parser.add_argument(
+        "--peer",
+        type=Path,
+        help="A reference implementation's folder (e.g. ../shared/peers/pytorch_GAN_zoo): "
+        f"time {PEER_MODEL} against its progressive GNet side by side (the peer part).",
+    )
     return parser.parse_args(argv)
 
 
@@ -601,24 +821,42 @@ def main(argv: list[str] | None = None) -> int:
         "matmul_n_cuda": 8192,
         "cuda_call_budget_s": 5.0 if args.quick else 20.0,
         "raw_repeats": 5 if args.quick else 9,
+        # bf16 vs fp32 PSNR: samples per model (each drawn with its own seed)
+        "psnr_samples": 2 if args.quick else 8,
     }
     installed = {row["id"] for row in list_models()}
 
-    def keep(benches: list[suite.Bench]) -> list[suite.Bench]:
+    def keep(kind: str) -> list[suite.Bench]:
+        benches = suite.selected(args.quick, installed, kind)
         if not args.models:
             return benches
-        return [b for b in benches if any(fnmatch.fnmatch(b.model_id, p) for p in args.models)]
+        # a model named by its exact id runs even where --quick leaves it out; globs pick
+        # among the benches of this run
+        return [
+            b
+            for b in suite.selected(False, installed, kind)
+            if b.model_id in args.models
+            or (b in benches and any(fnmatch.fnmatch(b.model_id, p) for p in args.models))
+        ]
+
+    peer = args.peer.expanduser().resolve() if args.peer else None
+    if peer is not None and not peer.is_dir():
+        raise SystemExit(f"--peer {args.peer}: no such folder.")
+    if args.only and "peer" in args.only and peer is None:
+        raise SystemExit("--only peer needs --peer PATH (the reference implementation's folder).")
 
     ctx: dict[str, Any] = {
         "device": args.device,
         "settings": settings_dict,
         "timeout": settings.worker_timeout_s,
-        "benches": keep(suite.selected(args.quick, installed, "inference")),
-        "train_benches": keep(suite.selected(args.quick, installed, "train")),
+        "benches": keep("inference"),
+        "train_benches": keep("train"),
         "profile": args.profile,
         "overlap": args.overlap,
         "sw_batch_size": args.sw_batch_size,
         "volume_model": args.volume_model,
+        "dtypes": DTYPE_CHOICES[args.dtype],
+        "peer": peer,
     }
     missing = sorted({b.model_id for b in suite.BENCHES} - installed)
     started = time.perf_counter()
@@ -626,14 +864,19 @@ def main(argv: list[str] | None = None) -> int:
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "argv": sys.argv[1:] if argv is None else argv,
         "quick": args.quick,
+        "dtypes": ctx["dtypes"],
+        "peer": None if peer is None else str(peer),
         "machine": machine(args.device),
         "settings": settings_dict,
         "not_installed": missing,
         "loadavg": {"start": loadavg()},
     }
     rec = Records()
-    parts = args.only or PARTS
-    order = [p for p in ("cli", "inference", "train", "volume", "load", "dataset") if p in parts]
+    # the peer part runs when --peer names a folder (and --only, if given, lists it)
+    parts = args.only or [p for p in PARTS if p != "peer" or peer is not None]
+    order = [
+        p for p in ("cli", "inference", "train", "volume", "load", "dataset", "peer") if p in parts
+    ]
     for part in order:
         meta["loadavg"][f"before_{part}"] = loadavg()
         {
@@ -643,6 +886,7 @@ def main(argv: list[str] | None = None) -> int:
             "volume": part_volume,
             "load": part_load,
             "dataset": part_dataset,
+            "peer": part_peer,
         }[part](ctx, rec)
     meta["loadavg"]["end"] = loadavg()
     meta["wall_s"] = time.perf_counter() - started

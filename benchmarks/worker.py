@@ -11,11 +11,17 @@ but kept by the allocator would hide part of a later one's growth. Tasks:
 ``make_volume`` the 512x512x300 head CT the volume task reads;
 ``volume``      the 3D cGAN's whole-volume pipeline: read NIfTI, pre-process, blocks,
                 blend, post-process, write NIfTI, and the generator's raw block rate;
-``load``        push a model to the (loopback) Hub, then ``zoo.load`` it from a warm cache.
+``load``        push a model to the (loopback) Hub, then ``zoo.load`` it from a warm cache;
+``peer``        the zoo's PGGAN and a reference implementation's generator (``--peer``),
+                alternately in one process, in fp32 and bf16.
+
+``inference`` and ``peer`` run each model in fp32 and/or bf16 (``--dtype``); every bf16
+figure is compared with a bf16 ``torch.mm`` measured in the same process.
 """
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import json
 import os
@@ -24,6 +30,7 @@ import tempfile
 import time
 import traceback
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -144,15 +151,56 @@ def _time_batch(
     return {"batch": batch, "seconds": seconds, "per_batch_warmup": warmup, "timed_calls": count}
 
 
-def infer_one(bench: dict[str, Any], device: torch.device, settings: dict[str, Any]) -> dict:
-    model_id = bench["model_id"]
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
+
+
+def _load_in(model_id: str, device: torch.device, overrides: list[str], dtype: str) -> Any:
+    """``zoo.load(id, pretrained=False)``, in bf16 with ``dtype="bf16"`` (weights cast to
+    bfloat16, ``generate`` under autocast, float32 outputs)."""
+    import zoo_core as zoo
+
+    extra = {} if dtype == "fp32" else {"dtype": dtype}
+    return zoo.load(
+        model_id, pretrained=False, device=str(device), overrides=list(overrides), **extra
+    )
+
+
+def _psnr_input(model: Any, samples: int) -> dict[str, Any]:
+    """The keyword arguments of the two ``generate`` calls compared in bf16 and fp32."""
+    if model.conditional:
+        condition = model.prepare_batch(model.example_batch(samples), None)["condition"]
+        return {"condition": condition}
+    return {"n": samples}
+
+
+def bf16_psnr(fp32: Any, bf16: Any, samples: int) -> dict[str, Any]:
+    """PSNR of the bf16 model's outputs against the fp32 model's: same weights (copied from
+    the fp32 model), same seed, same condition; over the model's value range."""
+    kwargs = _psnr_input(fp32, samples)
+    want = fp32.generate(seed=0, **kwargs)
+    got = bf16.generate(seed=0, **kwargs)
+    diff = (got - want).abs()
+    return {
+        "psnr_db": m.psnr_db(got, want, fp32.value_range),
+        "samples": int(want.shape[0]),
+        "value_range": list(fp32.value_range),
+        "max_abs_diff": float(diff.max()),
+        "out_dtype": str(got.dtype).removeprefix("torch."),
+    }
+
+
+def infer_one(
+    model: Any, model_id: str, device: torch.device, settings: dict[str, Any], dtype: str = "fp32"
+) -> dict:
+    """Batch 1, 8 and the largest that fits, for one model already loaded in ``dtype``."""
     started = time.perf_counter()
-    model = _load(model_id, device, bench["overrides"])
     one = _generate_call(model, 1)
     flops = m.count_flops(one)  # also the warm-up of batch 1
     out = one()
     result: dict[str, Any] = {
         "model_id": model_id,
+        "dtype": dtype,
+        "weights_dtype": str(model.dtype).removeprefix("torch."),
         "flops_per_sample": flops,
         "output_shape": list(out.shape[1:]),
         "voxels_per_sample": int(np.prod(out.shape[2:])),
@@ -162,7 +210,10 @@ def infer_one(bench: dict[str, Any], device: torch.device, settings: dict[str, A
     }
     del out
     result["runs"].append(_time_batch(model, 1, device, settings))
-    log(f"{model_id}: {flops / 1e9:.2f} GFLOP/sample, batch 1 {result['runs'][0]['seconds']:.3f} s")
+    log(
+        f"{model_id} [{dtype}]: {flops / 1e9:.2f} GFLOP/sample, "
+        f"batch 1 {result['runs'][0]['seconds']:.3f} s"
+    )
 
     cpu = device.type == "cpu"
     have_hwm = cpu and m.reset_hwm()
@@ -172,7 +223,7 @@ def infer_one(bench: dict[str, Any], device: torch.device, settings: dict[str, A
     per_sample_mib = None
     if have_hwm and rss_before is not None:
         per_sample_mib = max(0.0, m.hwm_mib() - rss_before) / 8
-    log(f"{model_id}: batch 8 {run8['seconds']:.3f} s")
+    log(f"{model_id} [{dtype}]: batch 8 {run8['seconds']:.3f} s")
 
     if cpu:
         largest, reason = _cpu_largest_batch(run8["seconds"] / 8, per_sample_mib, settings)
@@ -186,7 +237,7 @@ def infer_one(bench: dict[str, Any], device: torch.device, settings: dict[str, A
             run = _time_batch(model, largest, device, settings, expected_s=expected)
             run["largest"] = True
             result["runs"].append(run)
-            log(f"{model_id}: largest batch {largest} {run['seconds']:.3f} s ({reason})")
+            log(f"{model_id} [{dtype}]: largest batch {largest} {run['seconds']:.3f} s ({reason})")
             break
         except Exception as exc:
             if not m.is_oom(exc):
@@ -196,30 +247,88 @@ def infer_one(bench: dict[str, Any], device: torch.device, settings: dict[str, A
             largest //= 2
     if largest <= 8:
         run8["largest"] = True
-        log(f"{model_id}: largest batch is 8 ({reason})")
+        log(f"{model_id} [{dtype}]: largest batch is 8 ({reason})")
     result["seconds_total"] = time.perf_counter() - started
     result["loadavg"] = m.loadavg()
-    del model, one
+    del one
     _free(device)
     return result
 
 
+def infer_bench(
+    bench: dict[str, Any], device: torch.device, settings: dict[str, Any], dtypes: list[str]
+) -> list[dict[str, Any]]:
+    """One model in each precision of ``dtypes``; the bf16 model gets the fp32 model's weights
+    (its state dict, cast) so the PSNR of bf16 against fp32 compares precision alone."""
+    model_id, overrides = bench["model_id"], bench["overrides"]
+    out: list[dict[str, Any]] = []
+    fp32 = _load_in(model_id, device, overrides, "fp32")
+    if "fp32" in dtypes:
+        try:
+            out.append(infer_one(fp32, model_id, device, settings, "fp32"))
+        except Exception as exc:
+            traceback.print_exc()
+            out.append({"model_id": model_id, "dtype": "fp32", "error": repr(exc)[:500]})
+            _free(device)
+    if "bf16" in dtypes:
+        bf16 = _load_in(model_id, device, overrides, "bf16")
+        bf16.load_state_dict(fp32.state_dict())
+        psnr = None
+        try:
+            psnr = bf16_psnr(fp32, bf16, int(settings["psnr_samples"]))
+            log(f"{model_id}: bf16 vs fp32 PSNR {psnr['psnr_db']:.1f} dB")
+        except Exception as exc:
+            traceback.print_exc()
+            psnr = {"error": repr(exc)[:500]}
+        del fp32
+        _free(device)
+        try:
+            result = infer_one(bf16, model_id, device, settings, "bf16")
+        except Exception as exc:
+            traceback.print_exc()
+            result = {"model_id": model_id, "dtype": "bf16", "error": repr(exc)[:500]}
+        result["psnr_vs_fp32"] = psnr
+        out.append(result)
+        del bf16
+    else:
+        del fp32
+    _free(device)
+    return out
+
+
 def task_inference(params: dict[str, Any]) -> dict[str, Any]:
+    """Every model in every precision asked for, between the matrix-multiply references of
+    those precisions (square ``torch.mm``, before and after the models, same process)."""
     device = _device(params["device"])
     settings = params["settings"]
+    dtypes = list(params.get("dtypes") or ["fp32"])
     n = settings["matmul_n_cuda"] if device.type == "cuda" else settings["matmul_n_cpu"]
-    out: dict[str, Any] = {"threads": torch.get_num_threads(), "matmul_n": n, "models": []}
-    out["matmul_gflops_start"] = m.matmul_gflops(device, n, settings["matmul_repeats"])
-    log(f"fp32 mm {n}x{n}: {out['matmul_gflops_start']:.1f} GFLOP/s")
+    out: dict[str, Any] = {
+        "threads": torch.get_num_threads(),
+        "matmul_n": n,
+        "dtypes": dtypes,
+        "models": [],
+        "matmul": {},
+    }
+
+    def reference(when: str) -> None:
+        # fp32 is always measured: the existing figures are against it
+        for name in dict.fromkeys(["fp32", *dtypes]):
+            rate = m.matmul_gflops(device, n, settings["matmul_repeats"], dtype=DTYPES[name])
+            out["matmul"].setdefault(name, {})[when] = rate
+            log(f"{name} mm {n}x{n} ({when}): {rate:.1f} GFLOP/s")
+
+    reference("start")
     for bench in params["benches"]:
         try:
-            out["models"].append(infer_one(bench, device, settings))
+            out["models"].extend(infer_bench(bench, device, settings, dtypes))
         except Exception as exc:
             traceback.print_exc()
             out["models"].append({"model_id": bench["model_id"], "error": repr(exc)[:500]})
             _free(device)
-    out["matmul_gflops_end"] = m.matmul_gflops(device, n, settings["matmul_repeats"])
-    log(f"fp32 mm {n}x{n} (end): {out['matmul_gflops_end']:.1f} GFLOP/s")
+    reference("end")
+    out["matmul_gflops_start"] = out["matmul"]["fp32"]["start"]
+    out["matmul_gflops_end"] = out["matmul"]["fp32"]["end"]
     if params.get("profile"):
         out["profiles"] = {b["model_id"]: profile_one(b, device) for b in params["benches"]}
     return out
@@ -253,6 +362,116 @@ def profile_one(bench: dict[str, Any], device: torch.device, batch: int = 8) -> 
     del model, call
     _free(device)
     return rows
+
+
+# -- side by side with a reference implementation (--peer) --------------------------------------
+
+
+def _peer_gnet(path: str, device: torch.device) -> torch.nn.Module:
+    """The peer's progressive generator at the Beers et al. ROP size, built as the peer
+    folder's README says: latent 128, 128 filters from 4 to 128 px, 64 at 256 px, 16 at 512
+    px, 4 output channels, fully grown (alpha 0). The folder goes on ``sys.path`` here, in
+    this worker only; nothing of it is copied into the project."""
+    sys.path.insert(0, str(Path(path).resolve()))
+    from models.networks.progressive_conv_net import GNet
+
+    g = GNet(dimLatent=128, depthScale0=128, dimOutput=4)
+    for depth in [128, 128, 128, 128, 128, 64, 16]:
+        g.addScale(depth)
+    g.setNewAlpha(0.0)
+    return g.eval().to(device)
+
+
+@contextlib.contextmanager
+def _peer_precision(device: torch.device, dtype: torch.dtype) -> Iterator[None]:
+    """No gradients, and for bf16 ``torch.autocast`` to it (the peer has no dtype option)."""
+    with torch.no_grad():
+        if dtype == torch.float32:
+            yield
+        else:
+            with torch.autocast(device_type=device.type, dtype=dtype):
+                yield
+
+
+def _peer_call(peer: torch.nn.Module, n: int, device: torch.device, dtype: str) -> Any:
+    """A closure running the peer on ``n`` latents made once, outside the timer."""
+    z = torch.randn(n, 128, device=device).to(DTYPES[dtype])
+
+    def call() -> torch.Tensor:
+        with _peer_precision(device, DTYPES[dtype]):
+            return peer(z)
+
+    return call
+
+
+def task_peer(params: dict[str, Any]) -> dict[str, Any]:
+    """The zoo's PGGAN generator and the peer's ``GNet`` at the same size, timed alternately
+    in this one process (so both see the same machine state), in each precision asked for.
+
+    fp32: both as built. bf16: the zoo model from ``zoo.load(..., dtype="bf16")`` (its own
+    autocast); the peer cast to bfloat16 and run under ``torch.autocast`` with bfloat16. Both
+    under ``torch.no_grad``; the peer's latents are made outside the timer, the zoo draws its
+    own inside ``generate`` (as a user's call does).
+    """
+    import copy
+
+    device = _device(params["device"])
+    settings = params["settings"]
+    model_id, batch = params["model_id"], int(params["batch"])
+    peer32 = _peer_gnet(params["path"], device)
+    zoo32 = _load_in(model_id, device, [], "fp32")
+    out: dict[str, Any] = {
+        "model_id": model_id,
+        "batch": batch,
+        "threads": torch.get_num_threads(),
+        "zoo_params": sum(p.numel() for p in zoo32.generator.parameters()),
+        "peer_params": sum(p.numel() for p in peer32.parameters()),
+        "runs": {},
+    }
+    for dtype in params["dtypes"]:
+        if dtype == "fp32":
+            zoo_model, peer = zoo32, peer32
+        else:
+            zoo_model = _load_in(model_id, device, [], dtype)
+            zoo_model.load_state_dict(zoo32.state_dict())
+            peer = copy.deepcopy(peer32).to(DTYPES[dtype])
+        zoo_one, peer_one = _generate_call(zoo_model, 1), _peer_call(peer, 1, device, dtype)
+        zoo_flops, peer_flops = m.count_flops(zoo_one), m.count_flops(peer_one)
+        zoo_shape, peer_shape = list(zoo_one().shape[1:]), list(peer_one().shape[1:])
+        zoo_call, peer_call_b = (
+            _generate_call(zoo_model, batch),
+            _peer_call(peer, batch, device, dtype),
+        )
+        m.timed(zoo_call, device)  # warm-up at this batch (oneDNN primitives for the shapes)
+        m.timed(peer_call_b, device)
+        zoo_times: list[float] = []
+        peer_times: list[float] = []
+        for i in range(max(2, int(settings["repeats"]))):
+            pair = [(zoo_call, zoo_times), (peer_call_b, peer_times)]
+            for fn, times in pair if i % 2 == 0 else pair[::-1]:  # alternate who goes first
+                times.append(m.timed(fn, device)[0])
+            if i >= 1 and zoo_times[-1] + peer_times[-1] >= settings["repeat_budget_s"]:
+                break
+        out["runs"][dtype] = {
+            "zoo_seconds": min(zoo_times),
+            "peer_seconds": min(peer_times),
+            "zoo_times": zoo_times,
+            "peer_times": peer_times,
+            "zoo_flops_per_sample": zoo_flops,
+            "peer_flops_per_sample": peer_flops,
+            "zoo_output_shape": zoo_shape,
+            "peer_output_shape": peer_shape,
+            "loadavg": m.loadavg(),
+        }
+        log(
+            f"peer [{dtype}] batch {batch}: zoo {min(zoo_times):.2f} s, "
+            f"peer {min(peer_times):.2f} s per call"
+        )
+        del zoo_call, peer_call_b, zoo_one, peer_one
+        if dtype != "fp32":
+            del zoo_model, peer
+        _free(device)
+    return out
 
 
 # -- training ----------------------------------------------------------------------------------
@@ -294,7 +513,13 @@ def task_train(params: dict[str, Any]) -> dict[str, Any]:
     settings = params["settings"]
     bench = params["bench"]
     model_id = bench["model_id"]
-    overrides = [*bench["overrides"], "train.num_workers=0", "train.amp=false"]
+    precision = params.get("precision", "fp32")
+    overrides = [
+        *bench["overrides"],
+        "train.num_workers=0",
+        "train.amp=false",
+        f"train.precision={precision}",
+    ]
     started = time.perf_counter()
     model = _load(model_id, device, overrides)
     arch = get_registry().architecture(model_spec(model_id).architecture)
@@ -321,7 +546,7 @@ def task_train(params: dict[str, Any]) -> dict[str, Any]:
         local_peak = m.reset_hwm()
         m.reset_cuda_peak(device)
         first_s, _ = m.timed(trainer._train_step, device)
-        log(f"{model_id}: first training step (batch {batch}) {first_s:.2f} s")
+        log(f"{model_id} [{precision}]: first training step (batch {batch}) {first_s:.2f} s")
         if first_s <= settings["train_single_step_above_s"]:
             steps = [
                 m.timed(trainer._train_step, device)[0] for _ in range(settings["train_steps"])
@@ -330,9 +555,14 @@ def task_train(params: dict[str, Any]) -> dict[str, Any]:
             steps = [first_s]
         peak_total = m.ru_maxrss_mib()
         peak_since = m.hwm_mib() if local_peak else peak_total
-        log(f"{model_id}: training step {min(steps):.2f} s, peak RSS {peak_total:.0f} MiB")
+        log(
+            f"{model_id} [{precision}]: training step {min(steps):.2f} s, "
+            f"peak RSS {peak_total:.0f} MiB"
+        )
         result = {
             "model_id": model_id,
+            "precision": precision,
+            "amp_dtype": trainer.amp_dtype and str(trainer.amp_dtype).removeprefix("torch."),
             "batch": batch,
             "paper_batch": paper_batch,
             "phase": None if schedule is None else {"step": trainer.step - 1},
@@ -631,6 +861,7 @@ TASKS = {
     "volume": task_volume,
     "load": task_load,
     "load_fresh": task_load_fresh,
+    "peer": task_peer,
 }
 
 
