@@ -63,8 +63,9 @@ class CGAN3DConfig:
     hu_mse_weight: float = 0.0
     #: Not in the paper: a second input channel, log(1 + dHU/dy) of the scan's own inverse
     #: intensity transform at each voxel's condition value, so the network knows what an
-    #: error costs in HU on any scan (as FFDNet's noise-level map). Whole scans then go
-    #: through ``zoo cgan3d reconstruct``/``evaluate``, which pass the scan's table.
+    #: error costs in HU on any scan (as FFDNet's noise-level map). Whole scans get their
+    #: table from ``zoo generate``, ``zoo cgan3d reconstruct`` and ``evaluate``
+    #: (``CGAN3D.condition_options``).
     slope_input: bool = False
     #: Not in the paper: at inference, average the outputs for the 8 mirror images of each
     #: block (EDSR's geometric self-ensemble): the noise is independent of the orientation,
