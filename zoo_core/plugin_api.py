@@ -121,6 +121,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "head_ct_path": ("zoo_core.data.shipped", "head_ct_path"),
     "load_head_ct": ("zoo_core.data.shipped", "load_head_ct"),
     "load_mni152": ("zoo_core.data.shipped", "load_mni152"),
+    "load_volume": ("zoo_core.data.shipped", "load_volume"),
+    "mni152_slabs": ("zoo_core.data.shipped", "mni152_slabs"),
     "load_retina": ("zoo_core.data.shipped", "load_retina"),
     "save_volume": ("zoo_core.data.shipped", "save_volume"),
     # metrics
@@ -214,8 +216,10 @@ __all__ = [
     "load_mni152",
     "load_retina",
     "load_state_dict",
+    "load_volume",
     "make_norm",
     "masked_psnr",
+    "mni152_slabs",
     "model_config",
     "model_spec",
     "output_affine",
@@ -275,6 +279,8 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         load_head_ct,
         load_mni152,
         load_retina,
+        load_volume,
+        mni152_slabs,
         save_volume,
     )
     from zoo_core.data.slices import volume_slices

@@ -22,6 +22,7 @@ import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -37,6 +38,7 @@ __all__ = [
     "load_retina",
     "load_volume",
     "mni152_path",
+    "mni152_slabs",
     "package_folder",
     "retina_path",
     "save_volume",
@@ -164,6 +166,38 @@ def load_volume(name: str) -> tuple[np.ndarray, np.ndarray]:
 def load_mni152(kind: str = "t1") -> tuple[np.ndarray, np.ndarray]:
     """The MNI152 ``t1``/``gm``/``wm`` volume (197x233x189, 1 mm) and its affine."""
     return load_volume(_mni152(kind))
+
+
+#: Voxels of background kept around the MNI152 head's bounding box by :func:`mni152_slabs`.
+MNI152_MARGIN = 2
+
+
+def mni152_slabs(kind: str = "t1") -> dict[str, Any]:
+    """The MNI152 ``kind`` cut into ``{"train": Nifti1Image, "test": Nifti1Image}``.
+
+    One subject is all that exists offline, so it is split once along the axial axis at
+    world z = 0 mm: the inferior slab (cerebellum, temporal lobes, brainstem) to train on and
+    the superior one (cortex, ventricles) to hold out; neighbouring slices are near copies, so
+    a random split would leak. Both are cropped to the T1's head box plus
+    :data:`MNI152_MARGIN`, so every kind's slabs align, and scaled to [0, 1] by the maximum,
+    as nilearn's ``load_mni152_template``.
+    """
+    import nibabel as nib
+
+    t1, affine = load_mni152("t1")
+    data = t1 if kind == "t1" else load_mni152(kind)[0]
+    image = nib.Nifti1Image((data / data.max()).astype(np.float32), affine)
+    inside = np.argwhere(t1 > 0)
+    low = np.maximum(inside.min(0) - MNI152_MARGIN, 0)
+    high = np.minimum(inside.max(0) + 1 + MNI152_MARGIN, data.shape)
+    # Voxel index of world z = 0 mm (the template's axes are aligned with the world's).
+    split = round(float(np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[2]))
+    split = int(np.clip(split, low[2] + 1, high[2] - 1))
+    x, y = slice(low[0], high[0]), slice(low[1], high[1])
+    return {
+        "train": image.slicer[x, y, low[2] : split],
+        "test": image.slicer[x, y, split : high[2]],
+    }
 
 
 def load_head_ct() -> tuple[np.ndarray, np.ndarray]:

@@ -143,6 +143,31 @@ def test_prepare_headct_writes_the_shipped_scan_as_a_scans_folder(tmp_path):
     assert scan.get_data_dtype() == np.int16
 
 
+def test_prepare_headct_with_mri_splits_both_sources_and_keeps_a_third_apart(tmp_path):
+    out = tmp_path / "scans"
+    args = ["cgan3d", "prepare-headct", str(out), "--split-z", "110", "--with-mri"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    files = sorted(str(p.relative_to(out)) for p in out.rglob("*.nii.gz"))
+    assert files == [
+        "head_ct.nii.gz",
+        "other-heads/nibabel_t1_x100.nii.gz",
+        "test-mri/mni152_t1_superior_x100.nii.gz",
+        "test/head_ct_superior.nii.gz",
+        "train/head_ct_inferior.nii.gz",
+        "train/mni152_t1_inferior_x100.nii.gz",
+    ]
+    train = nib.load(str(out / "train" / "mni152_t1_inferior_x100.nii.gz"))
+    test = nib.load(str(out / "test-mri" / "mni152_t1_superior_x100.nii.gz"))
+    assert train.shape[:2] == test.shape[:2] and train.shape[2] + test.shape[2] <= 189
+    # the held-out slab starts where the training slab ends: world z of their first slices
+    top = train.affine @ [0, 0, train.shape[2], 1]
+    np.testing.assert_allclose(top, test.affine @ [0, 0, 0, 1])
+    assert abs(float(np.asarray(train.dataobj).max()) - 100.0) < 1e-3
+    refused = CliRunner().invoke(cli, ["cgan3d", "prepare-headct", str(out), "--with-mri"])
+    assert refused.exit_code == 2 and "pass --split-z as well" in refused.output
+
+
 def test_zoo_generate_denoises_a_whole_scan_keeping_its_geometry(small_ct, tmp_path):
     out = tmp_path / "out"
     result = CliRunner().invoke(cli, [

@@ -49,12 +49,21 @@ def cgan3d() -> None:
     help="Also write the axial slices below Z as OUT_DIR/train, the rest as OUT_DIR/test "
     "(a contiguous held-out slab), and OUT_DIR/other-heads with a scan of another source.",
 )
-def prepare_headct(out_dir: Path, split_z: int | None) -> None:
+@click.option(
+    "--with-mri",
+    is_flag=True,
+    help="With --split-z: nilearn's MNI152 T1 as a second training source (its inferior slab "
+    "in OUT_DIR/train, its superior slab held out in OUT_DIR/test-mri) and nibabel's T1 in "
+    "OUT_DIR/other-heads instead of the MNI152.",
+)
+def prepare_headct(out_dir: Path, split_z: int | None, with_mri: bool) -> None:
     """Write the real head CT that totalsegmentator ships (HU, NIfTI) as OUT_DIR/head_ct.nii.gz:
     a folder `zoo train --data`, `zoo evaluate --real` and `zoo generate --condition` read.
 
     With --split-z the shipped weights' split is written too (they use --split-z 110).
     """
+    if with_mri and split_z is None:
+        raise click.UsageError("--with-mri splits the MRI sources too: pass --split-z as well.")
     from zoo_core.plugin_api import copy_shipped
 
     out = copy_shipped(out_dir, {"head_ct.nii.gz": "head_ct"})
@@ -62,7 +71,7 @@ def prepare_headct(out_dir: Path, split_z: int | None) -> None:
     if split_z is not None:
         from zoo_cgan3d.headct import write_split
 
-        for name, path in write_split(out / "head_ct.nii.gz", out, split_z).items():
+        for name, path in write_split(out / "head_ct.nii.gz", out, split_z, with_mri).items():
             click.echo(f"{name}: {path}")
 
 

@@ -42,7 +42,8 @@ def tiny_model():
 def mni_block(tmp_path_factory) -> Path:
     """A 40x40x30 block of the real MNI152 T1 template (inferior slab) as NIfTI, in a folder."""
     import nibabel as nib
-    from zoo_srgan3d.mni152 import mni152_slabs
+
+    from zoo_core.plugin_api import mni152_slabs
 
     slab = mni152_slabs()["train"]
     block = slab.slicer[50:90, 70:110, 30:60]

@@ -19,9 +19,9 @@ def test_shipped_files_match_their_card_and_load_offline():
 def test_shipped_model_beats_tricubic_on_held_out_mri():
     """A quick quality floor on a 48x48x32 block of the held-out superior slab."""
     from zoo_srgan3d.evaluate import evaluate_volume
-    from zoo_srgan3d.mni152 import mni152_slabs
 
     from zoo_core.data.intensity import intensity_transform
+    from zoo_core.plugin_api import mni152_slabs
 
     model = zoo.load(ID)
     assert model.weights_info["source"].startswith("shipped:")
@@ -38,9 +38,8 @@ def test_shipped_model_beats_tricubic_on_held_out_mri():
 
 def test_shipped_model_in_bf16_agrees_with_fp32_above_35_db():
     """zoo.load(dtype="bf16") on held-out MRI: float32 outputs within bf16's rounding."""
-    from zoo_srgan3d.mni152 import mni152_slabs
-
     from zoo_core.data.intensity import intensity_transform
+    from zoo_core.plugin_api import mni152_slabs
 
     full, half = zoo.load(ID), zoo.load(ID, dtype="bf16")
     assert half.dtype == torch.bfloat16
@@ -69,10 +68,10 @@ def test_zoo_generate_with_the_shipped_weights_is_closer_and_sharper_than_tricub
     import nibabel as nib
     from click.testing import CliRunner
     from scipy.ndimage import zoom
-    from zoo_srgan3d.mni152 import mni152_slabs
 
     from zoo_core.cli import cli
     from zoo_core.metrics.image import high_frequency_ratio
+    from zoo_core.plugin_api import mni152_slabs
 
     model = zoo.load(ID)
     slab = mni152_slabs()["test"]

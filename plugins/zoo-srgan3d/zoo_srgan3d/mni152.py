@@ -18,37 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
-#: Voxels of background kept around the head's bounding box.
-MARGIN = 2
 #: Contrasts of the template written to the training folder (the first is the test's too).
 KINDS = ("t1", "gm", "wm")
-
-
-def mni152_slabs(kind: str = "t1") -> dict[str, object]:
-    """``{"train": Nifti1Image, "test": Nifti1Image}`` cut from the 1 mm template, offline.
-
-    Intensities are scaled to [0, 1] by the maximum, as nilearn's ``load_mni152_template``.
-    Every kind is cut with the T1's head box and split, so the slabs of all kinds align.
-    """
-    import nibabel as nib
-
-    from zoo_core.plugin_api import load_mni152
-
-    t1, affine = load_mni152("t1")
-    data = t1 if kind == "t1" else load_mni152(kind)[0]
-    data = data / data.max()
-    image = nib.Nifti1Image(data.astype(np.float32), affine)
-    inside = np.argwhere(t1 > 0)
-    low = np.maximum(inside.min(0) - MARGIN, 0)
-    high = np.minimum(inside.max(0) + 1 + MARGIN, data.shape)
-    # Voxel index of world z = 0 mm (the template's axes are aligned with the world's).
-    split = round(float(np.linalg.solve(image.affine, [0.0, 0.0, 0.0, 1.0])[2]))
-    split = int(np.clip(split, low[2] + 1, high[2] - 1))
-    x, y = slice(low[0], high[0]), slice(low[1], high[1])
-    return {
-        "train": image.slicer[x, y, low[2] : split],
-        "test": image.slicer[x, y, split : high[2]],
-    }
 
 
 def write_mni152(out_dir: str | Path) -> dict[str, Path]:
@@ -58,7 +29,7 @@ def write_mni152(out_dir: str | Path) -> dict[str, Path]:
     Files that already exist are kept (the template never changes), so running it twice is
     cheap. Returns the paths by name (``train``, ``test``, ``train_gm``, ``other_ct``, ...).
     """
-    from zoo_core.plugin_api import save_volume
+    from zoo_core.plugin_api import mni152_slabs, save_volume
 
     out_dir = Path(out_dir)
     paths = {"test": out_dir / "test" / "mni152_t1_superior.nii.gz"}
