@@ -53,7 +53,12 @@ def no_hub(monkeypatch):
     def refuse(source=None):
         raise AssertionError(f"shipped weights must load without a hub (asked for {source!r})")
 
+    from huggingface_hub import constants
+
+    # huggingface_hub reads HF_HUB_OFFLINE once, at import: set the constant too, so that it
+    # is offline here whatever imported it first, and back online for the tests after this one
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     monkeypatch.setattr(hub, "get_source", refuse)
 
 
