@@ -123,7 +123,8 @@ def test_the_hu_squared_error_term_is_the_mse_in_half_ranges(head_ct):
     from zoo_cgan3d.data import CTBlockDataset
     from zoo_cgan3d.volumes import fit_transform
 
-    cfg = model_config("mangalagiri-cgan3d-headct", [*TINY, "model.hu_mse_weight=3.0"])
+    overrides = [*TINY, "model.hu_mse_weight=3.0", "model.hu_l1_weight=0"]
+    cfg = model_config("mangalagiri-cgan3d-headct", overrides)
     scan = head_ct[60:124, 60:124, 60:92]
     item = CTBlockDataset([scan], [fit_transform(cfg.data, scan)], augment=False)[0]
     model = build("cgan3d", cfg)
@@ -155,7 +156,8 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
     from zoo_cgan3d.conditions import median_filter
 
     overrides = [*TINY, "model.generator_residual=true", "model.residual_base=median"]
-    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides))
+    plain = [*overrides, "model.slope_input=false"]
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", plain))
     noisy = torch.rand(2, 1, 16, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
     out = model.generate(condition=noisy, seed=0)
     base = median_filter(noisy, 5)
@@ -182,8 +184,13 @@ def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it(
 
     overrides = [*TINY, "model.generator_strides=[1,2]", "model.slope_input=true"]
     model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides)).eval()
-    with pytest.raises(ZooError, match=r"zoo generate ID --condition scan\.nii\.gz"):
-        model.generate(condition=torch.zeros(1, 1, 16, 16, 16), seed=0)
+    blocks = torch.rand(1, 1, 16, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with pytest.warns(UserWarning, match=r"linear window.*zoo generate ID --condition scan"):
+        assumed = model.generate(condition=blocks, seed=0)
+    window = model.window_lookup()
+    assert torch.equal(assumed, model.generate(condition=blocks, seed=0, hu_lookup=window))
+    steep = model.generate(condition=blocks, seed=0, hu_lookup=lookup)
+    assert not torch.equal(assumed, steep)  # the table is read, not ignored
     scan = np.random.default_rng(0).uniform(0, 90, (20, 18, 17)).astype(np.float32)
     assert reconstruct(model, scan).hu.shape == scan.shape  # it passes the scan's table
 

@@ -28,6 +28,15 @@ def test_short_training_lowers_l1_on_held_out_blocks(tmp_path, head_ct, tiny):
         "train.log_every=1000",
         "train.optimizer_g.lr=0.001",
         "train.precision=fp32",  # bit-stable on every CPU; bf16 is the core trainer's test
+        # the paper's recipe (pix2pix's L1 + GAN on the condition), not the shipped one
+        "model.residual_base=condition",
+        "model.slope_input=false",
+        "model.hu_l1_weight=0",
+        "train.loss_weights.l1=100",
+        "train.adversarial_weight=1",
+        "train.ema_decay=null",
+        "data.transform_slabs=0",
+        "data.hu_ceiling=null",
     ]
     cfg = model_config(model_id, overrides)
     data = training_dataset(cfg.data, str(scan))

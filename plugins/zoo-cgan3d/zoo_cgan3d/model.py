@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from typing import Any
 
 import torch
@@ -139,12 +140,16 @@ class CGAN3D(GANModel):
             )
         condition = condition.float()
         if self.slope_input and hu_lookup is None:
-            raise ZooError(
+            warnings.warn(
                 f"{self.model_id or 'this model'} reads each scan's intensity table "
-                "(model.slope_input): run whole scans through `zoo generate ID --condition "
+                "(model.slope_input) and none was given: the blocks are read as a linear "
+                "window of data.hu_window. For scans, run `zoo generate ID --condition "
                 "scan.nii.gz` or `zoo cgan3d reconstruct`, or pass "
-                "**model.condition_options(fitted_transform)."
+                "**model.condition_options(fitted_transform).",
+                UserWarning,
+                stacklevel=3,
             )
+            hu_lookup = self.window_lookup()
         if hu_lookup is not None:
             hu_lookup = hu_lookup.to(condition.device).float()
             if hu_lookup.ndim == 1:
@@ -156,6 +161,14 @@ class CGAN3D(GANModel):
                 out = out + mirrored.flip(axes)
             out = out / (len(MIRRORS) + 1)
         return out.clamp(*self.value_range)
+
+    def window_lookup(self) -> torch.Tensor:
+        """The HU table of a linear window of ``data.hu_window``: what a slope model assumes
+        for blocks that come without their scan's table (a MONAI bundle, the kit)."""
+        from zoo_cgan3d.data import HU_LOOKUP_SIZE
+
+        low, high = (float(v) for v in self.config.data.hu_window)
+        return torch.linspace(low, high, HU_LOOKUP_SIZE)
 
     def condition_options(self, transform: Any) -> dict[str, Any]:
         """A ``slope_input`` model reads the scan's HU table (the fitted transform's inverse),
@@ -251,7 +264,10 @@ class CGAN3D(GANModel):
 
     def example_batch(self, batch_size: int = 2) -> Batch:
         b = self.block_size
-        return {"target": torch.rand(batch_size, self.channels, b, b, b) * 2 - 1}
+        batch = {"target": torch.rand(batch_size, self.channels, b, b, b) * 2 - 1}
+        if self.slope_input:  # training batches carry each block's scan table
+            batch["hu_lookup"] = self.window_lookup().expand(batch_size, -1)
+        return batch
 
 
 def to_hu(y: torch.Tensor, lookup: torch.Tensor) -> torch.Tensor:
