@@ -117,6 +117,27 @@ def test_equalized_conv_scales_by_he_constant():
     assert torch.allclose(conv(x), expected)
 
 
+@pytest.mark.parametrize("shape", [(2, 8, 5, 7), (3, 16, 8, 8)])
+def test_upsampled_conv_is_the_conv_of_the_nearest_upsampling_values_and_gradients(shape):
+    torch.manual_seed(0)
+    conv = EqualizedConv2d(shape[1], 4, 3, 1).double()
+    with torch.no_grad():
+        conv.bias.normal_()
+    x = torch.randn(shape, dtype=torch.float64, requires_grad=True)
+    want = conv(F.interpolate(x, scale_factor=2.0, mode="nearest"))
+    got = conv.upsampled(x)
+    assert got.shape == want.shape and torch.allclose(got, want, atol=1e-12)
+    weights = torch.randn_like(want)
+    params = (x, conv.weight, conv.bias)
+    expected = torch.autograd.grad((want * weights).sum(), params)
+    for a, b in zip(torch.autograd.grad((got * weights).sum(), params), expected, strict=True):
+        assert torch.allclose(a, b, atol=1e-10)
+    last = conv.float().upsampled(x.detach().float().contiguous(memory_format=torch.channels_last))
+    assert last.is_contiguous(memory_format=torch.channels_last)  # the layout is kept
+    with pytest.raises(ValueError, match="3x3 convolutions with padding 1"):
+        EqualizedConv2d(4, 4, 1, 0).upsampled(x.detach().float())
+
+
 def test_pixel_norm_gives_unit_mean_square_per_pixel():
     y = PixelNorm()(torch.randn(2, 8, 3, 3) * 5)
     assert torch.allclose(y.pow(2).mean(dim=1), torch.ones(2, 3, 3), atol=1e-4)

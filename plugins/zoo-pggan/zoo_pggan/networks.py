@@ -115,8 +115,7 @@ class Generator(nn.Module):
             )
             h = b["act0"](h)
         else:
-            h = F.interpolate(h, scale_factor=2.0, mode="nearest")
-            h = b["act0"](b["conv0"](h))
+            h = b["act0"](b["conv0"].upsampled(h))  # = conv0 of the x2 nearest up-sampling
         return b["act1"](b["conv1"](h))
 
     def _out(self, x: torch.Tensor) -> torch.Tensor:
