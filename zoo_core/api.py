@@ -447,7 +447,7 @@ def load(
     if not isinstance(model, GANModel):  # pragma: no cover - build() checks
         raise ZooError("internal: builder did not return a GANModel")
     # Channels-last convolution weights: the same values, in the layout oneDNN and cuDNN are
-    # fastest in (1.2-1.6x for the 2D and 3D generators on an AMX CPU, never slower).
+    # fastest in (1.0-1.6x for the seed generators on a 2-core CPU, never slower).
     model = precision.to_channels_last(model.to(parse_device(device)))
     return (model if dtype is None else model.to(dtype)).eval()
 

@@ -122,6 +122,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "load_head_ct": ("zoo_core.data.shipped", "load_head_ct"),
     "load_mni152": ("zoo_core.data.shipped", "load_mni152"),
     "load_volume": ("zoo_core.data.shipped", "load_volume"),
+    "in_chunks": ("zoo_core.generation.chunks", "in_chunks"),
+    "items_per_chunk": ("zoo_core.generation.chunks", "items_per_chunk"),
     "mni152_slabs": ("zoo_core.data.shipped", "mni152_slabs"),
     "load_retina": ("zoo_core.data.shipped", "load_retina"),
     "save_volume": ("zoo_core.data.shipped", "save_volume"),
@@ -203,10 +205,12 @@ __all__ = [
     "high_frequency_ratio",
     "hookimpl",
     "import_optional",
+    "in_chunks",
     "infer_slices",
     "infer_volume",
     "init_normal",
     "intensity_transform",
+    "items_per_chunk",
     "latent",
     "latest_checkpoint",
     "list_images",
@@ -286,6 +290,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from zoo_core.data.slices import volume_slices
     from zoo_core.extras import import_optional
     from zoo_core.generation import derive_seed, infer_slices, infer_volume, output_affine
+    from zoo_core.generation.chunks import in_chunks, items_per_chunk
     from zoo_core.generation.progress import report as report_progress
     from zoo_core.interfaces.model import Batch, GANModel, latent
     from zoo_core.io.montage import save_montage

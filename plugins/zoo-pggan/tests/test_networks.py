@@ -153,14 +153,13 @@ def test_minibatch_std_appends_the_group_std():
 
 
 def test_sampling_in_chunks_gives_the_images_of_one_batch(tiny_model, monkeypatch):
-    from zoo_pggan import model as pggan_model
-
+    from zoo_core.generation import chunks
     from zoo_core.plugin_api import latent
 
     model = tiny_model().eval()
     with torch.no_grad():
         whole = model(latent(5, model.latent_dim, "cpu", torch.Generator().manual_seed(3)))
-        monkeypatch.setattr(pggan_model, "CHUNK_BYTES", 1)  # one image at a time
+        monkeypatch.setattr(chunks, "CHUNK_BYTES", 1)  # one image at a time
         assert model.images_per_chunk() == 1
         chunked = model.sample(5, None, torch.Generator().manual_seed(3))
     # batch-size-dependent convolution kernels round differently, nothing more

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import torch
 
-from zoo_core.plugin_api import Batch, ConfigError, GANModel
+from zoo_core.plugin_api import Batch, ConfigError, GANModel, in_chunks, items_per_chunk
 from zoo_srgan3d.augment import augment_intensity
 from zoo_srgan3d.config import BLEND_MODES, DEGRADATIONS, RESIDUALS
 from zoo_srgan3d.degrade import degrade
@@ -129,7 +130,12 @@ class SRGAN3D(GANModel):
                 f"got {tuple(condition.shape)}"
             )
         if max(condition.shape[2:]) <= self.block_size + 2 * self.inference_margin:
-            out = self.generator(condition)  # one window (with its margin) at most
+            # one window (with its margin) at most; a few windows a call, so that the
+            # up-sampled feature maps stay in cache (zoo_core.plugin_api.in_chunks)
+            voxels = math.prod(self.scale_factor * side for side in condition.shape[2:])
+            filters = int(self.config.model.gen_filters)
+            element = torch.finfo(self.dtype).bits // 8
+            out = in_chunks(self.generator, condition, items_per_chunk(voxels * filters * element))
         else:
             from zoo_srgan3d.inference import sliding_window
 
