@@ -592,3 +592,20 @@ def test_model_generate_and_zoo_generate_give_the_same_images_for_a_seed(tiny_mo
     assert torch.equal(direct, zoo.generate(tiny_model, n=5, seed=3, batch_size=2))
     assert torch.equal(tiny_model.generate(n=2, seed=3), direct[:2])  # independent of n
     assert torch.equal(SyntheticDataset(tiny_model, length=5, seed=3)[4]["target"], direct[4])
+
+
+def test_chunks_fit_the_budget_and_give_the_whole_batch_back():
+    from zoo_core.generation.chunks import CHUNK_BYTES, in_chunks, items_per_chunk
+
+    assert items_per_chunk(2 * CHUNK_BYTES) == 1  # never fewer than one
+    assert items_per_chunk(CHUNK_BYTES // 8) == 8
+    assert items_per_chunk(100, budget=1000) == 10
+    sizes = []
+
+    def run(part):
+        sizes.append(len(part))
+        return part * 2
+
+    batch = torch.arange(7.0).reshape(7, 1)
+    assert torch.equal(in_chunks(run, batch, 3), batch * 2)
+    assert sizes == [3, 3, 1]
