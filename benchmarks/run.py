@@ -414,6 +414,8 @@ def _train_one(
 
 
 def part_volume(ctx: dict[str, Any], rec: Records) -> None:
+    """The whole-volume pipeline in each precision of ``--dtype`` (bf16 records are named
+    ``volume/bf16/...``), each in a fresh process on the same scan."""
     quick = ctx["settings"]["quick"]
     model_id = ctx["volume_model"] or (suite.VOLUME_MODEL_QUICK if quick else suite.VOLUME_MODEL)
     shape = list(suite.VOLUME_SHAPE)
@@ -423,20 +425,35 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
         if made is None:
             rec.error("volume/wall_time", error or "failed")
             return
-        params = {
-            "device": ctx["device"],
-            "settings": ctx["settings"],
-            "model_id": model_id,
-            "path": made["path"],
-            "sw_batch_size": ctx["sw_batch_size"],
-            "overlap": ctx["overlap"],
-        }
-        log(f"volume: {model_id} through the whole-volume pipeline (fresh process)")
-        result, error, wall = run_worker("volume", params, ctx["timeout"])
+        for dtype in ctx["dtypes"]:
+            params = {
+                "device": ctx["device"],
+                "settings": ctx["settings"],
+                "model_id": model_id,
+                "path": made["path"],
+                "sw_batch_size": ctx["sw_batch_size"],
+                "overlap": ctx["overlap"],
+                "dtype": dtype,
+            }
+            log(f"volume: {model_id} [{dtype}] through the whole-volume pipeline (fresh process)")
+            result, error, wall = run_worker("volume", params, ctx["timeout"])
+            prefix = "volume/" if dtype == "fp32" else f"volume/{dtype}/"
+            _volume_records(rec, prefix, model_id, shape, result, error, wall)
+
+
+def _volume_records(
+    rec: Records,
+    prefix: str,
+    model_id: str,
+    shape: list[int],
+    result: dict[str, Any] | None,
+    error: str | None,
+    wall: float,
+) -> None:
     if result is None:
         for name, target in (
-            ("volume/peak_rss", f"< {VOLUME_RSS_TARGET_MIB:.0f} MiB"),
-            ("volume/pipeline_vs_raw_blocks", f">= {PIPELINE_TARGET:.2f}"),
+            (f"{prefix}peak_rss", f"< {VOLUME_RSS_TARGET_MIB:.0f} MiB"),
+            (f"{prefix}pipeline_vs_raw_blocks", f">= {PIPELINE_TARGET:.2f}"),
         ):
             rec.error(name, error or "failed", target=target)
         return
@@ -459,11 +476,11 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
     raw_times = result["raw_before"]["times"] + result["raw_after"]["times"]
     raw_median = sorted(raw_times)[len(raw_times) // 2]
     raw = result["sw_batch_size"] * result["block"] ** 3 / raw_median
-    rec.add("volume/wall_time", result["wall_s"], "s", **context, stages=result["stages"])
-    rec.add("volume/voxels_per_s", result["voxels_per_s"], "voxels/s", **context)
+    rec.add(f"{prefix}wall_time", result["wall_s"], "s", **context, stages=result["stages"])
+    rec.add(f"{prefix}voxels_per_s", result["voxels_per_s"], "voxels/s", **context)
     peak = result["peak_rss_mib"]
     rec.add(
-        "volume/peak_rss",
+        f"{prefix}peak_rss",
         peak,
         "MiB",
         f"< {VOLUME_RSS_TARGET_MIB:.0f} MiB",
@@ -473,14 +490,14 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
         how="ru_maxrss of a fresh process: interpreter, torch, MONAI, model and the pipeline",
     )
     rec.add(
-        "volume/peak_rss_over_baseline",
+        f"{prefix}peak_rss_over_baseline",
         peak - result["rss_before_pipeline_mib"],
         "MiB",
         **context,
         how="peak minus the resident memory after imports and model build",
     )
     rec.add(
-        "volume/raw_block_voxels_per_s",
+        f"{prefix}raw_block_voxels_per_s",
         raw,
         "voxels/s",
         **context,
@@ -492,7 +509,7 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
     ratio = result["voxels_per_s"] / raw
     spread = max(raw_times) / min(raw_times)
     rec.add(
-        "volume/pipeline_vs_raw_blocks",
+        f"{prefix}pipeline_vs_raw_blocks",
         ratio,
         "x raw",
         f">= {PIPELINE_TARGET:.2f}",
@@ -501,14 +518,14 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
         raw_call_spread=spread,
         caution=(
             f"raw calls varied {spread:.1f}x (machine load): compare with "
-            "volume/pipeline_vs_in_pipeline_generator, which load does not skew"
+            f"{prefix}pipeline_vs_in_pipeline_generator, which load does not skew"
         )
         if spread > 1.5
         else None,
     )
     in_pipeline = result["block_voxels_processed"] / max(result["generator_s_in_pipeline"], 1e-9)
     rec.add(
-        "volume/pipeline_vs_in_pipeline_generator",
+        f"{prefix}pipeline_vs_in_pipeline_generator",
         result["voxels_per_s"] / in_pipeline,
         "x",
         **context,
@@ -517,7 +534,7 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
     )
     share = result["generator_s_in_pipeline"] / result["wall_s"]
     rec.add(
-        "volume/generator_share_of_wall",
+        f"{prefix}generator_share_of_wall",
         share,
         "fraction",
         **context,
@@ -526,8 +543,8 @@ def part_volume(ctx: dict[str, Any], rec: Records) -> None:
         voxels=result["voxels"],
     )
     if result.get("cuda_peak_mib") is not None:
-        rec.add("volume/cuda_peak", result["cuda_peak_mib"], "MiB", **context)
-    rec.add("volume/startup_imports", result["import_s"], "s", **context)
+        rec.add(f"{prefix}cuda_peak", result["cuda_peak_mib"], "MiB", **context)
+    rec.add(f"{prefix}startup_imports", result["import_s"], "s", **context)
     log(f"volume done in {wall:.0f} s")
 
 

@@ -644,7 +644,7 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
     overlap = float(params["overlap"])
     import_s = _IMPORT_TORCH_S + time.perf_counter() - started
     t_load = time.perf_counter()
-    model = _load(model_id, device, [])
+    model = _load_in(model_id, device, [], params.get("dtype", "fp32"))
     load_s = time.perf_counter() - t_load
     block = int(model.block_size)
     log(f"volume: {model_id} ready after {import_s:.1f} s imports, {load_s:.1f} s build")
@@ -704,7 +704,13 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
         condition = torch.from_numpy(apply_in_place(transform.forward, volume.hu))[None]
         t = stage("preprocess", t)
         out = predict_volume(
-            model, condition, mode="sliding", overlap=overlap, sw_batch_size=sw_batch, seed=0
+            model,
+            condition,
+            mode="sliding",
+            overlap=overlap,
+            sw_batch_size=sw_batch,
+            seed=0,
+            options=model.condition_options(transform),  # the scan's table, as reconstruct
         )
         t = stage("blocks+blend", t)
         del condition
