@@ -575,7 +575,6 @@ def part_peer(ctx: dict[str, Any], rec: Records) -> None:
             )
         return
     for dtype, run in result["runs"].items():
-        zoo_rate, peer_rate = batch / run["zoo_seconds"], batch / run["peer_seconds"]
         context = {
             "model": PEER_MODEL,
             "peer": str(path),
@@ -584,27 +583,20 @@ def part_peer(ctx: dict[str, Any], rec: Records) -> None:
             "loadavg": run["loadavg"],
         }
         prefix = f"peer/{PEER_MODEL}/{dtype}"
-        rec.add(
-            f"{prefix}/zoo_images_per_s",
-            zoo_rate,
-            "images/s",
-            **context,
-            times=run["zoo_times"],
-            flops_per_sample=run["zoo_flops_per_sample"],
-            output_shape=run["zoo_output_shape"],
-            params=result["zoo_params"],
-        )
-        rec.add(
-            f"{prefix}/peer_images_per_s",
-            peer_rate,
-            "images/s",
-            **context,
-            times=run["peer_times"],
-            flops_per_sample=run["peer_flops_per_sample"],
-            output_shape=run["peer_output_shape"],
-            params=result["peer_params"],
-        )
-        ratio = zoo_rate / peer_rate
+        rates = {}
+        for side in ("zoo", "peer"):
+            rates[side] = batch / run[f"{side}_seconds"]
+            rec.add(
+                f"{prefix}/{side}_images_per_s",
+                rates[side],
+                "images/s",
+                **context,
+                times=run[f"{side}_times"],
+                flops_per_sample=run[f"{side}_flops_per_sample"],
+                output_shape=run[f"{side}_output_shape"],
+                params=result[f"{side}_params"],
+            )
+        ratio = rates["zoo"] / rates["peer"]
         rec.add(
             f"{prefix}/zoo_vs_peer",
             ratio,

@@ -60,10 +60,14 @@ def _device(name: str) -> torch.device:
     return device
 
 
-def _load(model_id: str, device: torch.device, overrides: list[str]) -> Any:
+def _load(model_id: str, device: torch.device, overrides: list[str], dtype: str = "fp32") -> Any:
+    """``zoo.load(id, pretrained=False)``; with ``dtype="bf16"`` the weights are cast to
+    bfloat16 and ``generate`` runs under autocast, returning float32."""
     import zoo_core as zoo
 
-    return zoo.load(model_id, pretrained=False, device=str(device), overrides=list(overrides))
+    return zoo.load(
+        model_id, pretrained=False, device=str(device), overrides=list(overrides), dtype=dtype
+    )
 
 
 def _free(device: torch.device) -> None:
@@ -152,17 +156,6 @@ def _time_batch(
 
 
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16}
-
-
-def _load_in(model_id: str, device: torch.device, overrides: list[str], dtype: str) -> Any:
-    """``zoo.load(id, pretrained=False)``, in bf16 with ``dtype="bf16"`` (weights cast to
-    bfloat16, ``generate`` under autocast, float32 outputs)."""
-    import zoo_core as zoo
-
-    extra = {} if dtype == "fp32" else {"dtype": dtype}
-    return zoo.load(
-        model_id, pretrained=False, device=str(device), overrides=list(overrides), **extra
-    )
 
 
 def _psnr_input(model: Any, samples: int) -> dict[str, Any]:
@@ -262,7 +255,7 @@ def infer_bench(
     (its state dict, cast) so the PSNR of bf16 against fp32 compares precision alone."""
     model_id, overrides = bench["model_id"], bench["overrides"]
     out: list[dict[str, Any]] = []
-    fp32 = _load_in(model_id, device, overrides, "fp32")
+    fp32 = _load(model_id, device, overrides, "fp32")
     if "fp32" in dtypes:
         try:
             out.append(infer_one(fp32, model_id, device, settings, "fp32"))
@@ -271,7 +264,7 @@ def infer_bench(
             out.append({"model_id": model_id, "dtype": "fp32", "error": repr(exc)[:500]})
             _free(device)
     if "bf16" in dtypes:
-        bf16 = _load_in(model_id, device, overrides, "bf16")
+        bf16 = _load(model_id, device, overrides, "bf16")
         bf16.load_state_dict(fp32.state_dict())
         psnr = None
         try:
@@ -419,7 +412,7 @@ def task_peer(params: dict[str, Any]) -> dict[str, Any]:
     settings = params["settings"]
     model_id, batch = params["model_id"], int(params["batch"])
     peer32 = _peer_gnet(params["path"], device)
-    zoo32 = _load_in(model_id, device, [], "fp32")
+    zoo32 = _load(model_id, device, [], "fp32")
     out: dict[str, Any] = {
         "model_id": model_id,
         "batch": batch,
@@ -432,7 +425,7 @@ def task_peer(params: dict[str, Any]) -> dict[str, Any]:
         if dtype == "fp32":
             zoo_model, peer = zoo32, peer32
         else:
-            zoo_model = _load_in(model_id, device, [], dtype)
+            zoo_model = _load(model_id, device, [], dtype)
             zoo_model.load_state_dict(zoo32.state_dict())
             peer = copy.deepcopy(peer32).to(DTYPES[dtype])
         zoo_one, peer_one = _generate_call(zoo_model, 1), _peer_call(peer, 1, device, dtype)
@@ -644,7 +637,7 @@ def task_volume(params: dict[str, Any]) -> dict[str, Any]:
     overlap = float(params["overlap"])
     import_s = _IMPORT_TORCH_S + time.perf_counter() - started
     t_load = time.perf_counter()
-    model = _load_in(model_id, device, [], params.get("dtype", "fp32"))
+    model = _load(model_id, device, [], params.get("dtype", "fp32"))
     load_s = time.perf_counter() - t_load
     block = int(model.block_size)
     log(f"volume: {model_id} ready after {import_s:.1f} s imports, {load_s:.1f} s build")
