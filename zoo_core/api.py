@@ -390,12 +390,10 @@ def load(
     from zoo_core.interfaces.model import GANModel
 
     dtype = _as_dtype(dtype, device)
+    hub_options = {"cache_dir": cache_dir, "local_files_only": local_files_only}
     if _is_local(model_id):
         model = load_local(model_id, device=device, overrides=overrides, allow_pickle=allow_pickle)
-        model = precision.to_channels_last(model)
-        return model if dtype is None else model.to(dtype)
-    hub_options = {"cache_dir": cache_dir, "local_files_only": local_files_only}
-    if _is_repo_id(model_id):
+    elif _is_repo_id(model_id):
         fetched, card = _fetch_published(model_id, revision, source, None, **hub_options)
         arch_name = card.zoo.get("architecture")
         arch = get_registry().architecture(arch_name)
