@@ -254,9 +254,8 @@ def _condition_steps(
             else:
                 x = torch.as_tensor(fitted.forward(array) if fitted is not None else array)
             batch = x.float()[None]
-            scan_options = dict(options)
-            if fitted is not None:  # what the model reads from the scan's own fit
-                scan_options = {**model.condition_options(fitted), **options}
+            read = model.condition_options(fitted) if fitted is not None else {}
+            scan_options = {**read, **options}  # with what the model reads from the scan's fit
             samples = generate(
                 model,
                 n=per_condition,
