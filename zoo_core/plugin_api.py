@@ -125,6 +125,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "in_chunks": ("zoo_core.generation.chunks", "in_chunks"),
     "items_per_chunk": ("zoo_core.generation.chunks", "items_per_chunk"),
     "mni152_slabs": ("zoo_core.data.shipped", "mni152_slabs"),
+    "mni152_split_index": ("zoo_core.data.shipped", "mni152_split_index"),
     "load_retina": ("zoo_core.data.shipped", "load_retina"),
     "save_volume": ("zoo_core.data.shipped", "save_volume"),
     # metrics
@@ -224,6 +225,7 @@ __all__ = [
     "make_norm",
     "masked_psnr",
     "mni152_slabs",
+    "mni152_split_index",
     "model_config",
     "model_spec",
     "output_affine",
@@ -285,6 +287,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         load_retina,
         load_volume,
         mni152_slabs,
+        mni152_split_index,
         save_volume,
     )
     from zoo_core.data.slices import volume_slices

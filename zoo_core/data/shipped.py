@@ -172,6 +172,13 @@ def load_mni152(kind: str = "t1") -> tuple[np.ndarray, np.ndarray]:
 MNI152_MARGIN = 2
 
 
+def mni152_split_index(affine: np.ndarray) -> int:
+    """The axial voxel index of world z = 0 mm, where the MNI152 is split into the training
+    (inferior) and held-out (superior) slabs, for a volume with this ``affine`` (the
+    template's axes are aligned with the world's; any voxel size)."""
+    return round(float(np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[2]))
+
+
 def mni152_slabs(kind: str = "t1") -> dict[str, Any]:
     """The MNI152 ``kind`` cut into ``{"train": Nifti1Image, "test": Nifti1Image}``.
 
@@ -190,9 +197,7 @@ def mni152_slabs(kind: str = "t1") -> dict[str, Any]:
     inside = np.argwhere(t1 > 0)
     low = np.maximum(inside.min(0) - MNI152_MARGIN, 0)
     high = np.minimum(inside.max(0) + 1 + MNI152_MARGIN, data.shape)
-    # Voxel index of world z = 0 mm (the template's axes are aligned with the world's).
-    split = round(float(np.linalg.solve(affine, [0.0, 0.0, 0.0, 1.0])[2]))
-    split = int(np.clip(split, low[2] + 1, high[2] - 1))
+    split = int(np.clip(mni152_split_index(affine), low[2] + 1, high[2] - 1))
     x, y = slice(low[0], high[0]), slice(low[1], high[1])
     return {
         "train": image.slicer[x, y, low[2] : split],

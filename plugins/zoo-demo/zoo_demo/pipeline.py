@@ -32,6 +32,7 @@ from zoo_demo.settings import (
     MONTAGE_SAMPLES,
     MONTAGE_SCALE,
     REPO_ID,
+    RESOLUTION,
     DemoSettings,
     Layout,
 )
@@ -120,8 +121,9 @@ def prepare_data(layout: Layout) -> tuple[Path, bool]:
 
 
 def levels_of(cfg: Any) -> int:
-    """Resolutions the progressive model grows through (4 -> 32: 4)."""
-    return int(math.log2(int(cfg.model.max_resolution) // int(cfg.model.start_resolution))) + 1
+    """Resolutions the demo's model grows through (4 -> 32: 4): from the registered start
+    to the demo's own :data:`~zoo_demo.settings.RESOLUTION`."""
+    return int(math.log2(RESOLUTION // int(cfg.model.start_resolution))) + 1
 
 
 def _same_config(saved_yaml: str, cfg: Any) -> bool:

@@ -26,7 +26,16 @@ def pggan() -> None:
 @click.option("--resolution", default=1, show_default=True, help="MNI152: 1 or 2 mm.")
 @click.option("--size", default=512, show_default=True, help="Fundus: picture size in pixels.")
 @click.option("--copies", default=16, show_default=True, help="Fundus: rotated/mirrored copies.")
-def prepare_data(dataset: str, out_dir: Path, resolution: int, size: int, copies: int) -> None:
+@click.option(
+    "--held-out",
+    is_flag=True,
+    help="MNI152: write OUT_DIR/train (the slab below world z = 0 mm) and OUT_DIR/test (the "
+    "slab above it, to measure on), the split the zoo's MNI152 weights are trained and "
+    "scored with.",
+)
+def prepare_data(
+    dataset: str, out_dir: Path, resolution: int, size: int, copies: int, held_out: bool
+) -> None:
     """Build a small real training set from images installed packages ship.
 
     \b
@@ -38,11 +47,14 @@ def prepare_data(dataset: str, out_dir: Path, resolution: int, size: int, copies
     Example:
       zoo pggan prepare-data mni152 data/mni152
       zoo train beers-pggan-mni152 --data data/mni152
+      zoo pggan prepare-data mni152 data/mni152-split --held-out   # train/ and test/
     """
     from zoo_pggan.prepare import prepare_fundus, prepare_mni152
 
     if dataset == "mni152":
-        prepare_mni152(out_dir, resolution=resolution)
+        prepare_mni152(out_dir, resolution=resolution, held_out=held_out)
+    elif held_out:
+        raise click.UsageError("--held-out splits the MNI152 only (the fundus is one picture).")
     else:
         prepare_fundus(out_dir, size=size, copies=copies)
     click.echo(f"wrote {dataset} training data to {out_dir}")

@@ -51,30 +51,62 @@ def load_mni152(resolution: int = 1) -> tuple[dict[str, np.ndarray], np.ndarray]
     return volumes, affine
 
 
-def prepare_mni152(out_dir: str | Path, resolution: int = 1) -> Path:
+def prepare_mni152(out_dir: str | Path, resolution: int = 1, held_out: bool = False) -> Path:
     """Write ``out_dir/mni152/mni152_{t1,gm,wm}.nii.gz`` and ``out_dir/labels.csv``.
 
     The brain is extracted as nilearn's ``load_mni152_brain_mask`` does (T1 > 0.2), as BraTS
     images are brain-extracted. ``labels.csv`` labels each axial slice ``mni152_zNNN`` with
     its height in the brain (inferior/middle/superior third), the kind of label the paper's
     t-SNE plots colour by.
+
+    ``held_out`` writes the zoo's one MNI152 split instead (``mni152_split_index``: world
+    z = 0 mm) as two such folders: ``out_dir/train`` (the inferior slab) to train on and
+    ``out_dir/test`` (the superior slab) to measure on. Neighbouring slices are near copies,
+    so a random split of slices would leak. Returns the training folder.
     """
+    from zoo_core.plugin_api import mni152_split_index
+
     volumes, affine = load_mni152(resolution)
     mask = volumes["t1"] > 0.2
+    brain = {
+        key: np.where(mask, np.clip(array, 0.0, None), 0.0).astype(np.float32)
+        for key, array in volumes.items()
+    }
+    brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
+    thirds = (brain_z.min(), brain_z.max())
+    if not held_out:
+        return _write_mni152(Path(out_dir), brain, mask, affine, thirds, 0)
+    split = mni152_split_index(affine)
+    top = affine.copy()
+    top[:3, 3] = (affine @ np.array([0.0, 0.0, split, 1.0]))[:3]  # the slab's first voxel
+    bottom = {key: array[:, :, :split] for key, array in brain.items()}
+    upper = {key: array[:, :, split:] for key, array in brain.items()}
     out = Path(out_dir)
+    _write_mni152(out / "test", upper, mask[:, :, split:], top, thirds, split)
+    return _write_mni152(out / "train", bottom, mask[:, :, :split], affine, thirds, 0)
+
+
+def _write_mni152(
+    out: Path,
+    volumes: dict[str, np.ndarray],
+    mask: np.ndarray,
+    affine: np.ndarray,
+    brain_z: tuple[int, int],
+    z_offset: int,
+) -> Path:
+    """One ``slices``-layout folder and its ``labels.csv`` (thirds of the whole brain)."""
     folder = out / "mni152"
     folder.mkdir(parents=True, exist_ok=True)
     for key, array in volumes.items():
-        masked = np.where(mask, np.clip(array, 0.0, None), 0.0).astype(np.float32)
         path = folder / f"mni152_{key}.nii.gz"
-        save_volume(masked, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
-    brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
-    low, high = brain_z.min(), brain_z.max()
+        save_volume(array, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
+    low, high = brain_z
     with open(out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["name", "label"])
         for z in range(mask.shape[2]):
-            third = min(2, max(0, int(3 * (z - low) / max(1, high - low + 1))))
+            level = z + z_offset
+            third = min(2, max(0, int(3 * (level - low) / max(1, high - low + 1))))
             writer.writerow([f"mni152_z{z:03d}", ("inferior", "middle", "superior")[third]])
     return folder
 
