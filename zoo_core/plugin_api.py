@@ -136,6 +136,8 @@ _LAZY: dict[str, tuple[str, str]] = {
     "masked_psnr": ("zoo_core.metrics.image", "masked_psnr"),
     "per_scan": ("zoo_core.metrics.image", "per_scan"),
     "high_frequency_ratio": ("zoo_core.metrics.image", "high_frequency_ratio"),
+    "held_out_distribution": ("zoo_core.metrics.held_out", "held_out_distribution"),
+    "memorisation": ("zoo_core.metrics.memorisation", "memorisation"),
     "from_unit": ("zoo_core.metrics.sets", "from_unit"),
     "training_set": ("zoo_core.metrics.sets", "training_set"),
     # image writers
@@ -203,6 +205,7 @@ __all__ = [
     "gram_matrix",
     "gray_to_index",
     "head_ct_path",
+    "held_out_distribution",
     "high_frequency_ratio",
     "hookimpl",
     "import_optional",
@@ -224,6 +227,7 @@ __all__ = [
     "load_volume",
     "make_norm",
     "masked_psnr",
+    "memorisation",
     "mni152_slabs",
     "mni152_split_index",
     "model_config",
@@ -321,7 +325,9 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from zoo_core.losses.perceptual import WEIGHTS_ENV as VGG_WEIGHTS_ENV
     from zoo_core.losses.perceptual import resolve_vgg_weights
     from zoo_core.metrics import evaluate, write_report
+    from zoo_core.metrics.held_out import held_out_distribution
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, per_scan, psnr, ssim
+    from zoo_core.metrics.memorisation import memorisation
     from zoo_core.metrics.sets import from_unit, training_set
     from zoo_core.training import GANTrainer, latest_checkpoint
     from zoo_core.weights import load_state_dict, read_metadata, save_state_dict

@@ -32,6 +32,7 @@ def register_architectures(register):
             data_config=PGGANDataConfig,
             dataset="zoo_pggan.data:training_dataset",
             example_data="zoo_pggan.data:example_data",
+            evaluation="zoo_pggan.evaluation:paper_report",
             tiny=TINY,
         )
     )
