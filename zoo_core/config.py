@@ -73,6 +73,9 @@ class TrainConfig:
     lr_decay_factor: float = 1.0
     lr_min: float = 0.0
     grad_clip: float | None = None
+    #: Differentiable augmentation of every image the critic sees, real and generated
+    #: (translation, cutout, flip; zoo_core.training.diff_augment): for few training images.
+    diff_augment: list[str] = field(default_factory=list)
     #: fp32, bf16 (autocast; fast on CPUs with AMX/AVX512-BF16 and recent GPUs), fp16 (GPU,
     #: with a gradient scaler) or auto (the fastest the device does well): zoo_core.precision.
     precision: str = "fp32"

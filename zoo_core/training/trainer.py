@@ -45,6 +45,7 @@ from zoo_core.training.checkpointing import (  # noqa: F401 - kept importable fr
     latest_checkpoint,
 )
 from zoo_core.training.data import SeededItems, epoch_keys
+from zoo_core.training.diff_augment import check_policies, diff_augment
 from zoo_core.training.distributed import DistContext, PhasedNetworks
 from zoo_core.training.history import LossHistory
 from zoo_core.training.optim import apply_lr_factor, build_optimizer, lr_factor
@@ -131,6 +132,13 @@ class GANTrainer:
         self.scaler_g = torch.amp.GradScaler(self.device.type, enabled=scaling)
 
         self.adversarial, self.gradient_penalty = self._adversarial_loss()
+        self.diff_augment = check_policies(self.train_cfg.get("diff_augment") or [])
+        if self.diff_augment and model.conditional:
+            raise ConfigError(
+                "train.diff_augment is for unconditional models: a conditional critic would "
+                "see augmented images beside an unaugmented condition. Leave it empty for "
+                f"{model.model_id or type(model).__name__}."
+            )
         self.terms = self._loss_terms()
         #: The generator and discriminator, in their DDP wrappers when several processes train.
         self.networks = PhasedNetworks(self.model, self.dist, self.device)
@@ -152,10 +160,10 @@ class GANTrainer:
             fake = model.fake_batch(batch, generator=self.noise)
         fake = fake.detach()
         real = batch["target"]
-        loss = self.adversarial.d_loss(model.critic(real, batch), model.critic(fake, batch))
+        loss = self.adversarial.d_loss(self.critic(real, batch), self.critic(fake, batch))
         logs = {"d_adv": _num(loss)}
         if self.gradient_penalty is not None:
-            gp = self.gradient_penalty(model.critic, real, fake, batch, generator=self.noise)
+            gp = self.gradient_penalty(self.critic, real, fake, batch, generator=self.noise)
             loss = loss + float(self.train_cfg.gp_weight) * gp
             logs["gp"] = _num(gp)
         aux = model.auxiliary_loss(batch, fake)
@@ -172,7 +180,7 @@ class GANTrainer:
         """
         model = self.model
         fake = model.fake_batch(batch, generator=self.noise)
-        adversarial = self.adversarial.g_loss(model.critic(fake, batch))
+        adversarial = self.adversarial.g_loss(self.critic(fake, batch))
         logs = {"g_adv": _num(adversarial)}
         loss = float(self.train_cfg.get("adversarial_weight", 1.0)) * adversarial
         voxel_weight = batch.get("voxel_weight")
@@ -189,6 +197,14 @@ class GANTrainer:
             loss = loss + aux
             logs["g_aux"] = _num(aux)
         return loss, logs
+
+    def critic(self, images: torch.Tensor, batch: Batch) -> torch.Tensor:
+        """The model's critic on ``images`` as training shows them: through
+        ``train.diff_augment`` when it names any augmentation (drawn afresh per call)."""
+        if self.diff_augment:
+            low = float(self.model.value_range[0])
+            images = diff_augment(images, self.diff_augment, low, self.noise)
+        return self.model.critic(images, batch)
 
     def term_inputs(self, name: str, term: Any, fake: torch.Tensor, batch: Batch) -> tuple:
         """What a weighted loss term is called with: ``(fake, target)`` by default.

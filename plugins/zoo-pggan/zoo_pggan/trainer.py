@@ -81,10 +81,10 @@ class ProgressiveTrainer(GANTrainer):
         real = batch["target"]
         with torch.no_grad():
             fake = model.fake_batch(batch, generator=self.noise)
-        real_scores = model.critic(real, batch)
-        fake_scores = model.critic(fake, batch)
+        real_scores = self.critic(real, batch)
+        fake_scores = self.critic(fake, batch)
         wasserstein = self._wasserstein.d_loss(real_scores, fake_scores)
-        penalty = self._penalty(model.critic, real, fake, batch, generator=self.noise)
+        penalty = self._penalty(self.critic, real, fake, batch, generator=self.noise)
         drift = real_scores.float().pow(2).mean()
         loss = wasserstein + float(train.gp_weight) * penalty + float(train.drift_weight) * drift
         logs = {
@@ -98,7 +98,7 @@ class ProgressiveTrainer(GANTrainer):
 
     def generator_loss(self, batch: dict[str, Any]) -> tuple[torch.Tensor, dict[str, float]]:
         fake = self.model.fake_batch(batch, generator=self.noise)
-        loss = self._wasserstein.g_loss(self.model.critic(fake, batch))
+        loss = self._wasserstein.g_loss(self.critic(fake, batch))
         return loss, {"g_wasserstein": float(loss.detach())}
 
     # -- resume ------------------------------------------------------------------------------

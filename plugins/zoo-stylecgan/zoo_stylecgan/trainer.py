@@ -50,7 +50,7 @@ class StyleCGANTrainer(GANTrainer):
             )
         model = self.model
         fake = model.fake_batch(batch, generator=self.noise)
-        adv = self.adversarial.g_loss(model.critic(fake, batch))
+        adv = self.adversarial.g_loss(self.critic(fake, batch))
         terms = self.segment_losses(
             fake,
             batch["condition"],
