@@ -8,6 +8,7 @@ from __future__ import annotations
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from helpers.example import TINY, render_example
 
 import zoo_core as zoo
@@ -31,3 +32,45 @@ def test_volumes_are_read_as_the_training_slices_of_a_2d_model(example, tmp_path
     )
     result = evaluate(model, real=tmp_path / "real", generate=4, metrics=["memorisation"])
     assert any("5 of 5 training items" in note for note in result["notes"])
+
+
+def test_a_split_folder_gets_fid_and_kid_against_its_held_out_part_beside_the_floor(
+    example, tmp_path, monkeypatch
+):
+    """`zoo evaluate ID --real SPLIT`: no protocol of the architecture's own is needed."""
+    import json
+
+    from click.testing import CliRunner
+
+    from zoo_core.cli import cli
+    from zoo_core.metrics import held_out
+    from zoo_core.plugin_api import config_to_yaml, save_state_dict
+
+    rng = np.random.default_rng(0)
+    for part, slices in (("train", 6), ("test", 4)):
+        (tmp_path / "split" / part).mkdir(parents=True)
+        volume = rng.uniform(0, 1, size=(16, 16, slices)).astype(np.float32)
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), str(tmp_path / "split" / part / "v.nii"))
+    model = zoo.load(
+        example, pretrained=False, overrides=[*TINY, "data.mode=slices", "data.skip_empty=false"]
+    )
+    folder = tmp_path / "model"
+    folder.mkdir()
+    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": example})
+    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    # A cheap feature network instead of Inception: the protocol, not the features, is tested.
+    pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
+    monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
+    result = CliRunner().invoke(cli, ["evaluate", str(folder), "--real", str(tmp_path / "split"),
+                                      "--json", "--out", str(tmp_path / "eval")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    d = report["distribution"]
+    assert (d["n_generated"], d["n_train"], d["n_held_out"]) == (6, 6, 4)
+    assert d["fid_over_floor"] == pytest.approx(d["fid"] / d["fid_floor"])
+    assert report["memorisation"]["nn_distance_min"] > 0
+    assert held_out.split_folder(tmp_path / "split") and not held_out.split_folder(folder)
+    # A plain folder is not a split: the message says what to pass.
+    plain = tmp_path / "split" / "train"
+    plain = CliRunner().invoke(cli, ["evaluate", str(folder), "--real", str(plain)])
+    assert plain.exit_code != 0 and "train/ and test/" in plain.output

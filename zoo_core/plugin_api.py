@@ -137,6 +137,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "per_scan": ("zoo_core.metrics.image", "per_scan"),
     "high_frequency_ratio": ("zoo_core.metrics.image", "high_frequency_ratio"),
     "held_out_distribution": ("zoo_core.metrics.held_out", "held_out_distribution"),
+    "held_out_markdown": ("zoo_core.metrics.held_out", "markdown"),
+    "held_out_report": ("zoo_core.metrics.held_out", "held_out_report"),
+    "held_out_sets": ("zoo_core.metrics.held_out", "held_out_sets"),
     "memorisation": ("zoo_core.metrics.memorisation", "memorisation"),
     "from_unit": ("zoo_core.metrics.sets", "from_unit"),
     "training_set": ("zoo_core.metrics.sets", "training_set"),
@@ -206,6 +209,9 @@ __all__ = [
     "gray_to_index",
     "head_ct_path",
     "held_out_distribution",
+    "held_out_markdown",
+    "held_out_report",
+    "held_out_sets",
     "high_frequency_ratio",
     "hookimpl",
     "import_optional",
@@ -325,7 +331,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from zoo_core.losses.perceptual import WEIGHTS_ENV as VGG_WEIGHTS_ENV
     from zoo_core.losses.perceptual import resolve_vgg_weights
     from zoo_core.metrics import evaluate, write_report
-    from zoo_core.metrics.held_out import held_out_distribution
+    from zoo_core.metrics.held_out import (
+        held_out_distribution,
+        held_out_report,
+        held_out_sets,
+    )
+    from zoo_core.metrics.held_out import markdown as held_out_markdown
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, per_scan, psnr, ssim
     from zoo_core.metrics.memorisation import memorisation
     from zoo_core.metrics.sets import from_unit, training_set

@@ -87,19 +87,24 @@ def evaluate_command(
 
     With --real alone, architectures that bring their paper's protocol run it: the 3D cGAN's
     Tables I/II (condition vs generated over whole scans, all voxels and a region), the 3D
-    SRGAN against trilinear and tricubic up-sampling.
+    SRGAN against trilinear and tricubic up-sampling, the progressive GAN's image/map
+    agreement. An unconditional model given a split folder (train/ and test/, e.g. from
+    `zoo pggan prepare-data mni152 DIR --held-out`) gets FID and KID against the held-out
+    part beside their floor (the training part against it) and a memorisation check.
 
     \b
     Examples:
       zoo evaluate radford-dcgan-mni152 --real slices/ --generate 500
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/
       zoo evaluate sanchez-srgan3d-mni152 --real volumes/
+      zoo evaluate beers-pggan-mni152 --real data/mni152-split
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/ --generate 6 --mask lungs.nii.gz
       zoo evaluate beers-pggan-rop --real test/ --fake samples/ --metrics fid,kid --json
     """
     from zoo_core.api import load
     from zoo_core.errors import ZooError
     from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
+    from zoo_core.metrics.held_out import split_folder, split_report
     from zoo_core.registry import get_registry
 
     if fake is not None and n_generate is not None:
@@ -130,12 +135,17 @@ def evaluate_command(
     if protocol:
         arch_name = model.card.zoo.get("architecture") if model.card is not None else None
         arch = get_registry().architecture(arch_name) if arch_name else None
-        if arch is None or arch.evaluation is None:
+        if arch is not None and arch.evaluation is not None:
+            run = arch.resolve("evaluation")
+        elif split_folder(real) and not model.conditional:
+            run = split_report
+        else:
             raise ZooError(
                 f"{model_id} has no evaluation protocol of its own: pass --fake PATH (images "
-                "from `zoo generate`) or --generate N."
+                "from `zoo generate`) or --generate N, or for an unconditional model a "
+                "folder with train/ and test/ parts."
             )
-        report = arch.resolve("evaluation")(model, real, seed=seed, device=device)
+        report = run(model, real, seed=seed, device=device)
         write_report(report["metrics"], out_dir, markdown=report["markdown"])
         click.echo(to_json(report["metrics"]) if as_json else report["markdown"])
         click.echo(f"Wrote {out_dir / 'metrics.json'} and {out_dir / 'metrics.md'}", err=True)

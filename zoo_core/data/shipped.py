@@ -265,7 +265,21 @@ def copy_shipped(out_dir: str | Path, files: Mapping[str, str]) -> Path:
     return out
 
 
-def write_mni152(out_dir: str | Path, kinds: Iterable[str] = ("t1",)) -> Path:
+def write_mni152(
+    out_dir: str | Path, kinds: Iterable[str] = ("t1",), held_out: bool = False
+) -> Path:
     """``out_dir/mni152_<kind>.nii.gz`` for each kind: a volumes folder ``zoo train --data``
-    reads (``data.mode: slices`` cuts the axial slices)."""
-    return copy_shipped(out_dir, {f"{_mni152(k)}.nii.gz": _mni152(k) for k in kinds})
+    reads (``data.mode: slices`` cuts the axial slices).
+
+    ``held_out`` writes the zoo's one MNI152 split instead (:func:`mni152_slabs`: below and
+    above world z = 0 mm, cropped to the head, scaled to [0, 1]) as ``out_dir/train`` and
+    ``out_dir/test``, the folder ``zoo evaluate ID --real DIR`` measures a generator on.
+    """
+    if not held_out:
+        return copy_shipped(out_dir, {f"{_mni152(k)}.nii.gz": _mni152(k) for k in kinds})
+    out = Path(out_dir)
+    for kind in kinds:
+        for part, image in mni152_slabs(kind).items():
+            path = out / part / f"{_mni152(kind)}.nii.gz"
+            save_volume(image.get_fdata(dtype=np.float32), image.affine, path, "MNI152 (nilearn)")
+    return out

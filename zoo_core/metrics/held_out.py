@@ -10,6 +10,8 @@ memorisation check (nearest training image of each sample) tells those apart.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
@@ -65,3 +67,119 @@ def held_out_distribution(
         "n_held_out": len(held_out),
         "extractor": extractor if isinstance(extractor, str) else type(extractor).__name__,
     }
+
+
+#: The two parts of a split folder: trained on, and measured on.
+SPLIT_PARTS = ("train", "test")
+
+
+def split_folder(folder: str | Path) -> bool:
+    """Whether ``folder`` holds a split: ``train/`` and ``test/`` sub-folders."""
+    return all((Path(folder) / name).is_dir() for name in SPLIT_PARTS)
+
+
+def split_parts(folder: str | Path) -> dict[str, Path]:
+    """``{"train": folder/train, "test": folder/test}``, or an error saying how to make one."""
+    folder = Path(folder)
+    if not split_folder(folder):
+        raise ZooError(
+            f"{folder} needs train/ and test/ sub-folders: the floor (and any classifier) "
+            "comes from the training part, the figures from the held-out one. "
+            "`zoo pggan prepare-data mni152 DIR --held-out` writes such a folder."
+        )
+    return {name: folder / name for name in SPLIT_PARTS}
+
+
+@dataclass
+class HeldOutSets:
+    """Samples and both real parts, (N, C, H, W) in [0, 1]; as many samples as training
+    images (the floor's set sizes)."""
+
+    fake: torch.Tensor
+    train: torch.Tensor
+    test: torch.Tensor
+
+
+def held_out_sets(model: Any, split: str | Path, seed: int = 0) -> HeldOutSets:
+    """Read both parts of ``split`` as the model's architecture trains on them and draw as
+    many samples as the training part holds."""
+    from zoo_core.metrics.sets import to_unit, training_set
+
+    parts = split_parts(split)
+    train = training_set(model, parts["train"], limit=None).images
+    test = training_set(model, parts["test"], limit=None).images
+    fake = to_unit(model.generate(n=len(train), seed=seed).float().cpu(), model.value_range)
+    return HeldOutSets(fake, train, test)
+
+
+def held_out_report(
+    model: Any,
+    split: str | Path,
+    *,
+    seed: int = 0,
+    device: str = "cpu",
+    extractor: str | torch.nn.Module = "inception-fid",
+    image_channels: int | None = None,
+    sets: HeldOutSets | None = None,
+) -> dict[str, Any]:
+    """An unconditional 2D model on a split folder: FID/KID of its samples against the
+    held-out part beside the floor, and each sample's nearest training image.
+
+    ``image_channels``: how many leading channels are the picture that FID/KID look at (the
+    rest, segmentation maps, are judged by other figures); default all.
+    """
+    from zoo_core.metrics.memorisation import memorisation
+
+    if getattr(model, "conditional", False):
+        raise ZooError(
+            f"{model.model_id}: the held-out protocol draws unconditional samples; this model "
+            "is conditional. Pass --fake PATH (images from `zoo generate`) or --generate N."
+        )
+    sets = sets or held_out_sets(model, split, seed)
+    k = image_channels or sets.fake.shape[1]
+    distribution = held_out_distribution(
+        sets.fake[:, :k], sets.train[:, :k], sets.test[:, :k], extractor=extractor, device=device
+    )
+    copies = memorisation(sets.fake, sets.train)
+    return {
+        "model_id": model.model_id,
+        "weights": getattr(model, "weights_info", None),
+        "data": str(split),
+        "seed": seed,
+        "distribution": distribution,
+        "memorisation": {
+            key: copies[key]
+            for key in ("nn_distance_min", "nn_distance_median", "real_nn_distance_median")
+        },
+    }
+
+
+def markdown(report: dict[str, Any]) -> str:
+    """The report's distribution and memorisation figures as Markdown."""
+    d, m = report["distribution"], report["memorisation"]
+    return "\n".join(
+        [
+            f"**{report['model_id']} on {report['data']}: {d['n_generated']} samples vs "
+            f"{d['n_held_out']} held-out images**",
+            "",
+            "| figure | samples | floor: real training images |",
+            "|---|---:|---:|",
+            f"| FID vs held-out | {d['fid']:.1f} | {d['fid_floor']:.1f} "
+            f"(ratio {d['fid_over_floor']:.2f}) |",
+            f"| KID vs held-out | {d['kid']:.4f} | {d['kid_floor']:.4f} "
+            f"(ratio {d['kid_over_floor']:.2f}) |",
+            "",
+            f"Nearest training image (RMS distance in [0, 1] units): samples min "
+            f"{m['nn_distance_min']:.4f}, median {m['nn_distance_median']:.4f}; between "
+            f"neighbouring training images (median) {m['real_nn_distance_median']:.4f}.",
+        ]
+    )
+
+
+def split_report(
+    model: Any, real: str | Path, *, seed: int = 0, device: str = "cpu"
+) -> dict[str, Any]:
+    """``zoo evaluate ID --real SPLIT`` for an unconditional 2D model whose architecture
+    brings no protocol of its own: :func:`held_out_report` as Markdown and JSON."""
+    report = held_out_report(model, real, seed=seed, device=device)
+    return {"markdown": markdown(report), "metrics": report}
