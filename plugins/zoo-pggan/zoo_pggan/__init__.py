@@ -14,6 +14,8 @@ ZOO_PLUGIN_API = "1.2"
 TINY = ["model.max_resolution=8", "model.filters=8", "model.filters_at=[]"]
 
 MODEL_IDS = ("beers-pggan-rop", "beers-pggan-brats", "beers-pggan-mni152", "beers-pggan-retina")
+#: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED_IDS = ("beers-pggan-mni152",)
 
 
 @hookimpl
@@ -41,7 +43,8 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in MODEL_IDS:
-        register(ModelSpec.packaged("zoo_pggan", model_id, "pggan"))
+        shipped = model_id in SHIPPED_IDS
+        register(ModelSpec.packaged("zoo_pggan", model_id, "pggan", shipped=shipped))
 
 
 @hookimpl
