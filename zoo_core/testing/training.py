@@ -238,6 +238,9 @@ def check_loss_direction(
     adversarial = trainer.adversarial
     adv_weight = float(train_cfg.get("adversarial_weight", 1.0))
     clip = train_cfg.get("weight_clip", None)
+    # The critic as the trainer shows it images: through train.diff_augment, whose draws
+    # come from trainer.noise in the same order as in the trainer's losses.
+    critic = trainer.critic
 
     def seeded(call: Callable[[], Any]) -> Any:
         torch.manual_seed(NOISE_SEED)  # the same dropout masks every time
@@ -247,13 +250,13 @@ def check_loss_direction(
     def d_objective() -> Any:
         with torch.no_grad():
             fake = model.fake_batch(batch, generator=trainer.noise)
-        real_scores = model.critic(batch["target"], batch)
-        value = adversarial.d_loss(real_scores, model.critic(fake, batch))
+        real_scores = critic(batch["target"], batch)
+        value = adversarial.d_loss(real_scores, critic(fake, batch))
         return value + model.auxiliary_loss(batch, fake)
 
     def g_objective() -> Any:
         fake = model.fake_batch(batch, generator=trainer.noise)
-        value = adv_weight * adversarial.g_loss(model.critic(fake, batch))
+        value = adv_weight * adversarial.g_loss(critic(fake, batch))
         weight_map = batch.get("voxel_weight")
         for name, (weight, term) in trainer.terms.items():
             inputs = trainer.term_inputs(name, term, fake, batch)

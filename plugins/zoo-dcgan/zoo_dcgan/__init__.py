@@ -34,4 +34,5 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(ModelSpec.packaged("zoo_dcgan", "radford-dcgan-mni152", "dcgan"))
+    # The trained weights ship in this package (weights/<id>/, its README.md the card).
+    register(ModelSpec.packaged("zoo_dcgan", "radford-dcgan-mni152", "dcgan", shipped=True))

@@ -27,9 +27,10 @@ def test_shipped_files_match_their_card_and_only_the_generator_ships():
 @pytest.fixture(scope="module")
 def training_slices(tmp_path_factory) -> np.ndarray:
     """The real training part of the split (below world z = 0) at the model's 128 px."""
-    from zoo_core.plugin_api import model_config
     from zoo_pggan.data import training_dataset
     from zoo_pggan.prepare import prepare_mni152
+
+    from zoo_core.plugin_api import model_config
 
     out = tmp_path_factory.mktemp("mni152-split")
     train = prepare_mni152(out, held_out=True).parent
