@@ -18,7 +18,7 @@ def test_mni152_slices_with_tissue_channels(mni_dir):
     assert ds.channels == ["t1", "gm", "wm"]
     assert len(ds) > 40  # axial slices with >= 10 % brain from a 2 mm template
     item = ds[len(ds) // 2]
-    assert item["target"].shape == (3, 32, 32) and item["name"].startswith("mni152_z")
+    assert item["target"].shape == (3, 128, 128) and item["name"].startswith("mni152_z")
     x = item["target"]
     assert x.min() >= -1 and x.max() <= 1
     # Tissue maps lie on the brain of the T1 channel (whose darkest 0.5 % of brain voxels
@@ -27,7 +27,7 @@ def test_mni152_slices_with_tissue_channels(mni_dir):
     assert tissue.float().mean() > 0.2 and (x[0][tissue] > -1).float().mean() > 0.98
     assert ((x[1] + 1) / 2 + (x[2] + 1) / 2 <= 1.01).all()
     off = zoo.model_config("beers-pggan-mni152", ["model.use_segmentation=false"])
-    assert training_dataset(off.data, mni_dir)[0]["target"].shape == (1, 32, 32)
+    assert training_dataset(off.data, mni_dir)[0]["target"].shape == (1, 128, 128)
 
 
 def test_fundus_with_pseudo_vessel_map(tmp_path):
