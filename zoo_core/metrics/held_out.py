@@ -85,7 +85,8 @@ def split_parts(folder: str | Path) -> dict[str, Path]:
         raise ZooError(
             f"{folder} needs train/ and test/ sub-folders: the floor (and any classifier) "
             "comes from the training part, the figures from the held-out one. "
-            "`zoo pggan prepare-data mni152 DIR --held-out` writes such a folder."
+            "zoo_core.data.shipped.write_mni152(DIR, held_out=True) writes the zoo's MNI152 "
+            "split so (`zoo pggan prepare-data mni152 DIR --held-out`: with tissue maps)."
         )
     return {name: folder / name for name in SPLIT_PARTS}
 
