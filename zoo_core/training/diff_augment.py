@@ -36,7 +36,8 @@ def check_policies(policies: Sequence[str]) -> list[str]:
     return list(policies)
 
 
-def _draw(high: int, n: int, generator: torch.Generator | None, device) -> torch.Tensor:
+def _draw(high: int, n: int, generator: torch.Generator | None, device) -> list[int]:
+    """``n`` integers in ``[0, high)``, one per item."""
     return torch.randint(0, high, (n,), generator=generator, device=device).tolist()
 
 

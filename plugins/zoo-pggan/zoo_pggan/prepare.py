@@ -73,38 +73,39 @@ def prepare_mni152(out_dir: str | Path, resolution: int = 1, held_out: bool = Fa
         for key, array in volumes.items()
     }
     brain_z = np.flatnonzero(mask.any(axis=(0, 1)))
-    thirds = (brain_z.min(), brain_z.max())
+    brain_range = (brain_z.min(), brain_z.max())
     if not held_out:
-        return _write_mni152(Path(out_dir), brain, mask, affine, thirds, 0)
+        return _write_mni152(Path(out_dir), brain, affine, brain_range, 0)
     split = mni152_split_index(affine)
     top = affine.copy()
     top[:3, 3] = (affine @ np.array([0.0, 0.0, split, 1.0]))[:3]  # the slab's first voxel
     bottom = {key: array[:, :, :split] for key, array in brain.items()}
     upper = {key: array[:, :, split:] for key, array in brain.items()}
     out = Path(out_dir)
-    _write_mni152(out / "test", upper, mask[:, :, split:], top, thirds, split)
-    return _write_mni152(out / "train", bottom, mask[:, :, :split], affine, thirds, 0)
+    _write_mni152(out / "test", upper, top, brain_range, split)
+    return _write_mni152(out / "train", bottom, affine, brain_range, 0)
 
 
 def _write_mni152(
     out: Path,
     volumes: dict[str, np.ndarray],
-    mask: np.ndarray,
     affine: np.ndarray,
-    brain_z: tuple[int, int],
+    brain_range: tuple[int, int],
     z_offset: int,
 ) -> Path:
-    """One ``slices``-layout folder and its ``labels.csv`` (thirds of the whole brain)."""
+    """One ``slices``-layout folder and its ``labels.csv``: each slice's third of the whole
+    brain's axial range ``brain_range``, the folder's first slice being ``z_offset``."""
     folder = out / "mni152"
     folder.mkdir(parents=True, exist_ok=True)
     for key, array in volumes.items():
         path = folder / f"mni152_{key}.nii.gz"
         save_volume(array, affine, path, "MNI152 2009a sym (nilearn), brain-masked")
-    low, high = brain_z
+    low, high = brain_range
+    depth = next(iter(volumes.values())).shape[2]
     with open(out / "labels.csv", "w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["name", "label"])
-        for z in range(mask.shape[2]):
+        for z in range(depth):
             level = z + z_offset
             third = min(2, max(0, int(3 * (level - low) / max(1, high - low + 1))))
             writer.writerow([f"mni152_z{z:03d}", ("inferior", "middle", "superior")[third]])
