@@ -90,7 +90,9 @@ def evaluate_command(
     SRGAN against trilinear and tricubic up-sampling, the progressive GAN's image/map
     agreement. An unconditional model given a split folder (train/ and test/, e.g. from
     `zoo pggan prepare-data mni152 DIR --held-out`) gets FID and KID against the held-out
-    part beside their floor (the training part against it) and a memorisation check.
+    part beside their floor (the training part against it) and a memorisation check; a
+    class-conditional one also the share of its samples that a classifier fitted on the
+    labelled training part puts in the class they were drawn for.
 
     \b
     Examples:
@@ -104,6 +106,7 @@ def evaluate_command(
     from zoo_core.api import load
     from zoo_core.errors import ZooError
     from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
+    from zoo_core.metrics.class_fidelity import class_split_report
     from zoo_core.metrics.held_out import split_folder, split_report
     from zoo_core.registry import get_registry
 
@@ -139,11 +142,13 @@ def evaluate_command(
             run = arch.resolve("evaluation")
         elif split_folder(real) and not model.conditional:
             run = split_report
+        elif split_folder(real) and model.condition_kind == "class":
+            run = class_split_report
         else:
             raise ZooError(
                 f"{model_id} has no evaluation protocol of its own: pass --fake PATH (images "
-                "from `zoo generate`) or --generate N, or for an unconditional model a "
-                "folder with train/ and test/ parts."
+                "from `zoo generate`) or --generate N, or for an unconditional or "
+                "class-conditional model a folder with train/ and test/ parts."
             )
         report = run(model, real, seed=seed, device=device)
         write_report(report["metrics"], out_dir, markdown=report["markdown"])

@@ -127,11 +127,12 @@ def held_out_report(
     held-out part beside the floor, and each sample's nearest training image.
 
     ``image_channels``: how many leading channels are the picture that FID/KID look at (the
-    rest, segmentation maps, are judged by other figures); default all.
+    rest, segmentation maps, are judged by other figures); default all. A conditional model
+    passes ``sets`` with samples drawn for conditions of its own choosing.
     """
     from zoo_core.metrics.memorisation import memorisation
 
-    if getattr(model, "conditional", False):
+    if sets is None and getattr(model, "conditional", False):
         raise ZooError(
             f"{model.model_id}: the held-out protocol draws unconditional samples; this model "
             "is conditional. Pass --fake PATH (images from `zoo generate`) or --generate N."
