@@ -1,4 +1,4 @@
-"""Class fidelity of class-conditional models on a held-out split (zoo_core.metrics.class_fidelity)."""
+"""Class fidelity of class-conditional models on a held-out split."""
 
 from __future__ import annotations
 

@@ -105,8 +105,8 @@ def evaluate_command(
     """
     from zoo_core.api import load
     from zoo_core.errors import ZooError
-    from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
     from zoo_core.metrics.class_fidelity import class_split_report
+    from zoo_core.metrics.evaluate import evaluate, markdown_table, to_json, write_report
     from zoo_core.metrics.held_out import split_folder, split_report
     from zoo_core.registry import get_registry
 
