@@ -75,6 +75,21 @@ def test_prepared_mni152_tissues_split_real_slices_into_two_balanced_classes(tmp
     assert 0 <= ds.labels.count(0) - ds.labels.count(1) <= 1 and len(ds) > 50
 
 
+def test_the_held_out_split_holds_aligned_slabs_of_all_three_volumes(tmp_path):
+    """Training part below world z = 0 mm, held-out part above, T1 and maps on one grid."""
+    import nibabel as nib
+    from zoo_acgan.data import GM, T1, WM, prepare_mni152_tissues
+
+    folder = prepare_mni152_tissues(tmp_path / "split", held_out=True)
+    for part in ("train", "test"):
+        images = [nib.load(folder / part / name) for name in (T1, GM, WM)]
+        assert len({im.shape for im in images}) == 1
+        assert all((im.affine == images[0].affine).all() for im in images)
+    below, above = (nib.load(folder / part / T1) for part in ("train", "test"))
+    top_of_train = (below.affine @ [0, 0, below.shape[2] - 1, 1])[2]
+    assert top_of_train < 0 <= (above.affine @ [0, 0, 0, 1])[2]
+
+
 def test_zoo_generate_draws_the_classes_asked_for_by_name_or_index(tmp_path):
     import json
 

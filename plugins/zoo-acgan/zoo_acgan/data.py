@@ -18,11 +18,25 @@ T1, GM, WM = "t1.nii.gz", "gm.nii.gz", "wm.nii.gz"
 CLASSES = ("grey-matter-rich", "white-matter-rich")
 
 
-def prepare_mni152_tissues(out_dir: str | Path) -> Path:
-    """Copy the MNI152 T1 volume and its GM/WM maps (shipped with nilearn) into ``out_dir``."""
-    from zoo_core.plugin_api import copy_shipped
+def prepare_mni152_tissues(out_dir: str | Path, held_out: bool = False) -> Path:
+    """Copy the MNI152 T1 volume and its GM/WM maps (shipped with nilearn) into ``out_dir``.
 
-    return copy_shipped(out_dir, {T1: "mni152_t1", GM: "mni152_gm", WM: "mni152_wm"})
+    ``held_out`` writes the zoo's one MNI152 split instead (``zoo_core``'s ``mni152_slabs``:
+    below and above world z = 0 mm) as ``out_dir/train`` and ``out_dir/test``, each with the
+    three volumes: the folder ``zoo evaluate ID --real DIR`` measures the model on. Each part's
+    classes are split at its own median white-matter share, so both stay balanced.
+    """
+    from zoo_core.plugin_api import copy_shipped, mni152_slabs, save_volume
+
+    names = {T1: "t1", GM: "gm", WM: "wm"}
+    if not held_out:
+        return copy_shipped(out_dir, {name: f"mni152_{kind}" for name, kind in names.items()})
+    out = Path(out_dir)
+    for name, kind in names.items():
+        for part, image in mni152_slabs(kind).items():
+            array = image.get_fdata(dtype="float32")
+            save_volume(array, image.affine, out / part / name, "MNI152 (nilearn)")
+    return out
 
 
 def example_data(data_cfg: Any, folder: Path) -> None:
