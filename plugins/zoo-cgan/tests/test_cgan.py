@@ -17,7 +17,7 @@ def test_paper_layer_sizes_and_maxout():
     model = tiny_model(ID, tiny=False)
     g = model.generator
     assert (g.z[0].out_features, g.y[0].out_features, g.joint[0].out_features) == (200, 1000, 1200)
-    assert g.joint[3].out_features == 32 * 32
+    assert g.joint[3].out_features == 64 * 64
     # dropout 0.5 on every hidden layer of both players (the paper applies it to both)
     dropouts = [m.p for net in (g, model.discriminator) for m in net.modules()
                 if isinstance(m, torch.nn.Dropout)]  # fmt: skip
