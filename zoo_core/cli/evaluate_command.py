@@ -100,6 +100,7 @@ def evaluate_command(
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/
       zoo evaluate sanchez-srgan3d-mni152 --real volumes/
       zoo evaluate beers-pggan-mni152 --real data/mni152-split
+      zoo evaluate odena-acgan-mni152 --real data/mni152-tissues-split
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/ --generate 6 --mask lungs.nii.gz
       zoo evaluate beers-pggan-rop --real test/ --fake samples/ --metrics fid,kid --json
     """
