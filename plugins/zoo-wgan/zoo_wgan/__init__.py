@@ -38,7 +38,11 @@ def register_architectures(register):
     )
 
 
+#: The ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED = ("arjovsky-wgan-mni152",)
+
+
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(ModelSpec.packaged("zoo_wgan", model_id, "wgan"))
+        register(ModelSpec.packaged("zoo_wgan", model_id, "wgan", shipped=model_id in SHIPPED))
