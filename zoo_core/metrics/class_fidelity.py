@@ -63,12 +63,11 @@ class PixelClassifier:
     def __init__(self, num_classes: int, side: int = 16, weight_decay: float = 1e-2) -> None:
         self.num_classes, self.side, self.weight_decay = num_classes, side, weight_decay
 
-    def _features(self, images: torch.Tensor) -> torch.Tensor:
-        x = F.adaptive_avg_pool2d(images.float().cpu(), self.side).flatten(1)
-        return (x - self.mean) / self.std
+    def _pooled(self, images: torch.Tensor) -> torch.Tensor:
+        return F.adaptive_avg_pool2d(images.float().cpu(), self.side).flatten(1)
 
     def fit(self, images: torch.Tensor, labels: torch.Tensor) -> PixelClassifier:
-        x = F.adaptive_avg_pool2d(images.float().cpu(), self.side).flatten(1)
+        x = self._pooled(images)
         self.mean, self.std = x.mean(0), x.std(0).clamp_min(1e-6)
         x, y = (x - self.mean) / self.std, labels.long().cpu()
         self.weight = torch.zeros(x.shape[1], self.num_classes, requires_grad=True)
@@ -90,7 +89,8 @@ class PixelClassifier:
 
     @torch.no_grad()
     def predict(self, images: torch.Tensor) -> torch.Tensor:
-        return (self._features(images) @ self.weight + self.bias).argmax(1)
+        x = (self._pooled(images) - self.mean) / self.std
+        return (x @ self.weight + self.bias).argmax(1)
 
 
 def unseen_real_accuracy(
@@ -109,7 +109,9 @@ def unseen_real_accuracy(
     return correct / len(real.labels)
 
 
-def class_fidelity(fake: torch.Tensor, asked: torch.Tensor, real: LabelledSet, num_classes: int):
+def class_fidelity(
+    fake: torch.Tensor, asked: torch.Tensor, real: LabelledSet, num_classes: int
+) -> dict[str, Any]:
     """Share of ``fake`` that a classifier fitted on ``real`` puts in the ``asked`` class,
     overall and per class, beside the classifier's accuracy on unseen real images."""
     predicted = PixelClassifier(num_classes).fit(real.images, real.labels).predict(fake)
