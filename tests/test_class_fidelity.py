@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import nibabel as nib
 import numpy as np
 import pytest
 import torch
@@ -54,25 +53,15 @@ def test_zoo_evaluate_on_a_split_reports_class_fidelity_for_a_class_conditional_
     tmp_path, monkeypatch
 ):
     from click.testing import CliRunner
+    from helpers.held_out import save_model_folder, use_pooled_features, write_split
 
     from zoo_core.cli import cli
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
     from zoo_core.testing import tiny_model
 
-    rng = np.random.default_rng(0)
-    for part, slices in (("train", 8), ("test", 6)):
-        (tmp_path / "split" / part).mkdir(parents=True)
-        volume = rng.uniform(0.1, 1, size=(8, 8, slices)).astype(np.float32)
-        nib.save(nib.Nifti1Image(volume, np.eye(4)), str(tmp_path / "split" / part / "v.nii"))
-    model = tiny_model("mirza-cgan-mni152")
-    folder = tmp_path / "model"
-    folder.mkdir()
-    save_state_dict(
-        model.state_dict(), folder / "model.safetensors", {"model_id": "mirza-cgan-mni152"}
-    )
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
-    pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
-    monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
+    write_split(tmp_path / "split", {"train": 8, "test": 6}, side=8, low=0.1)
+    folder = save_model_folder(tiny_model("mirza-cgan-mni152"), tmp_path / "model",
+                               "mirza-cgan-mni152")  # fmt: skip
+    use_pooled_features(monkeypatch)
     result = CliRunner().invoke(cli, ["evaluate", str(folder), "--real", str(tmp_path / "split"),
                                       "--json", "--out", str(tmp_path / "eval")])  # fmt: skip
     assert result.exit_code == 0, result.output

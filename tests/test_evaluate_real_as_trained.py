@@ -8,8 +8,8 @@ from __future__ import annotations
 import nibabel as nib
 import numpy as np
 import pytest
-import torch
 from helpers.example import TINY, render_example
+from helpers.held_out import save_model_folder, use_pooled_features, write_split
 
 import zoo_core as zoo
 from zoo_core.metrics.evaluate import evaluate
@@ -44,23 +44,13 @@ def test_a_split_folder_gets_fid_and_kid_against_its_held_out_part_beside_the_fl
 
     from zoo_core.cli import cli
     from zoo_core.metrics import held_out
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
 
-    rng = np.random.default_rng(0)
-    for part, slices in (("train", 6), ("test", 4)):
-        (tmp_path / "split" / part).mkdir(parents=True)
-        volume = rng.uniform(0, 1, size=(16, 16, slices)).astype(np.float32)
-        nib.save(nib.Nifti1Image(volume, np.eye(4)), str(tmp_path / "split" / part / "v.nii"))
+    write_split(tmp_path / "split", {"train": 6, "test": 4}, side=16)
     model = zoo.load(
         example, pretrained=False, overrides=[*TINY, "data.mode=slices", "data.skip_empty=false"]
     )
-    folder = tmp_path / "model"
-    folder.mkdir()
-    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": example})
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
-    # A cheap feature network instead of Inception: the protocol, not the features, is tested.
-    pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
-    monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
+    folder = save_model_folder(model, tmp_path / "model", example)
+    use_pooled_features(monkeypatch)
     result = CliRunner().invoke(cli, ["evaluate", str(folder), "--real", str(tmp_path / "split"),
                                       "--json", "--out", str(tmp_path / "eval")])  # fmt: skip
     assert result.exit_code == 0, result.output

@@ -234,6 +234,17 @@ def check_shipped_weights(spec: ModelSpec, max_file_bytes: int = MAX_SHIPPED_FIL
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
+def shipped_weight_keys(model_id: str) -> set[str]:
+    """The tensor names in the shipped model.safetensors of ``model_id``, read from its
+    header only: what a plugin's test checks to see that no discriminator ships."""
+    from safetensors import safe_open
+
+    from zoo_core.api import model_spec
+
+    with safe_open(str(model_spec(model_id).weights_path() / "model.safetensors"), "pt") as f:
+        return set(f.keys())
+
+
 def _generate(model, batch, batch_size: int, seed: int):
     if model.conditional:
         return model.generate(condition=batch["condition"], seed=seed)
