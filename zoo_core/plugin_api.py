@@ -128,6 +128,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "mni152_split_index": ("zoo_core.data.shipped", "mni152_split_index"),
     "load_retina": ("zoo_core.data.shipped", "load_retina"),
     "save_volume": ("zoo_core.data.shipped", "save_volume"),
+    "write_mni152": ("zoo_core.data.shipped", "write_mni152"),
     # metrics
     "evaluate": ("zoo_core.metrics", "evaluate"),
     "write_report": ("zoo_core.metrics", "write_report"),
@@ -256,6 +257,7 @@ __all__ = [
     "training_set",
     "up_block",
     "volume_slices",
+    "write_mni152",
     "write_report",
 ]
 
@@ -299,6 +301,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         mni152_slabs,
         mni152_split_index,
         save_volume,
+        write_mni152,
     )
     from zoo_core.data.slices import volume_slices
     from zoo_core.extras import import_optional

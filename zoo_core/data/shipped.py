@@ -266,7 +266,10 @@ def copy_shipped(out_dir: str | Path, files: Mapping[str, str]) -> Path:
 
 
 def write_mni152(
-    out_dir: str | Path, kinds: Iterable[str] = ("t1",), held_out: bool = False
+    out_dir: str | Path,
+    kinds: Iterable[str] = ("t1",),
+    held_out: bool = False,
+    file_names: Mapping[str, str] | None = None,
 ) -> Path:
     """``out_dir/mni152_<kind>.nii.gz`` for each kind: a volumes folder ``zoo train --data``
     reads (``data.mode: slices`` cuts the axial slices).
@@ -274,12 +277,14 @@ def write_mni152(
     ``held_out`` writes the zoo's one MNI152 split instead (:func:`mni152_slabs`: below and
     above world z = 0 mm, cropped to the head, scaled to [0, 1]) as ``out_dir/train`` and
     ``out_dir/test``, the folder ``zoo evaluate ID --real DIR`` measures a generator on.
+    ``file_names`` maps a kind to the file name a plugin's dataset reads instead.
     """
+    names = {k: (file_names or {}).get(k, f"{_mni152(k)}.nii.gz") for k in kinds}
     if not held_out:
-        return copy_shipped(out_dir, {f"{_mni152(k)}.nii.gz": _mni152(k) for k in kinds})
+        return copy_shipped(out_dir, {name: _mni152(kind) for kind, name in names.items()})
     out = Path(out_dir)
-    for kind in kinds:
+    for kind, name in names.items():
         for part, image in mni152_slabs(kind).items():
-            path = out / part / f"{_mni152(kind)}.nii.gz"
+            path = out / part / name
             save_volume(image.get_fdata(dtype=np.float32), image.affine, path, "MNI152 (nilearn)")
     return out

@@ -26,17 +26,10 @@ def prepare_mni152_tissues(out_dir: str | Path, held_out: bool = False) -> Path:
     three volumes: the folder ``zoo evaluate ID --real DIR`` measures the model on. Each part's
     classes are split at its own median white-matter share, so both stay balanced.
     """
-    from zoo_core.plugin_api import copy_shipped, mni152_slabs, save_volume
+    from zoo_core.plugin_api import write_mni152
 
-    names = {T1: "t1", GM: "gm", WM: "wm"}
-    if not held_out:
-        return copy_shipped(out_dir, {name: f"mni152_{kind}" for name, kind in names.items()})
-    out = Path(out_dir)
-    for name, kind in names.items():
-        for part, image in mni152_slabs(kind).items():
-            array = image.get_fdata(dtype="float32")
-            save_volume(array, image.affine, out / part / name, "MNI152 (nilearn)")
-    return out
+    names = {"t1": T1, "gm": GM, "wm": WM}
+    return write_mni152(out_dir, names, held_out=held_out, file_names=names)
 
 
 def example_data(data_cfg: Any, folder: Path) -> None:
