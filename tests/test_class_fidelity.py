@@ -12,6 +12,7 @@ from zoo_core.metrics.class_fidelity import (
     LabelledSet,
     PixelClassifier,
     class_fidelity,
+    code_agreement,
     unseen_real_accuracy,
 )
 
@@ -47,6 +48,18 @@ def test_fidelity_counts_samples_in_the_class_they_were_asked_for():
     deaf = class_fidelity(drawn.images[drawn.labels == 1].repeat(2, 1, 1, 1), drawn.labels, real, 2)
     assert deaf["per_class"] == {"0": 0.0, "1": 1.0} and deaf["accuracy"] == 0.5
     assert deaf["classifier_accuracy_unseen_real"] == 1.0 and deaf["n_generated"] == 20
+
+
+def test_code_agreement_matches_codes_to_classes_one_to_one():
+    real, drawn = _two_classes(40, 0), _two_classes(20, 1)
+    # Code 0 draws class 1 and code 1 class 0: a swapped code is still a perfect one.
+    swapped = code_agreement(drawn.images, 1 - drawn.labels, real, 2)
+    assert swapped["accuracy"] == 1.0 and swapped["assignment"] == {"0": 1, "1": 0}
+    assert swapped["counts"] == [[0, 10], [10, 0]]
+    # Both codes draw class 1: one-to-one, only one of them can be matched to it.
+    ones = drawn.images[drawn.labels == 1].repeat(2, 1, 1, 1)
+    deaf = code_agreement(ones, drawn.labels, real, 2)
+    assert deaf["accuracy"] == 0.5 and deaf["counts"] == [[0, 10], [0, 10]]
 
 
 def test_zoo_evaluate_on_a_split_reports_class_fidelity_for_a_class_conditional_model(

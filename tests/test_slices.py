@@ -1,4 +1,4 @@
-"""zoo_core.data.slices.volume_slices: the usable slices of one volume, scaled and sized."""
+"""zoo_core.data.slices: a volume's usable slices, scaled and sized, and labelled by level."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import torch
 from omegaconf import OmegaConf
 
 from zoo_core.config import DataConfig
-from zoo_core.data.slices import volume_slices
+from zoo_core.data.slices import LevelSlices, level_labels, volume_slices
 
 
 def _volume(tmp_path):
@@ -41,3 +41,19 @@ def test_intensity_overrides_the_configured_scaling(tmp_path):
     # The HU window [-1000, 1000] maps 100 k HU to k / 10 (a crop keeps the square only).
     assert [round(float(s.mean()), 4) for s in slices] == [0.0, 0.1, 0.2, 0.3, 0.4, 0.0]
     assert cfg.intensity == "minmax"  # the caller's config is left alone
+
+
+def test_level_labels_bin_slices_bottom_to_top():
+    assert level_labels(8, 4) == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert level_labels(5, 2) == [0, 0, 0, 1, 1]
+
+
+def test_level_slices_label_each_volume_from_its_own_bottom(tmp_path):
+    first = _volume(tmp_path)
+    (tmp_path / "two").mkdir()
+    first.rename(tmp_path / "two" / "a.nii.gz")
+    _volume(tmp_path / "two").rename(tmp_path / "two" / "b.nii.gz")
+    dataset = LevelSlices(_cfg(intensity="minmax"), tmp_path / "two", levels=2)
+    assert len(dataset) == 8
+    assert [int(dataset[i]["label"]) for i in range(8)] == [0, 0, 1, 1, 0, 0, 1, 1]
+    assert dataset[3]["target"].shape == (1, 4, 4)

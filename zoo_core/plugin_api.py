@@ -116,6 +116,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "crop": ("zoo_core.data", "crop"),
     "tile_blocks": ("zoo_core.data", "tile_blocks"),
     "volume_slices": ("zoo_core.data.slices", "volume_slices"),
+    "LevelSlices": ("zoo_core.data.slices", "LevelSlices"),
     "MNI152_KINDS": ("zoo_core.data.shipped", "MNI152_KINDS"),
     "copy_shipped": ("zoo_core.data.shipped", "copy_shipped"),
     "head_ct_path": ("zoo_core.data.shipped", "head_ct_path"),
@@ -138,6 +139,9 @@ _LAZY: dict[str, tuple[str, str]] = {
     "per_scan": ("zoo_core.metrics.image", "per_scan"),
     "high_frequency_ratio": ("zoo_core.metrics.image", "high_frequency_ratio"),
     "held_out_distribution": ("zoo_core.metrics.held_out", "held_out_distribution"),
+    "code_agreement": ("zoo_core.metrics.class_fidelity", "code_agreement"),
+    "labelled_images": ("zoo_core.metrics.class_fidelity", "labelled_images"),
+    "split_parts": ("zoo_core.metrics.held_out", "split_parts"),
     "held_out_markdown": ("zoo_core.metrics.held_out", "markdown"),
     "held_out_report": ("zoo_core.metrics.held_out", "held_out_report"),
     "held_out_sets": ("zoo_core.metrics.held_out", "held_out_sets"),
@@ -178,6 +182,7 @@ __all__ = [
     "HubError",
     "ImagePool",
     "IntensityTransform",
+    "LevelSlices",
     "LossFactory",
     "MRNormalize",
     "ModelBuilder",
@@ -196,6 +201,7 @@ __all__ = [
     "ZooError",
     "block_grid",
     "build",
+    "code_agreement",
     "config_to_yaml",
     "copy_shipped",
     "crop",
@@ -222,6 +228,7 @@ __all__ = [
     "init_normal",
     "intensity_transform",
     "items_per_chunk",
+    "labelled_images",
     "latent",
     "latest_checkpoint",
     "list_images",
@@ -251,6 +258,7 @@ __all__ = [
     "save_png",
     "save_state_dict",
     "save_volume",
+    "split_parts",
     "ssim",
     "strip_suffix",
     "tile_blocks",
@@ -303,7 +311,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         save_volume,
         write_mni152,
     )
-    from zoo_core.data.slices import volume_slices
+    from zoo_core.data.slices import LevelSlices, volume_slices
     from zoo_core.extras import import_optional
     from zoo_core.generation import derive_seed, infer_slices, infer_volume, output_affine
     from zoo_core.generation.chunks import in_chunks, items_per_chunk
@@ -334,10 +342,12 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from zoo_core.losses.perceptual import WEIGHTS_ENV as VGG_WEIGHTS_ENV
     from zoo_core.losses.perceptual import resolve_vgg_weights
     from zoo_core.metrics import evaluate, write_report
+    from zoo_core.metrics.class_fidelity import code_agreement, labelled_images
     from zoo_core.metrics.held_out import (
         held_out_distribution,
         held_out_report,
         held_out_sets,
+        split_parts,
     )
     from zoo_core.metrics.held_out import markdown as held_out_markdown
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, per_scan, psnr, ssim

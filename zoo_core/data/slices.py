@@ -4,7 +4,9 @@
 volume's slices together. Some architectures do: ACGAN's tissue class and the conditional
 GAN's anatomical level depend on where a slice lies among its volume's usable slices, and
 CycleGAN pairs the slices of two folders. They read, scale, select and size the slices the
-same way; this is that way, written once.
+same way; this is that way, written once. :class:`LevelSlices` is the anatomical-level
+labelling itself, shared by the models that are trained on levels (the conditional GAN) and
+those judged by them (InfoGAN's categorical code).
 """
 
 from __future__ import annotations
@@ -42,3 +44,36 @@ def volume_slices(
     indices = slice_indices(volume, axis, data_cfg.skip_empty, data_cfg.min_foreground)
     size, mode = data_cfg.spatial_size, data_cfg.size_mode
     return indices, [fit_to_size(take_slice(volume, axis, i), size, mode) for i in indices]
+
+
+def level_labels(count: int, levels: int) -> list[int]:
+    """Bin ``count`` ordered slices into ``levels`` equal groups: ``floor(i * levels / count)``."""
+    return [i * levels // count for i in range(count)]
+
+
+class LevelSlices(torch.utils.data.Dataset):
+    """The usable slices of every volume at ``path``, each labelled by its anatomical level:
+    its position among its volume's slices along ``data.slice_axis``, cut into ``levels``
+    equal bins, so class 0 holds the lowest slices (skull base) and ``levels - 1`` the top."""
+
+    def __init__(self, data_cfg: Any, path: str | Path, levels: int) -> None:
+        from zoo_core.data.readers import list_images
+        from zoo_core.errors import DataError
+
+        paths = list_images(path) if Path(path).is_dir() else [Path(path)]
+        if not paths:
+            raise DataError(
+                f"{path} holds no volumes (zoo_core.data.shipped.write_mni152(DIR) writes one)."
+            )
+        self.images: list[torch.Tensor] = []
+        self.labels: list[int] = []
+        for p in paths:
+            _, images = volume_slices(data_cfg, p)
+            self.labels += level_labels(len(images), levels)
+            self.images += images
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return {"target": self.images[index], "label": torch.tensor(self.labels[index])}

@@ -32,24 +32,31 @@ class LabelledSet:
     labels: torch.Tensor
 
 
+def labelled_images(dataset: Any, value_range: tuple[float, float]) -> LabelledSet:
+    """Every item of a labelled dataset (``"target"`` image, ``"label"`` index), the images
+    mapped from ``value_range`` to [0, 1]."""
+    from zoo_core.metrics.sets import to_unit
+
+    items = [dataset[i] for i in range(len(dataset))]
+    images = torch.stack([torch.as_tensor(item["target"]).float() for item in items])
+    labels = torch.stack([torch.as_tensor(item["label"]).long() for item in items])
+    return LabelledSet(to_unit(images, value_range), labels)
+
+
 def labelled_set(model: Any, path: str | Path) -> LabelledSet:
     """The real images and labels at ``path``, read by the model's architecture's dataset
     exactly as it trains (labels from its ``"label"`` items)."""
-    from zoo_core.metrics.sets import to_unit
     from zoo_core.registry import get_registry
     from zoo_core.training.run import training_dataset
 
     arch = get_registry().architecture(model.card.zoo["architecture"])
     dataset = training_dataset(arch, model.config.data, Path(path))
-    items = [dataset[i] for i in range(len(dataset))]
-    if not items or "label" not in items[0]:
+    if len(dataset) == 0 or "label" not in dataset[0]:
         raise ZooError(
             f"{path}: the {arch.name} dataset gives no labelled items here; the class-fidelity "
             "protocol needs a dataset whose items carry a 'label'."
         )
-    images = torch.stack([torch.as_tensor(item["target"]).float() for item in items])
-    labels = torch.stack([torch.as_tensor(item["label"]).long() for item in items])
-    return LabelledSet(to_unit(images, tuple(model.value_range)), labels)
+    return labelled_images(dataset, tuple(model.value_range))
 
 
 class PixelClassifier:
@@ -127,6 +134,35 @@ def class_fidelity(
         "classifier": "logistic regression on 16x16 average-pooled pixels, fitted on the "
         "real training images",
         "n_generated": len(asked),
+    }
+
+
+def code_agreement(
+    fake: torch.Tensor, codes: torch.Tensor, real: LabelledSet, num_classes: int
+) -> dict[str, Any]:
+    """How well an unsupervised categorical code names the real classes (InfoGAN's figure).
+
+    A classifier fitted on ``real`` sorts ``fake``; code ``c`` is then assigned the class
+    that maximises the total agreement under a one-to-one assignment (Hungarian), since
+    nothing tells the model which code value should mean which class. ``accuracy`` is the
+    share of samples whose class is their code's assigned class.
+    """
+    from scipy.optimize import linear_sum_assignment
+
+    predicted = PixelClassifier(num_classes).fit(real.images, real.labels).predict(fake)
+    num_codes = int(codes.max()) + 1
+    counts = torch.zeros(num_codes, num_classes, dtype=torch.long)
+    counts.index_put_((codes.cpu().long(), predicted), torch.ones_like(predicted), accumulate=True)
+    rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
+    matched = int(counts[torch.as_tensor(rows), torch.as_tensor(cols)].sum())
+    return {
+        "accuracy": matched / len(codes),
+        "assignment": {str(int(r)): int(c) for r, c in zip(rows, cols, strict=True)},
+        "counts": counts.tolist(),
+        "classifier_accuracy_unseen_real": unseen_real_accuracy(real, num_classes),
+        "classifier": "logistic regression on 16x16 average-pooled pixels, fitted on the "
+        "real training images",
+        "n_generated": len(codes),
     }
 
 

@@ -44,7 +44,7 @@ def test_label_reaches_generator_and_discriminator():
 
 
 def test_level_labels_bin_slices_bottom_to_top():
-    from zoo_cgan.data import level_labels
+    from zoo_core.data.slices import level_labels
 
     assert level_labels(8, 4) == [0, 0, 1, 1, 2, 2, 3, 3]
     assert level_labels(5, 2) == [0, 0, 0, 1, 1]

@@ -33,7 +33,7 @@ def test_codes_shapes_and_q_head():
     fake = model.fake_batch(batch)
     logits, mean, log_std = model.discriminator.codes(fake)
     assert fake.shape == (3, 1, 16, 16)
-    assert logits.shape == (3, 10) and mean.shape == (3, 2) and log_std.shape == (3, 2)
+    assert logits.shape == (3, 4) and mean.shape == (3, 2) and log_std.shape == (3, 2)
     out = model.generate_codes(torch.tensor([1, 1]), torch.tensor([[-1.0, 0], [1.0, 0]]), seed=0)
     assert out.shape == (2, 1, 16, 16)
 
@@ -50,7 +50,7 @@ def test_both_optimisers_train_the_q_head_and_the_generator_feeds_it():
 
 
 def test_networks_are_chen_et_al_s_mnist_table_at_28x28():
-    model = tiny_model(ID, "model.resolution=28", tiny=False)
+    model = tiny_model(ID, "model.resolution=28", "model.categories=10", tiny=False)
     g, d = model.generator, model.discriminator
     layers = (torch.nn.Linear, torch.nn.Conv2d, torch.nn.ConvTranspose2d)
 
@@ -69,3 +69,60 @@ def test_networks_are_chen_et_al_s_mnist_table_at_28x28():
                               (7 * 7 * 128, 1024)]  # fmt: skip
     assert sizes(d.source) == [(1024, 1)] and sizes(d.q) == [(1024, 128), (128, 14)]
     assert model.generate(n=2, seed=0).shape == (2, 1, 28, 28)
+
+
+def _banded_split(root, levels: int, per_level: int):
+    """``root/{train,test}/v.nii``: axial slice k of level L = k // per_level is noise with
+    a bright band in rows 4L..4L+3, so a slice's level shows in the picture."""
+    import nibabel as nib
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    for part in ("train", "test"):
+        volume = rng.uniform(0.1, 0.4, size=(16, 16, levels * per_level)).astype(np.float32)
+        for k in range(volume.shape[2]):
+            level = k // per_level
+            volume[4 * level : 4 * level + 4, :, k] += 0.6
+        (root / part).mkdir(parents=True)
+        nib.save(nib.Nifti1Image(volume, np.eye(4)), str(root / part / "v.nii"))
+    return root
+
+
+def test_zoo_evaluate_matches_each_code_to_the_level_it_draws(tmp_path, monkeypatch):
+    import json
+
+    from click.testing import CliRunner
+    from zoo_infogan.evaluation import SAMPLES_PER_CODE
+    from zoo_infogan.model import InfoGAN
+
+    from zoo_core.cli import cli
+    from zoo_core.plugin_api import config_to_yaml, save_state_dict
+
+    split = _banded_split(tmp_path / "split", levels=4, per_level=6)
+    model, folder = tiny_model(ID, "model.categories=4"), tmp_path / "model"
+    folder.mkdir()
+    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": ID})
+    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
+    monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
+
+    def draws_level_after_code(self, cat, cont, seed=None):
+        """Code c draws a band at level (c + 1) % 4, in the model's [-1, 1] units."""
+        images = torch.full((len(cat), 1, 16, 16), -0.6)
+        for i, c in enumerate(cat.tolist()):
+            level = (c + 1) % 4
+            images[i, 0, 4 * level : 4 * level + 4] = 0.8
+        return images
+
+    monkeypatch.setattr(InfoGAN, "generate_codes", draws_level_after_code)
+    result = CliRunner().invoke(cli, ["evaluate", str(folder), "--real", str(split), "--json",
+                                      "--out", str(tmp_path / "eval")])  # fmt: skip
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    agreement = report["code_agreement"]
+    assert agreement["assignment"] == {"0": 1, "1": 2, "2": 3, "3": 0}
+    assert agreement["accuracy"] == 1.0 and agreement["n_generated"] == 4 * SAMPLES_PER_CODE
+    assert agreement["classifier_accuracy_unseen_real"] == 1.0
+    assert report["distribution"]["n_held_out"] == 24
+    markdown = (tmp_path / "eval" / "metrics.md").read_text()
+    assert "| 0 | 0 | 64 | 0 | 0 | level 1 |" in markdown

@@ -4,7 +4,7 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_infogan.config import InfoGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.4"  # LevelSlices, code_agreement
 
 #: Small enough for the conformance kit (16x16 slices, 8 filters).
 TINY = [
@@ -26,6 +26,7 @@ def register_architectures(register):
             description="InfoGAN: categorical and continuous latent codes whose mutual "
             "information with the image is maximised through an auxiliary head Q that shares "
             "the discriminator's trunk (Chen et al. 2016).",
+            evaluation="zoo_infogan.evaluation:code_split_report",
             tiny=TINY,
         )
     )
