@@ -88,11 +88,12 @@ def evaluate_command(
     With --real alone, architectures that bring their paper's protocol run it: the 3D cGAN's
     Tables I/II (condition vs generated over whole scans, all voxels and a region), the 3D
     SRGAN against trilinear and tricubic up-sampling, the progressive GAN's image/map
-    agreement, InfoGAN's categorical code matched to anatomical levels. An unconditional model given a split folder (train/ and test/, e.g. from
-    `zoo pggan prepare-data mni152 DIR --held-out`) gets FID and KID against the held-out
-    part beside their floor (the training part against it) and a memorisation check; a
-    class-conditional one also the share of its samples that a classifier fitted on the
-    labelled training part puts in the class they were drawn for.
+    agreement, InfoGAN's categorical code matched to anatomical levels. An unconditional
+    model given a split folder (train/ and test/, e.g. from `zoo pggan prepare-data mni152
+    DIR --held-out`) gets FID and KID against the held-out part beside their floor (the
+    training part against it) and a memorisation check; a class-conditional one also the
+    share of its samples that a classifier fitted on the labelled training part puts in the
+    class they were drawn for.
 
     \b
     Examples:
