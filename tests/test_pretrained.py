@@ -149,3 +149,16 @@ def test_save_pretrained_leaves_out_a_discriminator_that_was_never_loaded(exampl
 
     assert not critic & set(load_state_dict(folder / "model.safetensors"))
     assert GANModel.from_pretrained(folder).discriminator_loaded is False
+
+
+def test_an_untrained_model_from_an_init_seed_is_the_same_every_time(example):
+    torch.manual_seed(123)
+    before = torch.rand(1)
+    torch.manual_seed(123)
+    first = zoo.load(example, pretrained=False, overrides=TINY, init_seed=7)
+    again = zoo.load(example, pretrained=False, overrides=TINY, init_seed=7)
+    other = zoo.load(example, pretrained=False, overrides=TINY, init_seed=8)
+    weights = lambda m: torch.cat([p.flatten() for p in m.parameters()])  # noqa: E731
+    assert torch.equal(weights(first), weights(again))
+    assert not torch.equal(weights(first), weights(other))
+    assert torch.equal(torch.rand(1), before)  # the caller's random stream is untouched

@@ -370,11 +370,14 @@ def load(
     dtype: Any = None,
     local_files_only: bool = False,
     cache_dir: str | Path | None = None,
+    init_seed: int | None = None,
 ) -> GANModel:
     """Load a model by registered id, by published repo id (``ORG/NAME``) or from a local
     training checkpoint or model folder (a path that exists).
 
-    ``pretrained=False`` returns the paper's architecture freshly initialised. ``revision``
+    ``pretrained=False`` returns the paper's architecture freshly initialised, from
+    ``init_seed`` when one is given (so an untrained reference figure can be reproduced; the
+    caller's random state is left as it was). ``revision``
     pins a commit, branch or tag; ``source`` is ``"hf"`` or ``"dir:PATH"`` (default:
     ``$ZOO_HUB`` or the Hugging Face Hub). Weights shipped in the plugin's package are used
     when neither ``source`` nor another ``revision`` than the card's is asked for.
@@ -412,7 +415,12 @@ def load(
         spec = model_spec(model_id)
         card = cards.read(spec.card_path())
         if not pretrained:
-            model = build(spec.architecture, model_config(model_id, overrides))
+            import torch
+
+            with torch.random.fork_rng(devices=[]):
+                if init_seed is not None:
+                    torch.manual_seed(init_seed)
+                model = build(spec.architecture, model_config(model_id, overrides))
             model = _attach(model, model_id, card, {"pretrained": False})
         elif shipped_weights.uses_shipped(spec, revision, source):
             model, info = _load_shipped(spec, overrides, allow_pickle)

@@ -58,7 +58,12 @@ METRIC_NAMES = ("psnr", "ssim", "ms_ssim", "fid", "kid", "diversity", "memorisat
 @dtype_option()
 @click.option("--source", help="Where weights come from: 'hf' or 'dir:PATH'.")
 @click.option("--revision", help="Weights revision.")
-@click.option("--untrained", is_flag=True, help="Evaluate the untrained architecture.")
+@click.option(
+    "--untrained",
+    is_flag=True,
+    help="Evaluate the untrained architecture, initialised from --seed (the reference the "
+    "cards give beside their trained figures).",
+)
 def evaluate_command(
     model_id: str,
     real: Path,
@@ -132,6 +137,7 @@ def evaluate_command(
     model = load(
         model_id,
         pretrained=not untrained,
+        init_seed=seed if untrained else None,
         device=device,
         revision=revision,
         source=source,

@@ -152,7 +152,8 @@ def _progress() -> Iterator[Any]:
 @click.option(
     "--untrained",
     is_flag=True,
-    help="Use the freshly initialised architecture (no weights); recorded in the provenance.",
+    help="Use the freshly initialised architecture (no weights), initialised from --seed; "
+    "recorded in the provenance.",
 )
 @click.option(
     "--allow-pickle",
@@ -244,6 +245,7 @@ def generate_command(
     model = load(
         model_id,
         pretrained=not untrained,
+        init_seed=seed if untrained else None,
         device=device,
         revision=revision,
         source=source,
