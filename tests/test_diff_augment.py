@@ -71,9 +71,11 @@ def test_the_critic_sees_augmented_real_images_and_training_still_runs(tmp_path,
     assert all(((s == -1).flatten(1).sum(1) >= 16).all() for s in shown)
 
 
-def test_a_conditional_model_is_refused(tmp_path):
+def test_an_image_conditioned_model_is_refused_and_a_class_conditioned_one_is_not(tmp_path):
     cfg = config("train.diff_augment=[flip]")
     model = tiny_gan.build(cfg.model)
     model.conditional = True
-    with pytest.raises(ConfigError, match=r"train\.diff_augment is for unconditional models"):
+    with pytest.raises(ConfigError, match=r"image-conditioned critic would see augmented"):
         GANTrainer(model, cfg, ConstantImages(), tmp_path, "t", progress=False)
+    model.condition_kind = "class"
+    assert GANTrainer(model, cfg, ConstantImages(), tmp_path, "t", progress=False).diff_augment

@@ -133,11 +133,13 @@ class GANTrainer:
 
         self.adversarial, self.gradient_penalty = self._adversarial_loss()
         self.diff_augment = check_policies(self.train_cfg.get("diff_augment") or [])
-        if self.diff_augment and model.conditional:
+        # A class label still holds for a shifted or partly blanked image (Zhao et al. train
+        # class-conditional BigGAN so); a condition image would no longer match its target.
+        if self.diff_augment and model.conditional and model.condition_kind != "class":
             raise ConfigError(
-                "train.diff_augment is for unconditional models: a conditional critic would "
-                "see augmented images beside an unaugmented condition. Leave it empty for "
-                f"{model.model_id or type(model).__name__}."
+                "train.diff_augment is for unconditional and class-conditional models: an "
+                "image-conditioned critic would see augmented images beside an unaugmented "
+                f"condition. Leave it empty for {model.model_id or type(model).__name__}."
             )
         self.terms = self._loss_terms()
         #: The generator and discriminator, in their DDP wrappers when several processes train.
