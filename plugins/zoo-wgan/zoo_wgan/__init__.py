@@ -39,7 +39,7 @@ def register_architectures(register):
 
 
 #: The ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
-SHIPPED = ("arjovsky-wgan-mni152",)
+SHIPPED = ("arjovsky-wgan-mni152", "gulrajani-wgangp-mni152")
 
 
 @hookimpl
