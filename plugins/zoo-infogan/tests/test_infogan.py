@@ -92,17 +92,16 @@ def test_zoo_evaluate_matches_each_code_to_the_level_it_draws(tmp_path, monkeypa
     import json
 
     from click.testing import CliRunner
+    from zoo_infogan import TINY
     from zoo_infogan.evaluation import SAMPLES_PER_CODE
     from zoo_infogan.model import InfoGAN
 
+    import zoo_core as zoo
     from zoo_core.cli import cli
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
 
     split = _banded_split(tmp_path / "split", levels=4, per_level=6)
-    model, folder = tiny_model(ID, "model.categories=4"), tmp_path / "model"
-    folder.mkdir()
-    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": ID})
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    model = zoo.load(ID, pretrained=False, overrides=[*TINY, "model.categories=4"])
+    folder = model.save_pretrained(tmp_path / "model")
     pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
     monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
 
