@@ -18,8 +18,9 @@ from typing import Any
 import torch
 
 from zoo_core.data.intensity import intensity_transform
-from zoo_core.data.readers import read_image
+from zoo_core.data.readers import list_images, read_image
 from zoo_core.data.regions import fit_to_size, slice_indices, take_slice
+from zoo_core.errors import DataError
 
 
 def volume_slices(
@@ -57,9 +58,6 @@ class LevelSlices(torch.utils.data.Dataset):
     equal bins, so class 0 holds the lowest slices (skull base) and ``levels - 1`` the top."""
 
     def __init__(self, data_cfg: Any, path: str | Path, levels: int) -> None:
-        from zoo_core.data.readers import list_images
-        from zoo_core.errors import DataError
-
         paths = list_images(path) if Path(path).is_dir() else [Path(path)]
         if not paths:
             raise DataError(
