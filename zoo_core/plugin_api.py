@@ -116,6 +116,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "crop": ("zoo_core.data", "crop"),
     "tile_blocks": ("zoo_core.data", "tile_blocks"),
     "volume_slices": ("zoo_core.data.slices", "volume_slices"),
+    "augmentation": ("zoo_core.data.datasets", "augmentation"),
     "LevelSlices": ("zoo_core.data.slices", "LevelSlices"),
     "MNI152_KINDS": ("zoo_core.data.shipped", "MNI152_KINDS"),
     "copy_shipped": ("zoo_core.data.shipped", "copy_shipped"),
@@ -199,6 +200,7 @@ __all__ = [
     "VGGFeatures",
     "WassersteinLoss",
     "ZooError",
+    "augmentation",
     "block_grid",
     "build",
     "code_agreement",
@@ -297,6 +299,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         read_image,
         tile_blocks,
     )
+    from zoo_core.data.datasets import augmentation
     from zoo_core.data.readers import strip_suffix
     from zoo_core.data.shipped import (
         MNI152_KINDS,

@@ -23,6 +23,7 @@ DataLoader workers) draws the same samples.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -137,7 +138,7 @@ class MedicalImageDataset(Dataset):
         self.num_classes = int(data_cfg.num_classes) or len(data_cfg.label_values)
         if data_cfg.one_hot and not self.num_classes:
             raise ConfigError("data.one_hot needs data.num_classes or data.label_values.")
-        self._augment = self._build_augment(data_cfg)
+        self._augment = augmentation(data_cfg, self.size, self.mode)
         self._shape: tuple[int, ...] | None = None
 
         self.condition: _Side | None = None
@@ -289,12 +290,12 @@ class MedicalImageDataset(Dataset):
         if self.condition is not None:
             condition = self._condition_of[path]
         item = self._read(self.target, path, locator, condition)
-        item = self._augmented(item)
+        item = self._augment(item)
         if self.source is not None:
             # CycleGAN draws the other domain at random so that pairs change every epoch.
             pick = int(torch.randint(len(self.source.entries), (1,)))
             src_path, src_loc = self.source.entries[pick]
-            source = self._augmented(self._read(self.source, src_path, src_loc, None))
+            source = self._augment(self._read(self.source, src_path, src_loc, None))
             item["source"] = source["target"]
         if "label" in item and self.cfg.one_hot:
             item["label"] = to_one_hot(item["label"], self.num_classes, where=str(path))
@@ -311,49 +312,56 @@ class MedicalImageDataset(Dataset):
                 f"{self._shape}; set data.spatial_size so every sample has one size."
             )
 
-    # -- augmentation -------------------------------------------------------------------------
 
-    def _build_augment(self, data_cfg: Any):
-        """Random jitter (resize up, crop back), then flips along every axis and in-plane
-        quarter turns (exact, no interpolation), or flips along ``augment_flip_axes`` only.
-        The MONAI dictionary transforms apply the same draw to target, condition and label
-        (labels resized nearest-neighbour). None when the config asks for none of it."""
-        from monai.transforms import Compose, RandFlipd, RandRotate90d, RandSpatialCropd, Resized
+def augmentation(
+    data_cfg: Any, size: Sequence[int], mode: str = "slices"
+) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+    """``data.jitter_size`` and ``data.augment`` as a function of an item, drawn afresh per
+    call from torch's random stream (so the trainer's seed fixes it).
 
-        jitter = int(data_cfg.jitter_size)
-        if not data_cfg.augment and not jitter:
-            return None
-        keys = ["target", "condition", "label"]
-        nd = len(self.size) if self.size else (2 if self.mode in ("images", "slices") else 3)
-        steps: list[Any] = []
-        if jitter:
-            if not self.size or jitter < max(self.size):
-                raise ConfigError(
-                    f"data.jitter_size={jitter} needs data.spatial_size no larger than it."
-                )
-            smooth = "bilinear" if nd == 2 else "trilinear"
-            modes = (smooth, smooth, "nearest")
-            steps += [
-                Resized(keys, [jitter] * nd, mode=modes, allow_missing_keys=True),
-                RandSpatialCropd(keys, self.size, random_size=False, allow_missing_keys=True),
-            ]
-        if data_cfg.augment:
-            axes = data_cfg.augment_flip_axes
-            steps += [
-                RandFlipd(keys, prob=0.5, spatial_axis=a, allow_missing_keys=True)
-                for a in (range(nd) if axes is None else [int(a) for a in axes])
-            ]
-            if axes is None and self.size and self.size[0] == self.size[1]:
-                steps.append(
-                    RandRotate90d(keys, prob=0.5, spatial_axes=(0, 1), allow_missing_keys=True)
-                )
-        return Compose(steps)
+    Random jitter (resize up, crop back to ``size``), then flips along every axis and
+    in-plane quarter turns (exact, no interpolation), or flips along ``augment_flip_axes``
+    only. The MONAI dictionary transforms apply the same draw to an item's target, condition
+    and label (labels resized nearest-neighbour). The identity when the config asks for none
+    of it.
+    """
+    from monai.transforms import Compose, RandFlipd, RandRotate90d, RandSpatialCropd, Resized
 
-    def _augmented(self, item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        if self._augment is None:
-            return item
-        self._augment.set_random_state(seed=int(torch.randint(2**31 - 1, (1,))))
-        return {k: _plain(v) for k, v in self._augment(dict(item)).items()}
+    size = [int(s) for s in size]
+    jitter = int(data_cfg.jitter_size)
+    if not data_cfg.augment and not jitter:
+        return lambda item: item
+    keys = ["target", "condition", "label"]
+    nd = len(size) if size else (2 if mode in ("images", "slices") else 3)
+    steps: list[Any] = []
+    if jitter:
+        if not size or jitter < max(size):
+            raise ConfigError(
+                f"data.jitter_size={jitter} needs data.spatial_size no larger than it."
+            )
+        smooth = "bilinear" if nd == 2 else "trilinear"
+        modes = (smooth, smooth, "nearest")
+        steps += [
+            Resized(keys, [jitter] * nd, mode=modes, allow_missing_keys=True),
+            RandSpatialCropd(keys, size, random_size=False, allow_missing_keys=True),
+        ]
+    if data_cfg.augment:
+        axes = data_cfg.augment_flip_axes
+        steps += [
+            RandFlipd(keys, prob=0.5, spatial_axis=a, allow_missing_keys=True)
+            for a in (range(nd) if axes is None else [int(a) for a in axes])
+        ]
+        if axes is None and size and size[0] == size[1]:
+            steps.append(
+                RandRotate90d(keys, prob=0.5, spatial_axes=(0, 1), allow_missing_keys=True)
+            )
+    transform = Compose(steps)
+
+    def augment(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        transform.set_random_state(seed=int(torch.randint(2**31 - 1, (1,))))
+        return {k: _plain(v) for k, v in transform(dict(item)).items()}
+
+    return augment
 
 
 def training_dataset(data_cfg: Any, path: str | Path) -> MedicalImageDataset:

@@ -28,13 +28,14 @@ def test_plugin_passes_the_conformance_kit():
 
 def test_paper_configuration():
     cfg = tiny_config(ZHU, tiny=False)
-    assert (cfg.model.n_blocks, cfg.model.g_filters, cfg.model.resolution) == (9, 64, 256)
+    # the paper's generator for 128x128 training images: 6 residual blocks (9 at 256x256)
+    assert (cfg.model.n_blocks, cfg.model.g_filters, cfg.model.resolution) == (6, 64, 128)
     assert cfg.train.adversarial == "lsgan" and cfg.train.loss_weights["cycle"] == 10.0
     assert (cfg.train.identity_weight, cfg.train.pool_size) == (0.5, 50)
     assert tiny_config("hiasa-cyclegan-mrct", tiny=False).train.gradient_consistency_weight > 0
     model = tiny_model(ZHU, tiny=False)
     rf = model.discriminator.b.receptive_field
-    assert rf == 70 and len(model.generator.ab.net) == 4 + 2 * 3 + 9 + 2 * 3 + 3
+    assert rf == 70 and len(model.generator.ab.net) == 4 + 2 * 3 + 6 + 2 * 3 + 3
 
 
 def test_cycle_and_identity_terms_by_hand():
@@ -138,13 +139,24 @@ def test_unpaired_slices_scale_each_domain_and_pair_every_combination(tmp_path):
     for folder, name, data in (("domain_a", "mr", mr), ("domain_b", "ct", ct)):
         (tmp_path / folder).mkdir()
         nib.save(nib.Nifti1Image(data, np.eye(4)), tmp_path / folder / f"{name}.nii.gz")
-    cfg = tiny_config(ZHU, "data.spatial_size=[8,8]").data
-    ds = unpaired_slices(cfg, tmp_path)
+    size, window = "data.spatial_size=[8,8]", "data.hu_window=[-1000,1000]"
+    cfg = tiny_config(ZHU, size, window, "data.jitter_size=0", "data.augment=false")
+    ds = unpaired_slices(cfg.data, tmp_path)
     assert len(ds) == 4 * 3
     item = ds[5]
     assert item["source"].shape == (1, 8, 8) and item["target"].shape == (1, 8, 8)
     assert torch.isclose(item["target"].max(), torch.tensor(0.4))  # 400 HU in [-1000, 1000]
     assert item["source"].max() <= 1 and item["source"].min() >= -1
+    # the paper's jitter and flips, a draw per domain from torch's (seeded) random stream
+    cfg = tiny_config(ZHU, size, window, "data.jitter_size=10").data
+    jittered = unpaired_slices(cfg, tmp_path)
+    torch.manual_seed(0)
+    first = jittered[5]
+    torch.manual_seed(0)
+    again = jittered[5]
+    assert all(torch.equal(first[k], again[k]) for k in ("source", "target"))
+    draws = {tuple(jittered[5]["source"].flatten().tolist()) for _ in range(20)}
+    assert len(draws) > 1 and first["source"].shape == (1, 8, 8)
 
 
 def test_patchgan_score_sees_a_70x70_patch():

@@ -6,7 +6,7 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_cyclegan.config import CycleGANConfig, CycleGANDataConfig, CycleGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.5"
 
 #: Small enough for the conformance kit (32x32 slices, 4 filters, one residual block).
 TINY = [
@@ -15,6 +15,7 @@ TINY = [
     "model.n_blocks=1",
     "model.resolution=32",
     "data.spatial_size=[32,32]",
+    "data.jitter_size=36",
 ]
 
 IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
@@ -35,6 +36,7 @@ def register_architectures(register):
             data_config=CycleGANDataConfig,
             dataset="zoo_cyclegan.data:unpaired_slices",
             example_data="zoo_cyclegan.data:example_data",
+            evaluation="zoo_cyclegan.evaluation:translation_report",
             tiny=TINY,
         )
     )
@@ -44,6 +46,13 @@ def register_architectures(register):
 def register_models(register):
     for model_id in IDS:
         register(ModelSpec.packaged("zoo_cyclegan", model_id, "cyclegan"))
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_cyclegan.cli import cyclegan
+
+    cli.add_command(cyclegan)
 
 
 @hookimpl

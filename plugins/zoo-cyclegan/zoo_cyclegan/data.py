@@ -1,4 +1,4 @@
-"""Unpaired 2D slices from ``domain_a/`` and ``domain_b/`` volumes, and the MR/CT demo data.
+"""Unpaired 2D slices from ``domain_a/`` and ``domain_b/`` volumes.
 
 Reading, intensity scaling, slicing and fitting to size are :mod:`zoo_core.data`'s. Domain A
 is scaled by ``data.intensity`` and domain B by ``data.intensity_b`` (MR percentiles vs a CT
@@ -16,16 +16,6 @@ import torch
 
 MR_NAME = "mni152_t1.nii.gz"
 CT_NAME = "ct_head.nii.gz"
-
-
-def prepare_mr_ct(out_dir: str | Path) -> Path:
-    """Write the demo data: MNI152 T1 (nilearn) in ``domain_a/``, the head CT atlas of
-    TotalSegmentator (1 mm, HU) in ``domain_b/``. Both ship inside their wheels."""
-    from zoo_core.plugin_api import copy_shipped
-
-    return copy_shipped(
-        out_dir, {f"domain_a/{MR_NAME}": "mni152_t1", f"domain_b/{CT_NAME}": "head_ct"}
-    )
 
 
 def example_data(data_cfg: Any, folder: Path) -> None:
@@ -48,7 +38,7 @@ def domain_slices(data_cfg: Any, folder: Path, intensity: str) -> list[torch.Ten
     if not paths:
         raise DataError(
             f"{folder} holds no images: CycleGAN data is two folders domain_a/ and domain_b/ "
-            "of unpaired volumes (see zoo_cyclegan.data.prepare_mr_ct)."
+            "of unpaired volumes (`zoo cyclegan prepare-data DIR` writes the zoo's own)."
         )
     out: list[torch.Tensor] = []
     for path in paths:
@@ -57,18 +47,24 @@ def domain_slices(data_cfg: Any, folder: Path, intensity: str) -> list[torch.Ten
 
 
 class UnpairedSlices(torch.utils.data.Dataset):
-    """Items ``{"source": A slice, "target": B slice}`` over all (A, B) combinations."""
+    """Items ``{"source": A slice, "target": B slice}`` over all (A, B) combinations, each
+    slice through ``data.jitter_size`` and ``data.augment`` with a draw of its own."""
 
     def __init__(self, data_cfg: Any, path: str | Path) -> None:
+        from zoo_core.plugin_api import augmentation
+
         root = Path(path)
         self.a = domain_slices(data_cfg, root / "domain_a", data_cfg.intensity)
         self.b = domain_slices(data_cfg, root / "domain_b", data_cfg.intensity_b)
+        self.augment = augmentation(data_cfg, data_cfg.spatial_size)
 
     def __len__(self) -> int:
         return len(self.a) * len(self.b)
 
     def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
-        return {"source": self.a[index // len(self.b)], "target": self.b[index % len(self.b)]}
+        a = self.augment({"target": self.a[index // len(self.b)]})["target"]
+        b = self.augment({"target": self.b[index % len(self.b)]})["target"]
+        return {"source": a, "target": b}
 
 
 def unpaired_slices(data_cfg: Any, path: str | Path) -> UnpairedSlices:
