@@ -106,3 +106,18 @@ def test_a_model_that_shrinks_the_brain_loses_dice(tmp_path):
     disc = np.asarray(nib.load(tmp_path / "test/domain_a/mr.nii.gz").dataobj)[..., 0] > 0
     kept = disc[:, :16].sum()
     assert m["brain_dice"] == pytest.approx(2 * kept / (disc.sum() + kept))
+
+
+def test_montage_shows_input_output_cycle_and_real_ct_per_row(tmp_path):
+    from PIL import Image
+    from zoo_cyclegan.evaluation import translation_montage
+
+    invert = lambda x: -x  # noqa: E731
+    model = disc_model(invert, invert)
+    path = translation_montage(model, write_discs(tmp_path / "data"), tmp_path / "m.png", rows=2)
+    with Image.open(path) as picture:
+        pixels = np.asarray(picture.convert("L"), dtype=float)
+        assert picture.size == (4 * 34 + 2, 2 * 34 + 2)  # 4 tiles of 32 + padding, 2 rows
+    centre = [pixels[2 + 16, 2 + 34 * col + 16] for col in range(4)]
+    # the disc: bright MR, inverted (dark) synthetic CT, bright again cycled, 30 HU real CT
+    assert centre[0] > 200 and centre[1] < 50 and centre[2] > 200 and 100 < centre[3] < 200

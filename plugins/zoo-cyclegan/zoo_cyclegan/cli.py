@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from zoo_core.plugin_api import device_option
+
 
 @click.group("cyclegan")
 def cyclegan() -> None:
@@ -36,3 +38,31 @@ def prepare_data(out_dir: Path) -> None:
 
     for name, path in write_mr_ct_split(out_dir).items():
         click.echo(f"{name}: {path}")
+
+
+@cyclegan.command("montage")
+@click.argument("model_ref", metavar="MODEL")
+@click.option(
+    "--real",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder with train/ and test/ parts (zoo cyclegan prepare-data); the held-out "
+    "test/ slabs are shown.",
+)
+@click.option("--out", "out_png", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", default=4, show_default=True, help="Held-out MR slices, one per row.")
+@click.option("--untrained", is_flag=True, help="The architecture with random weights.")
+@device_option()
+def montage(model_ref: str, real: Path, out_png: Path, rows: int, untrained: bool, device: str):
+    """Picture a translation: per row, a held-out MR slice, its synthetic CT, the MR cycled
+    back, and the real held-out CT slice at the same level.
+
+    \b
+    Example:
+      zoo cyclegan montage zhu-cyclegan-mrct --real data/mrct --out montage.png
+    """
+    import zoo_core as zoo
+    from zoo_cyclegan.evaluation import translation_montage
+
+    model = zoo.load(model_ref, pretrained=not untrained, device=device)
+    click.echo(translation_montage(model, real, out_png, rows=rows))

@@ -72,6 +72,29 @@ def domain_slices(model: Any, folder: Path, intensity: str) -> torch.Tensor:
     return torch.stack(slices)
 
 
+def evenly(stack: torch.Tensor, count: int) -> torch.Tensor:
+    """``count`` slices of ``stack`` at evenly spaced positions, ends excluded."""
+    positions = torch.linspace(0, len(stack) - 1, count + 2)[1:-1].round().long()
+    return stack[positions]
+
+
+def translation_montage(model: Any, real: str | Path, path: str | Path, rows: int = 4) -> Path:
+    """A picture of ``rows`` held-out MR slices, one per row: the MR, its synthetic CT, the MR
+    cycled back, and the real held-out CT slice at the same share of its slab."""
+    from zoo_core.plugin_api import save_montage, split_parts
+
+    data = model.config.data
+    test = split_parts(real)["test"]
+    device = next(model.parameters()).device
+    mr = evenly(domain_slices(model, test / "domain_a", data.intensity), rows)
+    ct = evenly(domain_slices(model, test / "domain_b", data.intensity_b), rows)
+    fake_ct = translate(model, mr, "a2b", device)
+    cycled = translate(model, fake_ct, "b2a", device)
+    tiles = torch.stack([mr, fake_ct, cycled, ct], dim=1).flatten(0, 1)
+    labels = ["MR (input)", "synthetic CT", "MR cycled back", "real CT, same level"] * rows
+    return save_montage(tiles.clamp(-1, 1), path, value_range=(-1, 1), nrow=4, labels=labels)
+
+
 def translation_report(
     model: Any, real: str | Path, *, seed: int = 0, device: str | None = "cpu"
 ) -> dict[str, Any]:
