@@ -19,6 +19,8 @@ TINY = [
 ]
 
 IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
+#: The ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED = ("zhu-cyclegan-mrct",)
 
 
 @hookimpl
@@ -45,7 +47,8 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(ModelSpec.packaged("zoo_cyclegan", model_id, "cyclegan"))
+        shipped = model_id in SHIPPED
+        register(ModelSpec.packaged("zoo_cyclegan", model_id, "cyclegan", shipped=shipped))
 
 
 @hookimpl
