@@ -23,7 +23,7 @@ DataLoader workers) draws the same samples.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -313,11 +313,23 @@ class MedicalImageDataset(Dataset):
             )
 
 
-def augmentation(
-    data_cfg: Any, size: Sequence[int], mode: str = "slices"
-) -> Callable[[dict[str, torch.Tensor]], dict[str, torch.Tensor]]:
+class Augmentation:
+    """A MONAI transform applied with a draw from torch's random stream, so the trainer's
+    seed fixes it; a class rather than a closure so that DataLoader workers can pickle it."""
+
+    def __init__(self, transform: Any = None) -> None:
+        self.transform = transform
+
+    def __call__(self, item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        if self.transform is None:
+            return item
+        self.transform.set_random_state(seed=int(torch.randint(2**31 - 1, (1,))))
+        return {k: _plain(v) for k, v in self.transform(dict(item)).items()}
+
+
+def augmentation(data_cfg: Any, size: Sequence[int], mode: str = "slices") -> Augmentation:
     """``data.jitter_size`` and ``data.augment`` as a function of an item, drawn afresh per
-    call from torch's random stream (so the trainer's seed fixes it).
+    call.
 
     Random jitter (resize up, crop back to ``size``), then flips along every axis and
     in-plane quarter turns (exact, no interpolation), or flips along ``augment_flip_axes``
@@ -330,7 +342,7 @@ def augmentation(
     size = [int(s) for s in size]
     jitter = int(data_cfg.jitter_size)
     if not data_cfg.augment and not jitter:
-        return lambda item: item
+        return Augmentation()
     keys = ["target", "condition", "label"]
     nd = len(size) if size else (2 if mode in ("images", "slices") else 3)
     steps: list[Any] = []
@@ -355,13 +367,7 @@ def augmentation(
             steps.append(
                 RandRotate90d(keys, prob=0.5, spatial_axes=(0, 1), allow_missing_keys=True)
             )
-    transform = Compose(steps)
-
-    def augment(item: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
-        transform.set_random_state(seed=int(torch.randint(2**31 - 1, (1,))))
-        return {k: _plain(v) for k, v in transform(dict(item)).items()}
-
-    return augment
+    return Augmentation(Compose(steps))
 
 
 def training_dataset(data_cfg: Any, path: str | Path) -> MedicalImageDataset:

@@ -1,6 +1,8 @@
 """CycleGAN: conformance, cycle/identity/gradient-consistency terms by hand, the trainer,
 whole-volume translation, unpaired data, and the shared layers it is built from."""
 
+import pickle
+
 import nibabel as nib
 import numpy as np
 import pytest
@@ -159,6 +161,7 @@ def test_unpaired_slices_scale_each_domain_and_pair_every_combination(tmp_path):
     assert all(torch.equal(first[k], again[k]) for k in ("source", "target"))
     draws = {tuple(jittered[5]["source"].flatten().tolist()) for _ in range(20)}
     assert len(draws) > 1 and first["source"].shape == (1, 8, 8)
+    assert len(pickle.loads(pickle.dumps(jittered))) == 12  # DataLoader workers may pickle it
 
 
 def test_patchgan_score_sees_a_70x70_patch():
