@@ -1,6 +1,8 @@
-"""``zoo cyclegan prepare-data``: the brain MR / brain CT data of the shipped weights.
+"""``zoo cyclegan prepare-data`` (the shipped weights' brain MR / brain CT data) and
+``zoo cyclegan montage`` (a picture of a translation).
 
-Only click is imported here, so that ``zoo --help`` stays fast.
+Only click and the plugin API are imported here; torch waits inside each command, so that
+``zoo --help`` stays fast.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from zoo_core.plugin_api import device_option
 
 @click.group("cyclegan")
 def cyclegan() -> None:
-    """Unpaired MR <-> CT translation (Zhu et al. 2017, Hiasa et al. 2018): data."""
+    """Unpaired MR <-> CT translation (Zhu et al. 2017, Hiasa et al. 2018): data, pictures."""
 
 
 @cyclegan.command("prepare-data")

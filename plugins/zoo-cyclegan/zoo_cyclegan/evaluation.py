@@ -59,17 +59,10 @@ def translate(model: Any, slices: torch.Tensor, direction: str, device: Any) -> 
 
 
 def domain_slices(model: Any, folder: Path, intensity: str) -> torch.Tensor:
-    """Every usable slice of every volume in ``folder``, as training reads them."""
-    from zoo_core.plugin_api import DataError, list_images, volume_slices
+    """Every usable slice of every volume in ``folder``, as training reads them, stacked."""
+    from zoo_cyclegan.data import domain_slices as read
 
-    paths = list_images(folder) if folder.is_dir() else []
-    if not paths:
-        raise DataError(
-            f"{folder} holds no volumes: the held-out folder needs domain_a/ and domain_b/ "
-            "(`zoo cyclegan prepare-data DIR` writes DIR/train and DIR/test so)."
-        )
-    slices = [s for p in paths for s in volume_slices(model.config.data, p, intensity=intensity)[1]]
-    return torch.stack(slices)
+    return torch.stack(read(model.config.data, folder, intensity))
 
 
 def evenly(stack: torch.Tensor, count: int) -> torch.Tensor:
