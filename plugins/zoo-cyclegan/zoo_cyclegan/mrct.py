@@ -1,10 +1,9 @@
 """The shipped weights' data: brain MR and brain CT from two real heads, split into a training
 part and a held-out slab each.
 
-The two scans that install offline are nilearn's MNI152 T1 (a whole head, skull and scalp
-included) and TotalSegmentator's head CT atlas (the brain alone, HU, with 0 written outside
-it). Unpaired translation needs the two domains to show the same thing, so both are cut to
-the brain:
+The two scans that install offline are nilearn's MNI152 T1 template and TotalSegmentator's
+head CT atlas, and both hold the brain alone. Unpaired translation needs the two domains to
+show it the same way:
 
 - MR: the T1 as nilearn ships it, already brain-extracted (0 outside the brain);
 - CT: the atlas with its outside (the zeros connected to the volume's border; zeros inside
