@@ -20,7 +20,7 @@ TINY = [
 
 IDS = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
 #: The ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
-SHIPPED = ("zhu-cyclegan-mrct",)
+SHIPPED = ("zhu-cyclegan-mrct", "hiasa-cyclegan-mrct")
 
 
 @hookimpl
