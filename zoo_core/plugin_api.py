@@ -97,6 +97,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     # losses
     "GradientPenalty": ("zoo_core.losses", "GradientPenalty"),
     "TotalVariation": ("zoo_core.losses", "TotalVariation"),
+    "InceptionFeatures": ("zoo_core.losses", "InceptionFeatures"),
     "VGGFeatures": ("zoo_core.losses", "VGGFeatures"),
     "WassersteinLoss": ("zoo_core.losses", "WassersteinLoss"),
     "gram_matrix": ("zoo_core.losses", "gram_matrix"),
@@ -182,6 +183,7 @@ __all__ = [
     "GradientPenalty",
     "HubError",
     "ImagePool",
+    "InceptionFeatures",
     "IntensityTransform",
     "LevelSlices",
     "LossFactory",
@@ -337,6 +339,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     )
     from zoo_core.losses import (
         GradientPenalty,
+        InceptionFeatures,
         TotalVariation,
         VGGFeatures,
         WassersteinLoss,

