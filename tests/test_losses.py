@@ -244,3 +244,30 @@ def test_losses_resolve_by_name_through_the_registry():
     close(registry.loss("tv")(power=1)(t(0.0, 1.0, 2.0, 4.0).view(1, 1, 2, 2)), 4.0)
     with pytest.raises(ZooError, match="Unknown loss 'nope'"):
         registry.loss("nope")
+
+
+def test_inception_features_are_the_fid_networks_layers_in_the_order_named():
+    from zoo_core.losses import InceptionFeatures
+
+    feats = InceptionFeatures(("Mixed_5d", "Conv2d_1a_3x3"))
+    images = torch.rand(2, 1, 64, 64) * 2 - 1
+    deep, first = feats(images)
+    # 299 input: the first stride-2 convolution gives 149, Mixed_5d 35 (as in torchvision)
+    assert first.shape == (2, 32, 149, 149) and deep.shape == (2, 288, 35, 35)
+    assert float(first.min()) >= 0  # each tapped layer ends in its ReLU
+    assert len(feats.blocks) == 10  # nothing past the deepest layer asked for is kept
+    # The same pictures in another value range give the same features.
+    unit = InceptionFeatures(("Conv2d_1a_3x3",), value_range=(0.0, 1.0))
+    torch.testing.assert_close(unit((images + 1) / 2)[0], first, atol=1e-4, rtol=1e-4)
+    with pytest.raises(ZooError, match="unknown Inception-v3 layer"):
+        InceptionFeatures(("relu4_2",))
+
+
+def test_inception_features_are_frozen_but_pass_gradients_to_the_image():
+    from zoo_core.losses import InceptionFeatures
+
+    feats = InceptionFeatures(("Conv2d_4a_3x3",)).train()
+    assert not feats.training and not any(p.requires_grad for p in feats.parameters())
+    image = torch.zeros(1, 1, 32, 32, requires_grad=True)
+    feats(image)[0].square().mean().backward()
+    assert image.grad is not None and float(image.grad.abs().sum()) > 0

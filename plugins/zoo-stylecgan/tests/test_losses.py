@@ -6,7 +6,9 @@ import pytest
 import torch
 from torch import nn
 from zoo_stylecgan.losses import (
+    INCEPTION_SOURCE,
     SegmentLosses,
+    features_from_config,
     region_masks,
     segment_content_terms,
     segment_style_terms,
@@ -129,6 +131,30 @@ def test_random_vgg_only_on_request(monkeypatch):
     assert "random" in features.source
     with pytest.raises(ConfigError, match="does not exist"):
         vgg_features(["relu1_1"], weights="/no/such/vgg19.safetensors")
+
+
+def test_the_headct_config_trains_on_the_shipped_inception_network():
+    from zoo_core.api import model_config
+
+    train = model_config("krishna-stylecgan-headct").train
+    losses = SegmentLosses.from_config(train, 6)
+    assert losses.features.source == INCEPTION_SOURCE  # trained weights, found offline
+    image = torch.rand(1, 1, 128, 128) * 2 - 1
+    index = torch.randint(6, (1, 1, 8, 8)).repeat_interleave(16, 2).repeat_interleave(16, 3)
+    same = losses(image, index, image, index, content=image)
+    assert float(same["style"]) == 0.0 and float(same["content"]) == 0.0
+    fake = image.flip(-1).requires_grad_(True)
+    other = losses(fake, index, image, index, content=image)
+    assert float(other["style"]) > 0 and float(other["content"]) > 0
+    other["style"].backward()
+    assert float(fake.grad.abs().sum()) > 0
+    train.feature_network = "resnet50"
+    with pytest.raises(ConfigError, match="vgg19 or inception-v3, not 'resnet50'"):
+        features_from_config(train)
+    train.feature_network, train.content_layer = "inception-v3", "relu4_2"
+    unknown = r"inception-v3: unknown Inception-v3 layer\(s\) \['relu4_2'\]"
+    with pytest.raises(ConfigError, match=unknown):
+        features_from_config(train)
 
 
 def test_total_variation_matches_hand_value():

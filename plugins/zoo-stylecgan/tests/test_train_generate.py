@@ -26,8 +26,8 @@ def trained(headct_dir, tmp_path_factory):
         "model.d_filters=8", "model.d_max_filters=32", "model.noise_side=8",
         "data.spatial_size=[32,32]", "train.vgg_allow_random=true", "train.vgg_hub_repo=null",
         "train.feature_network=vgg19", "train.style_layers=[relu1_1,relu2_1,relu3_1,relu4_1]",
-        "train.content_layer=relu4_2", f"train.steps={STEPS}", "train.log_every=1", "train.checkpoint_every=0",
-        "train.optimizer_g.lr=0.002", "data.style_min_gap=24",
+        "train.content_layer=relu4_2", f"train.steps={STEPS}", "train.log_every=1",
+        "train.checkpoint_every=0", "train.optimizer_g.lr=0.002", "data.style_min_gap=24",
     ]  # fmt: skip
     with pytest.warns(UserWarning, match="RANDOM weights"):
         final = zoo.train("krishna-stylecgan-headct", data=headct_dir, overrides=overrides,

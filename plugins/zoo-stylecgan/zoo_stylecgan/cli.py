@@ -11,6 +11,8 @@ from typing import Any
 
 import click
 
+from zoo_core.plugin_api import device_option
+
 
 @click.group("stylecgan")
 def stylecgan() -> None:
@@ -63,6 +65,45 @@ def prepare_headct_command(
     for folder in [out] if split_z is None else [out / "train", out / "test"]:
         count = len(list(folder.glob("*.nii.gz")))
         click.echo(f"wrote {count} slices and their region maps to {folder}")
+
+
+@stylecgan.command("montage")
+@click.argument("model_ref", metavar="MODEL")
+@click.option(
+    "--real",
+    required=True,
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    help="A folder from `prepare-headct --split-z` (its held-out test/ slab is shown), or a "
+    "folder of slices.",
+)
+@click.option("--out", "out_png", required=True, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--rows", default=4, show_default=True, help="Held-out slices, one per row.")
+@click.option(
+    "--adapt-steps",
+    type=click.IntRange(min=0),
+    default=20,
+    show_default=True,
+    help="Adam steps adapting G to each style slice (as zoo generate --style).",
+)
+@click.option("--untrained", is_flag=True, help="The architecture with random weights.")
+@device_option()
+def montage(
+    model_ref: str, real: Path, out_png: Path, rows: int, adapt_steps: int, untrained: bool,
+    device: str,
+) -> None:  # fmt: skip
+    """Picture held-out generation: per row, a held-out slice's region map, the real slice,
+    the style slice (half the slab away) and the synthetic slice drawn for that map in that
+    style, as `zoo evaluate` draws them.
+
+    \b
+    Example:
+      zoo stylecgan montage krishna-stylecgan-headct --real data/headct --out montage.png
+    """
+    import zoo_core as zoo
+    from zoo_stylecgan.evaluation import style_montage
+
+    model = zoo.load(model_ref, pretrained=not untrained, device=device)
+    click.echo(style_montage(model, real, out_png, rows=rows, adapt_steps=adapt_steps))
 
 
 @stylecgan.command("regions")

@@ -50,6 +50,42 @@ def style_partner(index: int, count: int) -> int:
     return (index + count // 2) % count
 
 
+def draw(model: Any, item: Any, partner: Any, seed: int, adapt_steps: int) -> torch.Tensor:
+    """One sample ``(1, 1, R, R)`` in [-1, 1] for ``item``'s map in ``partner``'s style, G
+    adapted with ``item``'s CT as the content (what ``zoo generate --style --content`` does)."""
+    generator = torch.Generator(device=model.device).manual_seed(int(seed))
+    with torch.no_grad():
+        sample = model.sample(
+            1,
+            item.label[None].to(model.device),
+            generator,
+            style=partner.image[None],
+            style_map=partner.label[None],
+            content=item.image[None],
+            adapt_steps=adapt_steps,
+        )
+    return sample.float().clamp(-1, 1).cpu()
+
+
+def style_montage(
+    model: Any, real: str | Path, path: str | Path, *, rows: int = 4, adapt_steps: int = ADAPT_STEPS
+) -> Path:
+    """A picture of ``rows`` held-out slices, evenly spread over the slab, one per row: the
+    map, the real slice it was drawn from (the content), the style slice, and the sample."""
+    from zoo_core.plugin_api import save_montage
+
+    _, slices = held_out_slices(model, real)
+    count = len(slices)
+    tiles, labels = [], []
+    for i in np.linspace(0, count - 1, min(rows, count)).round().astype(int):
+        item, partner = slices[i], slices[style_partner(i, count)]
+        grey = item.label[None].float() / (model.num_classes - 1) * 2 - 1  # regions as greys
+        sample = draw(model, item, partner, int(i), adapt_steps)
+        tiles += [grey, item.image[None], partner.image[None], sample]
+        labels += ["region map", "real slice (content)", "style slice", "synthetic"]
+    return save_montage(torch.cat(tiles), path, value_range=(-1, 1), nrow=4, labels=labels)
+
+
 def region_dice(predicted: np.ndarray, truth: np.ndarray, num_classes: int) -> list[float | None]:
     """Per-region Dice over all pixels at once; None for a region in neither."""
     out: list[float | None] = []
@@ -88,18 +124,8 @@ def style_report(
     maps, samples, contents, styles, style_maps = [], [], [], [], []
     for i, item in enumerate(slices):
         partner = slices[style_partner(i, count)]
-        generator = torch.Generator(device=model.device).manual_seed(int(seed) + i)
-        with torch.no_grad():
-            sample = model.sample(
-                1,
-                item.label[None].to(model.device),
-                generator,
-                style=partner.image[None],
-                style_map=partner.label[None],
-                content=item.image[None],
-                adapt_steps=adapt_steps,
-            )
-        samples.append(window.inverse(sample.float().clamp(-1, 1).cpu().numpy()[0, 0]))
+        sample = draw(model, item, partner, int(seed) + i, adapt_steps)
+        samples.append(window.inverse(sample.numpy()[0, 0]))
         contents.append(window.inverse(item.image.numpy()[0]))
         styles.append(window.inverse(partner.image.numpy()[0]))
         maps.append(item.label.numpy()[0])
