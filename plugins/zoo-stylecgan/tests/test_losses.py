@@ -186,3 +186,18 @@ def test_vgg_weights_in_the_hugging_face_cache_are_used_without_asking_the_hub(
     monkeypatch.setattr("huggingface_hub.hf_hub_download", no_network)
     path, where = resolve_vgg_weights(None, "timm/vgg19.tv_in1k")
     assert path == str(weights) and where == "Hugging Face cache of timm/vgg19.tv_in1k"
+
+
+def test_per_region_grams_compare_texture_whatever_the_regions_size():
+    # The same texture (a constant 1) over one pixel of four in the fake and over all four in
+    # the style: eq. (6) sees a quarter of the style's Gram, the per-region norm the same one.
+    fake = torch.ones(1, 1, 2, 2)
+    mask_fake = torch.tensor([[[[1.0, 0.0], [0.0, 0.0]]]])
+    mask_style = torch.ones(1, 1, 2, 2)
+    paper = segment_style_terms([fake], [fake], mask_fake, mask_style)
+    assert float(paper[0]) == pytest.approx(0.25 * (0.25 - 1.0) ** 2)
+    region = segment_style_terms([fake], [fake], mask_fake, mask_style, per_region=True)
+    assert float(region[0]) == 0.0
+    # A region the style slice lacks has no texture to give: no term (eq. 6 would ask for 0).
+    absent = segment_style_terms([fake], [fake], mask_fake, torch.zeros(1, 1, 2, 2), True)
+    assert float(absent[0]) == 0.0

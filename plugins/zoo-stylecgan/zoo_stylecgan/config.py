@@ -57,6 +57,10 @@ class StyleCGANTrainConfig(TrainConfig):
     #: names follow the network: relu4_2 for VGG-19, Mixed_5d for Inception-v3.
     feature_network: str = "vgg19"
     style_layers: list[str] = field(default_factory=lambda: list(STYLE_LAYERS))
+    #: What a region's Gram matrix is divided by: map, the whole feature map's positions
+    #: (eq. 6: the Gram then grows with the region's area), or region, the region's own
+    #: (texture compared regardless of how large the region is in either slice).
+    gram_norm: str = "map"
     #: The paper's "tenth" ReLU of VGG-19: relu1_1, 1_2, 2_1, 2_2, 3_1..3_4, 4_1, 4_2.
     content_layer: str = "relu4_2"
     #: A local safetensors file of VGG-19 ImageNet weights (timm or torchvision keys).

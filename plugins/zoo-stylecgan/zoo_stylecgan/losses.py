@@ -143,20 +143,44 @@ def _at(mask: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
     return F.interpolate(mask, size=features.shape[-2:], mode="nearest")
 
 
+def _region_gram(features: torch.Tensor, mask: torch.Tensor, per_region: bool) -> torch.Tensor:
+    """The Gram matrix of ``features`` inside ``mask``, over the map's positions (eq. 6) or,
+    ``per_region``, over the region's own (so a region's size does not enter its Gram)."""
+    gram = gram_matrix(features, mask)
+    if not per_region:
+        return gram
+    positions = mask.shape[-2] * mask.shape[-1]
+    area = mask.flatten(1).sum(1).clamp(min=1.0)  # (N,)
+    return gram * (positions / area).view(-1, 1, 1)
+
+
 def segment_style_terms(
     fake_features: Sequence[torch.Tensor],
     style_features: Sequence[torch.Tensor],
     masks: torch.Tensor,
     style_masks: torch.Tensor,
+    per_region: bool = False,
 ) -> torch.Tensor:
-    """Eq. (6) per region: a ``(K,)`` tensor whose sum is the style loss (batch mean)."""
+    """Eq. (6) per region: a ``(K,)`` tensor whose sum is the style loss (batch mean).
+
+    Eq. (6) divides each region's Gram by the whole feature map's size, so the Gram grows with
+    the region's area, and a style slice whose grey matter covers twice the area asks for
+    grey matter of twice the energy. ``per_region`` divides by the region's own area instead,
+    so the two slices compare their regions' texture, not their size; a region missing from
+    either slice at a layer's size then has no texture to compare and adds nothing.
+    """
     terms = []
     for s in range(masks.shape[1]):
         total = masks.new_zeros(())
         for f, g in zip(fake_features, style_features, strict=True):
-            gram_f = gram_matrix(f, _at(masks[:, s : s + 1], f))
-            gram_s = gram_matrix(g, _at(style_masks[:, s : s + 1], g))
-            total = total + 0.25 * ((gram_f - gram_s) ** 2).sum(dim=(1, 2)).mean()
+            mask_f, mask_s = _at(masks[:, s : s + 1], f), _at(style_masks[:, s : s + 1], g)
+            gram_f = _region_gram(f, mask_f, per_region)
+            gram_s = _region_gram(g, mask_s, per_region)
+            per_sample = 0.25 * ((gram_f - gram_s) ** 2).sum(dim=(1, 2))
+            if per_region:
+                present = (mask_f.flatten(1).amax(1) > 0) & (mask_s.flatten(1).amax(1) > 0)
+                per_sample = per_sample * present
+            total = total + per_sample.mean()
         terms.append(total)
     return torch.stack(terms)
 
@@ -181,9 +205,11 @@ class SegmentLosses(nn.Module):
         style_layers: Sequence[str],
         content_layer: str,
         num_classes: int,
+        per_region_gram: bool = False,
     ) -> None:
         super().__init__()
         self.features = features
+        self.per_region_gram = per_region_gram
         layers = list(dict.fromkeys([*style_layers, content_layer]))
         self.style_slots = [layers.index(name) for name in style_layers]
         self.content_slot = layers.index(content_layer)
@@ -191,11 +217,15 @@ class SegmentLosses(nn.Module):
 
     @classmethod
     def from_config(cls, train_cfg: Any, num_classes: int) -> SegmentLosses:
+        norm = str(train_cfg.get("gram_norm", "map"))
+        if norm not in ("map", "region"):
+            raise ConfigError(f"train.gram_norm must be map or region, not {norm!r}.")
         return cls(
             features_from_config(train_cfg),
             list(train_cfg.style_layers),
             str(train_cfg.content_layer),
             num_classes,
+            per_region_gram=norm == "region",
         )
 
     def _extract(self, images: torch.Tensor, grad: bool) -> list[torch.Tensor]:
@@ -223,6 +253,7 @@ class SegmentLosses(nn.Module):
             [style_feats[i] for i in self.style_slots],
             masks,
             style_masks,
+            self.per_region_gram,
         )
         out = {"style_terms": style_terms, "style": style_terms.sum()}
         if content is not None:
