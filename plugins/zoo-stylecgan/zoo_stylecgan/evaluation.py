@@ -117,6 +117,11 @@ def style_report(
 
     folder, slices = held_out_slices(model, real)
     window = window_of(model)
+
+    def hu_of(unit: np.ndarray) -> np.ndarray:
+        # to 1/1000 HU: the window's float round trip must not move a stored 15 HU (a
+        # region bound) to 14.99999 and into the region below
+        return np.round(window.inverse(unit), 3)
     scheme = str(model.config.data.region_scheme)
     names = SCHEMES[scheme].names
     k = model.num_classes
@@ -125,9 +130,9 @@ def style_report(
     for i, item in enumerate(slices):
         partner = slices[style_partner(i, count)]
         sample = draw(model, item, partner, int(seed) + i, adapt_steps)
-        samples.append(window.inverse(sample.numpy()[0, 0]))
-        contents.append(window.inverse(item.image.numpy()[0]))
-        styles.append(window.inverse(partner.image.numpy()[0]))
+        samples.append(hu_of(sample.numpy()[0, 0]))
+        contents.append(hu_of(item.image.numpy()[0]))
+        styles.append(hu_of(partner.image.numpy()[0]))
         maps.append(item.label.numpy()[0])
         style_maps.append(partner.label.numpy()[0])
         report_progress("generating held-out slices", i + 1, count)
