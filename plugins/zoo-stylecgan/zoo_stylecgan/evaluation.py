@@ -122,6 +122,7 @@ def style_report(
         # to 1/1000 HU: the window's float round trip must not move a stored 15 HU (a
         # region bound) to 14.99999 and into the region below
         return np.round(window.inverse(unit), 3)
+
     scheme = str(model.config.data.region_scheme)
     names = SCHEMES[scheme].names
     k = model.num_classes
