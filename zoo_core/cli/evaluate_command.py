@@ -93,7 +93,8 @@ def evaluate_command(
     With --real alone, architectures that bring their paper's protocol run it: the 3D cGAN's
     Tables I/II (condition vs generated over whole scans, all voxels and a region), the 3D
     SRGAN against trilinear and tricubic up-sampling, the progressive GAN's image/map
-    agreement, InfoGAN's categorical code matched to anatomical levels. An unconditional
+    agreement, InfoGAN's categorical code matched to anatomical levels, the style cGAN's
+    re-segmentation of held-out maps drawn in another slice's style. An unconditional
     model given a split folder (train/ and test/, e.g. from `zoo pggan prepare-data mni152
     DIR --held-out`) gets FID and KID against the held-out part beside their floor (the
     training part against it) and a memorisation check; a class-conditional one also the
@@ -108,6 +109,7 @@ def evaluate_command(
       zoo evaluate beers-pggan-mni152 --real data/mni152-split
       zoo evaluate odena-acgan-mni152 --real data/mni152-tissues-split
       zoo evaluate chen-infogan-mni152 --real data/mni152-split
+      zoo evaluate krishna-stylecgan-headct --real data/headct-split
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/ --generate 6 --mask lungs.nii.gz
       zoo evaluate beers-pggan-rop --real test/ --fake samples/ --metrics fid,kid --json
     """

@@ -28,6 +28,8 @@ TINY = [
 ]
 
 IDS = ("krishna-stylecgan-ct", "krishna-stylecgan-headct")
+#: The ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED = ("krishna-stylecgan-headct",)
 
 
 @hookimpl
@@ -38,8 +40,8 @@ def register_architectures(register):
             builder="zoo_stylecgan.model:StyleCGAN",
             config=StyleCGANConfig,
             description="Segmentation map + 200-d noise -> CT slice: encoder-decoder with skips, "
-            "conditional critic, per-organ (masked) VGG-19 Gram style, content and TV losses "
-            "(Krishna & Mueller).",
+            "conditional critic, per-organ (masked) Gram style, content and TV losses on VGG-19 "
+            "or the shipped Inception-v3 (Krishna & Mueller).",
             trainer="zoo_stylecgan.trainer:StyleCGANTrainer",
             train_config=StyleCGANTrainConfig,
             data_config=StyleCGANDataConfig,
@@ -55,7 +57,8 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     for model_id in IDS:
-        register(ModelSpec.packaged("zoo_stylecgan", model_id, "stylecgan"))
+        shipped = model_id in SHIPPED
+        register(ModelSpec.packaged("zoo_stylecgan", model_id, "stylecgan", shipped=shipped))
 
 
 @hookimpl

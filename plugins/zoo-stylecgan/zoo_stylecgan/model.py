@@ -63,6 +63,11 @@ class StyleCGAN(GANModel):
         self._adapted: dict[tuple, torch.nn.Module] = {}
         self._inputs: dict[tuple, Any] = {}
 
+    def discriminator_state_keys(self) -> set[str]:
+        """None: generating in a new style adapts G against the trained D
+        (:func:`zoo_stylecgan.stylize.adapt_to_style`), so shipped weights keep D."""
+        return set()
+
     # -- conditions ------------------------------------------------------------------------
 
     def class_map(self, condition: torch.Tensor) -> torch.Tensor:
