@@ -230,10 +230,6 @@ def example_data(data_cfg: Any, folder: Path) -> None:
         Image.fromarray(values[regions].astype(np.uint8), mode="L").save(maps / f"case{case}.png")
 
 
-#: Where the shipped weights' split cuts the head CT: the same axial level as the 3D cGAN's.
-HEADCT_SPLIT_Z = 110
-
-
 def prepare_headct(
     out_dir: str | Path,
     *,

@@ -3,14 +3,15 @@
 Krishna & Mueller's G draws a CT slice for a region map in the style of another slice. On
 the held-out slab (``SPLIT/test``, or ``SPLIT`` itself when it has no ``test/``), every slice
 is used once as the content: its map y and its CT x_o. Its style slice x_s is the slab's
-slice half the slab away (so at least ``data.style_min_gap`` slices off, as in training).
+slice half the slab away (19-20 slices off on the shipped split; training draws them at
+least ``data.style_min_gap`` off).
 G is adapted to x_s for that map (``adapt_steps``, as ``zoo generate --style`` does) and
 draws one sample, which is judged twice:
 
 - **map kept:** the sample in HU is re-segmented with the map's own rule
   (:func:`zoo_stylecgan.regions.region_map`), and each region's Dice against y is taken over
-  the whole slab at once. The same figure for x_o itself (resized to the model's side, as
-  the maps were) is the ceiling: resampling alone moves some boundary pixels.
+  the whole slab at once. The same figure for x_o itself is the ceiling: 1 for maps made at
+  the model's size (``prepare-headct --size``), less where resampling moved their bounds.
 - **style taken:** for each region in both maps, the sample's mean HU over y's region is
   compared with x_s's mean over its own region and x_o's mean over y's: the sample should be
   nearer the style's. Reported per region as the mean distance to each and the share of

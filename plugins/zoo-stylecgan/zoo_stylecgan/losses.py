@@ -1,7 +1,8 @@
 """The per-segment perceptual terms of Krishna & Mueller (eqs. 2-7) on VGG-19 features.
 
-One feature-network pass per image gives both the style layers (Gatys et al.: the first ReLU and the
-first ReLU after each pooling layer) and the content layer (the "tenth" ReLU, relu4_2). For
+One feature-network pass per image gives both the style layers (Gatys et al.: the first ReLU
+and the first ReLU after each pooling layer) and the content layer (the "tenth" ReLU,
+relu4_2). For
 every region s of the six, the features are masked by the region (the generated image and the
 content image by the input map, the style image by its own map) and
 
