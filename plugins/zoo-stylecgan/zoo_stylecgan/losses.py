@@ -2,9 +2,8 @@
 
 One feature-network pass per image gives both the style layers (Gatys et al.: the first ReLU
 and the first ReLU after each pooling layer) and the content layer (the "tenth" ReLU,
-relu4_2). For
-every region s of the six, the features are masked by the region (the generated image and the
-content image by the input map, the style image by its own map) and
+relu4_2). For every region s of the six, the features are masked by the region (the
+generated image and the content image by the input map, the style image by its own map) and
 
 * style (eq. 6): ``sum_s sum_l 1/(4 N_l^2 M_l^2) ||G(R_l * m_s) - G(S_l * ms_s)||_F^2``, the
   Gram matrices of :func:`zoo_core.losses.gram_matrix` (which takes the mask);
