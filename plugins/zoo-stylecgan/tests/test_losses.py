@@ -201,3 +201,17 @@ def test_per_region_grams_compare_texture_whatever_the_regions_size():
     # A region the style slice lacks has no texture to give: no term (eq. 6 would ask for 0).
     absent = segment_style_terms([fake], [fake], mask_fake, torch.zeros(1, 1, 2, 2), True)
     assert float(absent[0]) == 0.0
+
+
+def test_precomputed_target_features_give_the_same_terms(quiet_random_vgg):
+    layers = ["relu1_1", "relu2_1", "relu4_2"]
+    losses = SegmentLosses(vgg_features(layers, allow_random=True), layers[:2], "relu4_2", 6, True)
+    torch.manual_seed(5)
+    fake, style, content = (torch.rand(1, 1, 32, 32) * 2 - 1 for _ in range(3))
+    index = torch.randint(6, (1, 1, 4, 4)).repeat_interleave(8, 2).repeat_interleave(8, 3)
+    direct = losses(fake, index, style, index.flip(-1), content=content)
+    cached = losses(fake, index, None, index.flip(-1),
+                    style_features=losses.target_features(style),
+                    content_features=losses.target_features(content))  # fmt: skip
+    torch.testing.assert_close(cached["style_terms"], direct["style_terms"], rtol=0, atol=0)
+    torch.testing.assert_close(cached["content_terms"], direct["content_terms"], rtol=0, atol=0)

@@ -232,22 +232,32 @@ class SegmentLosses(nn.Module):
         with torch.set_grad_enabled(grad and torch.is_grad_enabled()):
             return list(self.features(images))
 
+    def target_features(self, images: torch.Tensor) -> list[torch.Tensor]:
+        """The fixed features of a style or content image, for callers that compare many
+        samples with the same one (adapting G to a style): pass them back as
+        ``style_features`` / ``content_features`` and the image is not run again."""
+        return [f.detach() for f in self._extract(images, grad=False)]
+
     def forward(
         self,
         fake: torch.Tensor,
         fake_map: torch.Tensor,
-        style: torch.Tensor,
+        style: torch.Tensor | None,
         style_map: torch.Tensor,
         content: torch.Tensor | None = None,
+        *,
+        style_features: list[torch.Tensor] | None = None,
+        content_features: list[torch.Tensor] | None = None,
     ) -> dict[str, torch.Tensor]:
         """Per-region terms (``style_terms``, ``content_terms``, each ``(K,)``) and sums.
 
-        ``content`` (x_o) shares ``fake``'s map; without it there is no content term.
+        ``content`` (x_o) shares ``fake``'s map; without it (or ``content_features``) there is
+        no content term. ``*_features`` from :meth:`target_features` stand for the images.
         """
         masks = region_masks(fake_map, self.num_classes)
         style_masks = region_masks(style_map, self.num_classes)
         feats = self._extract(fake, grad=True)
-        style_feats = [f.detach() for f in self._extract(style, grad=False)]
+        style_feats = style_features or self.target_features(style)
         style_terms = segment_style_terms(
             [feats[i] for i in self.style_slots],
             [style_feats[i] for i in self.style_slots],
@@ -256,8 +266,8 @@ class SegmentLosses(nn.Module):
             self.per_region_gram,
         )
         out = {"style_terms": style_terms, "style": style_terms.sum()}
-        if content is not None:
-            content_feats = [f.detach() for f in self._extract(content, grad=False)]
+        if content is not None or content_features is not None:
+            content_feats = content_features or self.target_features(content)
             slot = self.content_slot
             content_terms = segment_content_terms(feats[slot], content_feats[slot], masks)
             out["content_terms"] = content_terms

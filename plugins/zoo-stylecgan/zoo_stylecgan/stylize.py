@@ -116,16 +116,26 @@ def adapt_to_style(
         p.requires_grad_(False)
     model.discriminator.eval()
     history = []
+    # The style slice and a given content slice are the same every step: run them once.
+    style_features = losses.target_features(style)
+    content_features = None if content is None else losses.target_features(content.to(device))
     try:
         for _ in range(int(steps)):
             z = torch.randn(condition.shape[0], model.latent_dim, device=device, generator=rng)
+            reference = None
             if content is None:
                 with torch.no_grad():
                     reference = model.generator(onehot, z)
-            else:
-                reference = content.to(device)
             fake = generator(onehot, z)
-            terms = losses(fake, condition, style, style_map, content=reference)
+            terms = losses(
+                fake,
+                condition,
+                None,
+                style_map,
+                content=reference,
+                style_features=style_features,
+                content_features=content_features,
+            )
             adv = adversarial.g_loss(model.discriminator(fake, onehot))
             loss = (adv + float(train.style_weight) * terms["style"]
                     + float(train.content_weight) * terms["content"]
