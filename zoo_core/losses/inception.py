@@ -19,6 +19,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from zoo_core.errors import ZooError
+from zoo_core.losses.perceptual import rgb_slices, tapped
 
 #: TF/torchvision name -> the child's name in the shipped TorchScript network, in order.
 LAYERS = {
@@ -83,22 +84,8 @@ class InceptionFeatures(nn.Module):
         return super().train(False)  # always frozen, whatever the trainer does
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
-        x = images.float()
-        if x.ndim == 5:  # N,C,D,H,W -> (N*D),C,H,W
-            x = x.transpose(1, 2).flatten(0, 1)
-        if x.ndim != 4 or x.shape[1] not in (1, 3):
-            raise ZooError(
-                f"Inception features need (N, 1 or 3, H, W) images, got {tuple(images.shape)}."
-            )
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
+        x = rgb_slices(images, "Inception-v3")
         if tuple(x.shape[-2:]) != (self.input_size, self.input_size):
             size = (self.input_size, self.input_size)
             x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
-        x = x * self.scale + self.offset
-        taps: dict[int, torch.Tensor] = {}
-        for index, block in enumerate(self.blocks):
-            x = block(x)
-            if index in self.taps:
-                taps[index] = x
-        return [taps[index] for index in self.taps]
+        return tapped(self.blocks, x * self.scale + self.offset, self.taps)

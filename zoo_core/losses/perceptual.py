@@ -161,21 +161,34 @@ class VGGFeatures(nn.Module):
         return super().train(False)  # always frozen, whatever the trainer does
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
-        x = images.float()
-        if x.ndim == 5:  # N,C,D,H,W -> (N*D),C,H,W
-            x = x.transpose(1, 2).flatten(0, 1)
-        if x.shape[1] == 1:
-            x = x.expand(-1, 3, -1, -1)
-        elif x.shape[1] != 3:
-            raise ZooError(f"VGG features need 1 or 3 channels, got {x.shape[1]}")
+        x = rgb_slices(images, "VGG")
         x = ((x - self.offset) / self.scale - self.mean) / self.std
-        taps: dict[int, torch.Tensor] = {}
-        for index, layer in enumerate(self.features):
-            x = layer(x)
-            if index in self.indices:
-                taps[index] = x
-        # In the order the layers were asked for, not the network's: callers index by it.
-        return [taps[index] for index in self.indices]
+        return tapped(self.features, x, self.indices)
+
+
+def rgb_slices(images: torch.Tensor, network: str) -> torch.Tensor:
+    """Images as a 2D network takes them: float, (N, 3, H, W). Grey is repeated to three
+    channels; 3D batches (N, C, D, H, W) become their D slices, since the network is 2D."""
+    x = images.float()
+    if x.ndim == 5:  # N,C,D,H,W -> (N*D),C,H,W
+        x = x.transpose(1, 2).flatten(0, 1)
+    if x.ndim != 4 or x.shape[1] not in (1, 3):
+        raise ZooError(
+            f"{network} features need (N, 1 or 3, H, W) or (N, 1 or 3, D, H, W) images, "
+            f"got {tuple(images.shape)}."
+        )
+    return x.expand(-1, 3, -1, -1) if x.shape[1] == 1 else x
+
+
+def tapped(layers: Sequence[nn.Module], x: torch.Tensor, taps: Sequence[int]) -> list[torch.Tensor]:
+    """Run ``x`` through ``layers`` and return the outputs of the layers at ``taps``, in the
+    order the taps were asked for, not the network's: callers index by it."""
+    outputs: dict[int, torch.Tensor] = {}
+    for index, layer in enumerate(layers):
+        x = layer(x)
+        if index in taps:
+            outputs[index] = x
+    return [outputs[index] for index in taps]
 
 
 def _as_list(features: Any) -> list[torch.Tensor]:

@@ -128,15 +128,16 @@ def style_report(
     names = SCHEMES[scheme].names
     k = model.num_classes
     count = len(slices)
-    maps, samples, contents, styles, style_maps = [], [], [], [], []
+    partners = [style_partner(i, count) for i in range(count)]
+    # Each real slice is one slice's content and another's style: read each once.
+    contents = [hu_of(item.image.numpy()[0]) for item in slices]
+    maps = [item.label.numpy()[0] for item in slices]
+    styles = [contents[j] for j in partners]
+    style_maps = [maps[j] for j in partners]
+    samples = []
     for i, item in enumerate(slices):
-        partner = slices[style_partner(i, count)]
-        sample = draw(model, item, partner, int(seed) + i, adapt_steps)
+        sample = draw(model, item, slices[partners[i]], int(seed) + i, adapt_steps)
         samples.append(hu_of(sample.numpy()[0, 0]))
-        contents.append(hu_of(item.image.numpy()[0]))
-        styles.append(hu_of(partner.image.numpy()[0]))
-        maps.append(item.label.numpy()[0])
-        style_maps.append(partner.label.numpy()[0])
         report_progress("generating held-out slices", i + 1, count)
 
     truth = np.stack(maps)
