@@ -263,6 +263,21 @@ def test_inception_features_are_the_fid_networks_layers_in_the_order_named():
         InceptionFeatures(("relu4_2",))
 
 
+def test_inception_features_without_input_size_keep_the_images_grid():
+    from zoo_core.losses import InceptionFeatures
+
+    feats = InceptionFeatures(("Conv2d_4a_3x3", "Mixed_5d"), input_size=None)
+    # side 8 m + 19 -> m at Mixed_5d, 2 m + 1 at Conv2d_4a_3x3, whatever the side
+    for m in (4, 16):
+        patch, deep = feats(torch.rand(1, 1, 8 * m + 19, 8 * m + 19))
+        assert patch.shape[-2:] == (2 * m + 1,) * 2 and deep.shape[-2:] == (m, m)
+    # not resized: a feature at the top-left corner sees only the corner's pixels
+    image = torch.zeros(1, 1, 83, 83)
+    corner = feats(image)[0][..., 0, 0].clone()
+    image[..., 60:, 60:] = 1.0
+    torch.testing.assert_close(feats(image)[0][..., 0, 0], corner)
+
+
 def test_inception_features_are_frozen_but_pass_gradients_to_the_image():
     from zoo_core.losses import InceptionFeatures
 

@@ -12,7 +12,7 @@ Their signatures are the protocols in :mod:`zoo_core.callbacks`.
 The plugin API is versioned by :data:`PLUGIN_API_VERSION`. Hooks only ever gain arguments
 and the core passes them by name, so an implementation names the subset it uses and a plugin
 written for 1.x keeps working on any later 1.y. A plugin states the version it was written for
-as ``ZOO_PLUGIN_API = "1.6"`` in its module; a core that does not provide it reports the
+as ``ZOO_PLUGIN_API = "1.7"`` in its module; a core that does not provide it reports the
 plugin instead of loading it (:func:`zoo_core.plugins.api_version_problem`).
 """
 
@@ -38,7 +38,9 @@ PROJECT = "zoo"
 #: evaluation protocols that judge samples by real labelled slices.
 #: 1.5: ``augmentation``, the data config's jitter and flips for datasets of a plugin's own.
 #: 1.6: ``InceptionFeatures``, the shipped ImageNet Inception-v3 as a perceptual extractor.
-PLUGIN_API_VERSION = "1.6"
+#: 1.7: ``InceptionFeatures(input_size=None)``, maps on the image's own grid (no resize), and
+#: ``to_unit``, the evaluation sets' scaling to [0, 1].
+PLUGIN_API_VERSION = "1.7"
 
 hookspec = pluggy.HookspecMarker(PROJECT)
 hookimpl = pluggy.HookimplMarker(PROJECT)

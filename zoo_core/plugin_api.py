@@ -149,6 +149,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "held_out_sets": ("zoo_core.metrics.held_out", "held_out_sets"),
     "memorisation": ("zoo_core.metrics.memorisation", "memorisation"),
     "from_unit": ("zoo_core.metrics.sets", "from_unit"),
+    "to_unit": ("zoo_core.metrics.sets", "to_unit"),
     "training_set": ("zoo_core.metrics.sets", "training_set"),
     # image writers
     "save_montage": ("zoo_core.io.montage", "save_montage"),
@@ -266,6 +267,7 @@ __all__ = [
     "ssim",
     "strip_suffix",
     "tile_blocks",
+    "to_unit",
     "training_set",
     "up_block",
     "volume_slices",
@@ -358,7 +360,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
     from zoo_core.metrics.held_out import markdown as held_out_markdown
     from zoo_core.metrics.image import high_frequency_ratio, masked_psnr, per_scan, psnr, ssim
     from zoo_core.metrics.memorisation import memorisation
-    from zoo_core.metrics.sets import from_unit, training_set
+    from zoo_core.metrics.sets import from_unit, to_unit, training_set
     from zoo_core.training import GANTrainer, latest_checkpoint
     from zoo_core.weights import load_state_dict, read_metadata, save_state_dict
 

@@ -52,13 +52,18 @@ class InceptionFeatures(nn.Module):
     resized to ``input_size`` (the network's own 299 keeps the deeper maps large enough to
     mask by region), grey ones repeated to three channels and scaled to the network's input
     range; 3D batches (N, C, D, H, W) are taken slice by slice along D.
+
+    ``input_size=None`` takes images at their own size: a network that decodes the maps back
+    to an image (MGAN's encoder) needs them on the image's own grid. The network's
+    unpadded convolutions and pools take 19 pixels off each side's length on the way to
+    ``Mixed_5d``, so an image of side ``8 m + 19`` gives maps of side ``m`` there.
     """
 
     def __init__(
         self,
         layers: Sequence[str] = ("Mixed_5d",),
         value_range: Sequence[float] = (-1.0, 1.0),
-        input_size: int = 299,
+        input_size: int | None = 299,
     ) -> None:
         super().__init__()
         from zoo_core.metrics.features import INPUT_RANGE, load_inception_network
@@ -71,7 +76,7 @@ class InceptionFeatures(nn.Module):
         children = dict(load_inception_network().net.layers.named_children())
         self.blocks = nn.ModuleList(children[LAYERS[name]] for name in order[: deepest + 1])
         self.taps = [order.index(name) for name in layers]
-        self.input_size = int(input_size)
+        self.input_size = None if input_size is None else int(input_size)
         low, high = (float(v) for v in value_range)
         net_low, net_high = INPUT_RANGE
         # One affine map from the caller's range to the network's (TF's [0, 255] -> [-1, 1]).
@@ -85,7 +90,7 @@ class InceptionFeatures(nn.Module):
 
     def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
         x = rgb_slices(images, "Inception-v3")
-        if tuple(x.shape[-2:]) != (self.input_size, self.input_size):
+        if self.input_size is not None and tuple(x.shape[-2:]) != (self.input_size,) * 2:
             size = (self.input_size, self.input_size)
             x = F.interpolate(x, size=size, mode="bilinear", align_corners=False)
         return tapped(self.blocks, x * self.scale + self.offset, self.taps)

@@ -4,14 +4,14 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_mgan.config import MGANConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.7"  # InceptionFeatures(input_size=None)
 
-#: Small enough for the conformance kit (32x32 slices, 4 filters, a random VGG-19 (no download)).
+#: Small enough for the conformance kit (32x32 slices, 4 filters, the shipped Inception-v3).
 TINY = [
+    "model.feature_network=inception-v3",
     "model.resolution=32",
     "model.g_filters=4",
     "model.d_filters=4",
-    "model.allow_random_vgg=true",
     "data.spatial_size=[32,32]",
 ]
 
@@ -23,9 +23,11 @@ def register_architectures(register):
             name="mgan",
             builder="zoo_mgan.model:MGAN",
             config=MGANConfig,
-            description="Markovian GAN: a fixed VGG-19 encodes the input for a deconvolutional "
-            "generator and encodes images for a fully convolutional discriminator that "
-            "classifies neural patches (texture transfer; Li & Wand 2016).",
+            description="Markovian GAN: a fixed ImageNet network (VGG-19, or the shipped "
+            "Inception-v3) encodes the input for a deconvolutional generator and encodes images "
+            "for a fully convolutional discriminator that classifies neural patches (texture "
+            "transfer; Li & Wand 2016).",
+            evaluation="zoo_mgan.evaluation:texture_report",
             tiny=TINY,
         )
     )
@@ -34,3 +36,10 @@ def register_architectures(register):
 @hookimpl
 def register_models(register):
     register(ModelSpec.packaged("zoo_mgan", "li-mgan-mni152", "mgan"))
+
+
+@hookimpl
+def register_commands(cli):
+    from zoo_mgan.cli import mgan
+
+    cli.add_command(mgan)

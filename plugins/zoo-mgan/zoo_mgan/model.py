@@ -1,11 +1,15 @@
 """MGAN networks (imported only when a model is built).
 
-A frozen VGG-19 (:class:`zoo_core.losses.VGGFeatures`, the core's one VGG, which reads timm or
-torchvision weights) sits in front of both players: the generator decodes the relu4_1 maps
-(512 channels, 1/8 size) of the content image with a transposed-conv stack (3x3 stride 1, then
-three 4x4 stride-2 up blocks, BN, ReLU, tanh), and the discriminator classifies every neural
-patch of the relu3_1 maps (256 channels, 1/4 size) with two strided convs (BN, LeakyReLU 0.2)
-and a 1x1 conv: one score per patch, trained with a hinge (margin) loss.
+A frozen ImageNet network sits in front of both players: the generator decodes its maps at
+1/8 of the image (VGG-19 relu4_1, 512 channels, in the paper) with a transposed-conv stack
+(3x3 stride 1, then three 4x4 stride-2 up blocks, BN, ReLU, tanh), and the discriminator
+classifies every neural patch of its maps at 1/4 (relu3_1, 256 channels) with two strided
+convs (BN, LeakyReLU 0.2) and a 1x1 conv: one score per patch, trained with a hinge loss.
+
+``model.feature_network`` picks that network: the paper's VGG-19
+(:class:`zoo_core.losses.VGGFeatures`, whose ImageNet weights must be given as a file), or the
+ImageNet Inception-v3 that the FID extractor ships (:class:`zoo_core.losses.InceptionFeatures`,
+at hand offline), tapped at the layers of the same scales (``Mixed_5d``, ``Conv2d_4a_3x3``).
 
 Medical use here: the content image is a Gaussian-blurred MR slice (made on the fly in
 :meth:`MGAN.prepare_batch`) and the target the slice itself, so the model learns to put
@@ -22,7 +26,12 @@ from torch import nn
 
 from zoo_core.plugin_api import ConfigError, GANModel, ZooError, down_block, init_normal, up_block
 
-ENCODER_LAYER, PATCH_LAYER = "relu4_1", "relu3_1"
+#: Each feature network's (patch layer at 1/4 of the image, encoder layer at 1/8) and their
+#: channels.
+FEATURE_LAYERS = {
+    "vgg19": (("relu3_1", "relu4_1"), (256, 512)),
+    "inception-v3": (("Conv2d_4a_3x3", "Mixed_5d"), (192, 288)),
+}
 
 
 def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
@@ -47,10 +56,10 @@ def gaussian_blur(x: torch.Tensor, sigma: float) -> torch.Tensor:
 
 
 class Decoder(nn.Module):
-    def __init__(self, channels: int, nf: int) -> None:
+    def __init__(self, in_channels: int, channels: int, nf: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            nn.ConvTranspose2d(512, nf * 8, 3, 1, 1, bias=False),
+            nn.ConvTranspose2d(in_channels, nf * 8, 3, 1, 1, bias=False),
             nn.BatchNorm2d(nf * 8),
             nn.ReLU(inplace=True),
             up_block(nf * 8, nf * 4),
@@ -65,15 +74,59 @@ class Decoder(nn.Module):
 
 
 class PatchClassifier(nn.Module):
-    def __init__(self, nf: int) -> None:
+    def __init__(self, in_channels: int, nf: int) -> None:
         super().__init__()
         self.net = nn.Sequential(
-            down_block(256, nf * 4), down_block(nf * 4, nf * 8), nn.Conv2d(nf * 8, 1, 1)
+            down_block(in_channels, nf * 4), down_block(nf * 4, nf * 8), nn.Conv2d(nf * 8, 1, 1)
         )
         self.apply(init_normal)
 
     def forward(self, features: torch.Tensor) -> torch.Tensor:
         return self.net(features)
+
+
+class InceptionMaps(nn.Module):
+    """Inception-v3's maps at 1/4 and 1/8 of the image, on the image's own grid.
+
+    The network's unpadded layers take 19 pixels off a side on the way to ``Mixed_5d``, so
+    the image is first reflected out by 9 and 10 pixels: a side of ``8 m`` then gives ``m``
+    at ``Mixed_5d`` and ``2 m + 1`` at ``Conv2d_4a_3x3``, each map aligned with the image,
+    as VGG's padded layers give ``m`` and ``2 m``.
+    """
+
+    def __init__(self, layers: tuple[str, str]) -> None:
+        super().__init__()
+        from zoo_core.plugin_api import InceptionFeatures
+
+        self.network = InceptionFeatures(layers, input_size=None)
+
+    def forward(self, images: torch.Tensor) -> list[torch.Tensor]:
+        return self.network(F.pad(images, (9, 10, 9, 10), mode="reflect"))
+
+
+def feature_network(cfg) -> nn.Module:
+    """The frozen network ``model.feature_network`` names, tapped at its two MGAN layers."""
+    from zoo_core.plugin_api import VGGFeatures
+
+    name = str(cfg.feature_network)
+    if name not in FEATURE_LAYERS:
+        raise ConfigError(
+            f"model.feature_network must be one of {', '.join(FEATURE_LAYERS)}, not {name!r}."
+        )
+    layers = FEATURE_LAYERS[name][0]
+    if name == "inception-v3":
+        try:
+            return InceptionMaps(layers)
+        except ZooError as exc:
+            raise ConfigError(f"model.feature_network=inception-v3: {exc}") from None
+    try:
+        return VGGFeatures(layers, weights_path=cfg.vgg_weights, allow_random=cfg.allow_random_vgg)
+    except ZooError as exc:
+        raise ConfigError(
+            f"model.vgg_weights: {exc} (for MGAN: set model.vgg_weights=FILE, "
+            "model.feature_network=inception-v3 (shipped, offline), or "
+            "model.allow_random_vgg=true for tests only)"
+        ) from None
 
 
 class MGAN(GANModel):
@@ -83,29 +136,18 @@ class MGAN(GANModel):
 
     def __init__(self, cfg) -> None:
         super().__init__()
-        from zoo_core.plugin_api import VGGFeatures
-
         if cfg.resolution % 32:
             raise ConfigError(f"model.resolution must be a multiple of 32, not {cfg.resolution}")
         self.shape = (cfg.channels, cfg.resolution, cfg.resolution)
         self.border = int(cfg.patch_border)
         self.blur = float(cfg.content_blur)
-        try:
-            self.vgg = VGGFeatures(
-                (PATCH_LAYER, ENCODER_LAYER),
-                weights_path=cfg.vgg_weights,
-                allow_random=cfg.allow_random_vgg,
-            )
-        except ZooError as exc:
-            raise ConfigError(
-                f"model.vgg_weights: {exc} (for MGAN: set model.vgg_weights=FILE, or "
-                "model.allow_random_vgg=true for tests only)"
-            ) from None
-        self.generator = Decoder(cfg.channels, cfg.g_filters)
-        self.discriminator = PatchClassifier(cfg.d_filters)
+        self.features = feature_network(cfg)
+        patch_channels, encoder_channels = FEATURE_LAYERS[str(cfg.feature_network)][1]
+        self.generator = Decoder(encoder_channels, cfg.channels, cfg.g_filters)
+        self.discriminator = PatchClassifier(patch_channels, cfg.d_filters)
 
     def encode(self, images: torch.Tensor) -> torch.Tensor:
-        return self.vgg(images)[1]
+        return self.features(images)[1]
 
     def sample(self, n, condition, generator):
         if condition.ndim != 4 or condition.shape[2] % 8 or condition.shape[3] % 8:
@@ -123,7 +165,7 @@ class MGAN(GANModel):
 
     def critic(self, images, batch):
         """Scores of the interior neural patches (``patch_border`` rows/columns dropped)."""
-        scores = self.discriminator(self.vgg(images)[0])
+        scores = self.discriminator(self.features(images)[0])
         b = self.border
         if b and scores.shape[2] > 2 * b and scores.shape[3] > 2 * b:
             scores = scores[:, :, b:-b, b:-b]
