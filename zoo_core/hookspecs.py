@@ -39,7 +39,7 @@ PROJECT = "zoo"
 #: 1.5: ``augmentation``, the data config's jitter and flips for datasets of a plugin's own.
 #: 1.6: ``InceptionFeatures``, the shipped ImageNet Inception-v3 as a perceptual extractor.
 #: 1.7: ``InceptionFeatures(input_size=None)``, maps on the image's own grid (no resize), and
-#: ``to_unit``, the evaluation sets' scaling to [0, 1].
+#: ``to_unit`` (the evaluation sets' scaling to [0, 1]) and ``split_folder``.
 PLUGIN_API_VERSION = "1.7"
 
 hookspec = pluggy.HookspecMarker(PROJECT)

@@ -144,6 +144,7 @@ _LAZY: dict[str, tuple[str, str]] = {
     "code_agreement": ("zoo_core.metrics.class_fidelity", "code_agreement"),
     "labelled_images": ("zoo_core.metrics.class_fidelity", "labelled_images"),
     "split_parts": ("zoo_core.metrics.held_out", "split_parts"),
+    "split_folder": ("zoo_core.metrics.held_out", "split_folder"),
     "held_out_markdown": ("zoo_core.metrics.held_out", "markdown"),
     "held_out_report": ("zoo_core.metrics.held_out", "held_out_report"),
     "held_out_sets": ("zoo_core.metrics.held_out", "held_out_sets"),
@@ -263,6 +264,7 @@ __all__ = [
     "save_png",
     "save_state_dict",
     "save_volume",
+    "split_folder",
     "split_parts",
     "ssim",
     "strip_suffix",
@@ -355,6 +357,7 @@ if TYPE_CHECKING:  # what type checkers and IDEs see; at run time __getattr__ im
         held_out_distribution,
         held_out_report,
         held_out_sets,
+        split_folder,
         split_parts,
     )
     from zoo_core.metrics.held_out import markdown as held_out_markdown

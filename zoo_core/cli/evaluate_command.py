@@ -93,8 +93,10 @@ def evaluate_command(
     With --real alone, architectures that bring their paper's protocol run it: the 3D cGAN's
     Tables I/II (condition vs generated over whole scans, all voxels and a region), the 3D
     SRGAN against trilinear and tricubic up-sampling, the progressive GAN's image/map
-    agreement, InfoGAN's categorical code matched to anatomical levels, the style cGAN's
-    re-segmentation of held-out maps drawn in another slice's style. An unconditional
+    agreement (a fundus model on its picture folder: a vesselness filter of each photograph
+    against its vessel map), InfoGAN's categorical code matched to anatomical levels, the
+    style cGAN's re-segmentation of held-out maps drawn in another slice's style, MGAN's
+    texture figures for blurred held-out slices. An unconditional
     model given a split folder (train/ and test/, e.g. from `zoo pggan prepare-data mni152
     DIR --held-out`) gets FID and KID against the held-out part beside their floor (the
     training part against it) and a memorisation check; a class-conditional one also the
@@ -110,6 +112,8 @@ def evaluate_command(
       zoo evaluate odena-acgan-mni152 --real data/mni152-tissues-split
       zoo evaluate chen-infogan-mni152 --real data/mni152-split
       zoo evaluate krishna-stylecgan-headct --real data/headct-split
+      zoo evaluate li-mgan-mni152 --real data/mni152-split
+      zoo evaluate beers-pggan-retina --real data/retina
       zoo evaluate mangalagiri-cgan3d-denoise --real scans/ --generate 6 --mask lungs.nii.gz
       zoo evaluate beers-pggan-rop --real test/ --fake samples/ --metrics fid,kid --json
     """

@@ -90,10 +90,10 @@ def texture_report(
     model: Any, real: str | Path, *, seed: int = 0, device: str = "cpu"
 ) -> dict[str, Any]:
     """The texture figures for the blurred input and the rendering; FID/KID on a split."""
-    from zoo_core.plugin_api import held_out_distribution, split_parts, to_unit
+    from zoo_core.plugin_api import held_out_distribution, split_folder, split_parts, to_unit
 
     folder = Path(real)
-    split = (folder / "test").is_dir() and (folder / "train").is_dir()
+    split = split_folder(folder)
     test = real_slices(model, split_parts(folder)["test"] if split else folder)
     content, rendered = render(model, test)
     metrics: dict[str, Any] = {
@@ -152,10 +152,10 @@ def texture_montage(model: Any, real: str | Path, path: str | Path, *, rows: int
     """A picture of ``rows`` slices spread evenly over the held-out part (or the folder): the
     blurred input, the rendering and the real slice, then the middle of each at twice the
     size, where texture can be seen."""
-    from zoo_core.plugin_api import save_montage, split_parts
+    from zoo_core.plugin_api import save_montage, split_folder, split_parts
 
     folder = Path(real)
-    if (folder / "test").is_dir() and (folder / "train").is_dir():
+    if split_folder(folder):
         folder = split_parts(folder)["test"]
     test = real_slices(model, folder)
     picked = test[torch.linspace(0, len(test) - 1, min(rows, len(test))).round().long()]

@@ -88,7 +88,7 @@ def test_the_fundus_demo_id_trains_on_the_shipped_retina_with_its_vessel_map(tmp
 
     data = prepare_fundus(tmp_path / "retina", size=16, copies=4)
     cfg = zoo.model_config("beers-pggan-retina")
-    assert (cfg.model.max_resolution, cfg.train.steps, cfg.data.channels) == (64, 2000, 4)
+    assert (cfg.model.max_resolution, cfg.train.steps, cfg.data.channels) == (256, 2800, 4)
     checkpoint_path = zoo.train(
         "beers-pggan-retina", data=data, out_dir=tmp_path / "run", progress=False,
         overrides=[*SCHEDULE, "train.steps=6", "train.batch_size_at=[[8, 2]]",

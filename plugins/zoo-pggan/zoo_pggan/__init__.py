@@ -8,7 +8,7 @@ from zoo_core.plugin_api import ArchSpec, ModelSpec, hookimpl
 from zoo_pggan.config import PGGANConfig, PGGANDataConfig, PGGANTrainConfig
 
 #: The zoo plugin API this plugin is written for (checked when the zoo loads it).
-ZOO_PLUGIN_API = "1.2"
+ZOO_PLUGIN_API = "1.7"  # split_folder (the fundus vessel figure)
 
 #: Small enough for the conformance kit (up to 8x8, 8 filters).
 TINY = ["model.max_resolution=8", "model.filters=8", "model.filters_at=[]"]

@@ -112,25 +112,38 @@ def _write_mni152(
     return folder
 
 
-def vessel_map(rgb: np.ndarray, quantile: float = 0.88) -> np.ndarray:
-    """A binary pseudo vessel map: Sato ridge filter on the green channel, thresholded.
+#: The side (pixels) at which the vesselness filter's scales and rim margin are tuned.
+VESSEL_WORK_SIZE = 256
 
-    Vessels are dark ridges, best contrasted in green. The threshold keeps the top
-    ``1 - quantile`` of vesselness inside the field of view, roughly the vessel fraction of a
-    fundus photograph; this stands in for the paper's U-net segmentation (sec. 2.1).
+
+def vesselness(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``(ridge strength, inner field)`` of a fundus photograph ``(H, W, 3)`` uint8 at
+    :data:`VESSEL_WORK_SIZE`: a Sato ridge filter on the CLAHE-equalised green channel, 0
+    outside the field of view and near its rim, where the filter answers to the edge itself.
+
+    Vessels are dark ridges, best contrasted in green. Both the pseudo vessel maps the fundus
+    data are trained on and the agreement figure of generated photographs come from here.
     """
+    from scipy import ndimage
     from skimage import exposure, filters
 
     green = rgb[..., 1].astype(np.float32) / 255.0
     field = rgb.mean(axis=-1) > 20  # the bright disc of the photograph
     green = exposure.equalize_adapthist(green, clip_limit=0.01)  # CLAHE, as the paper does
     ridges = filters.sato(green, sigmas=(1, 2, 3), black_ridges=True)
-    ridges[~field] = 0.0
-    # Keep away from the field's rim, where the filter answers to the edge itself.
-    from scipy import ndimage
-
     inner = ndimage.binary_erosion(field, iterations=6)
     ridges[~inner] = 0.0
+    return ridges, inner
+
+
+def vessel_map(rgb: np.ndarray, quantile: float = 0.88) -> np.ndarray:
+    """A binary pseudo vessel map: :func:`vesselness`, thresholded.
+
+    The threshold keeps the top ``1 - quantile`` of vesselness inside the field of view,
+    roughly the vessel fraction of a fundus photograph; this stands in for the paper's U-net
+    segmentation (sec. 2.1).
+    """
+    ridges, inner = vesselness(rgb)
     threshold = np.quantile(ridges[inner], quantile)
     return (ridges > threshold).astype(np.uint8) * 255
 
@@ -147,7 +160,8 @@ def prepare_fundus(out_dir: str | Path, size: int = 512, copies: int = 16) -> Pa
     retina = Image.fromarray(load_retina())
     photo = retina.resize((size, size), Image.Resampling.LANCZOS)
     # The filter's scales and rim margin are tuned at 256 px; the map is resized from there.
-    work = np.asarray(retina.resize((256, 256), Image.Resampling.LANCZOS))
+    side = (VESSEL_WORK_SIZE, VESSEL_WORK_SIZE)
+    work = np.asarray(retina.resize(side, Image.Resampling.LANCZOS))
     vessels = Image.fromarray(vessel_map(work)).resize((size, size), Image.Resampling.NEAREST)
     angles = np.linspace(-20.0, 20.0, max(1, (copies + 1) // 2))
     rows = []
