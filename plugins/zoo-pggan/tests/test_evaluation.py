@@ -111,11 +111,12 @@ def test_vesselness_finds_a_pictures_own_vessels_and_not_another_pose(tmp_path):
 def test_zoo_evaluate_on_a_fundus_folder_reports_the_vessel_figure(tmp_path):
     import json
 
+    from zoo_pggan import TINY
+    from zoo_pggan.prepare import prepare_fundus
+
     import zoo_core as zoo
     from zoo_core.cli import cli
     from zoo_core.plugin_api import config_to_yaml, save_state_dict
-    from zoo_pggan import TINY
-    from zoo_pggan.prepare import prepare_fundus
 
     data = prepare_fundus(tmp_path / "fundus", size=8, copies=2)
     model = zoo.load("beers-pggan-retina", pretrained=False, overrides=TINY)
