@@ -8,6 +8,7 @@ from __future__ import annotations
 import nibabel as nib
 import numpy as np
 import pytest
+import torch
 from helpers.example import TINY, render_example
 from helpers.held_out import save_model_folder, use_pooled_features, write_split
 
@@ -32,6 +33,23 @@ def test_volumes_are_read_as_the_training_slices_of_a_2d_model(example, tmp_path
     )
     result = evaluate(model, real=tmp_path / "real", generate=4, metrics=["memorisation"])
     assert any("5 of 5 training items" in note for note in result["notes"])
+
+
+def test_the_real_set_is_read_without_the_training_augmentation(example, tmp_path):
+    """Flips and quarter turns are for training: a set that is measured is the same on every
+    read, as the images are."""
+    from zoo_core.metrics.sets import training_set
+
+    rng = np.random.default_rng(0)
+    volume = rng.uniform(0, 1, size=(16, 16, 6)).astype(np.float32)
+    (tmp_path / "real").mkdir()
+    nib.save(nib.Nifti1Image(volume, np.eye(4)), str(tmp_path / "real" / "vol.nii.gz"))
+    overrides = [*TINY, "data.mode=slices", "data.skip_empty=false", "data.augment=true"]
+    model = zoo.load(example, pretrained=False, overrides=overrides)
+    first, second = (training_set(model, tmp_path / "real").images for _ in range(2))
+    assert torch.equal(first, second)
+    plain = zoo.load(example, pretrained=False, overrides=overrides[:-1])
+    assert torch.equal(first, training_set(plain, tmp_path / "real").images)
 
 
 def test_a_split_folder_gets_fid_and_kid_against_its_held_out_part_beside_the_floor(

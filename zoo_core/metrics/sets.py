@@ -180,13 +180,22 @@ def training_set(model: Any, path: str | Path, limit: int | None = MAX_TRAINING_
     (slices of volumes, segmentation channels, size and scaling from ``model.config.data``).
 
     This is the only fair real set for a model whose training data are not plain image files
-    of its output shape, e.g. a 2D model trained on slices of NIfTI volumes.
+    of its output shape, e.g. a 2D model trained on slices of NIfTI volumes. The training
+    augmentation (``data.augment``, ``data.jitter_size``) is left out: a set that is measured
+    holds the images as they are, the same on every read.
     """
+    from omegaconf import read_write
+
     from zoo_core.registry import get_registry
     from zoo_core.training.run import training_dataset
 
     arch = get_registry().architecture(model.card.zoo["architecture"])
-    dataset = training_dataset(arch, model.config.data, Path(path))
+    data_cfg = model.config.data.copy()
+    with read_write(data_cfg):
+        for key, off in (("augment", False), ("jitter_size", 0)):
+            if key in data_cfg:
+                data_cfg[key] = off
+    dataset = training_dataset(arch, data_cfg, Path(path))
     if len(dataset) == 0:
         raise DataError(f"{path}: the {arch.name} data pipeline finds no training items here.")
     index = list(range(len(dataset)))
