@@ -16,6 +16,10 @@ TINY = [
 ]
 
 
+#: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
+SHIPPED = ("li-mgan-mni152",)
+
+
 @hookimpl
 def register_architectures(register):
     register(
@@ -35,7 +39,9 @@ def register_architectures(register):
 
 @hookimpl
 def register_models(register):
-    register(ModelSpec.packaged("zoo_mgan", "li-mgan-mni152", "mgan"))
+    for model_id in ("li-mgan-mni152",):
+        shipped = model_id in SHIPPED
+        register(ModelSpec.packaged("zoo_mgan", model_id, "mgan", shipped=shipped))
 
 
 @hookimpl
