@@ -23,8 +23,9 @@ def test_shipped_files_match_their_card_and_hold_no_discriminator(model_id):
 @pytest.fixture(scope="module")
 def held_out_slices(tmp_path_factory) -> torch.Tensor:
     """Every 8th slice of the held-out part of the zoo's MNI152 split, in [-1, 1]."""
-    from zoo_core.data.shipped import write_mni152
     from zoo_mgan.evaluation import real_slices
+
+    from zoo_core.data.shipped import write_mni152
 
     split = write_mni152(tmp_path_factory.mktemp("mni152-split"), held_out=True)
     model = zoo.load(SHIPPED[0], pretrained=False)
