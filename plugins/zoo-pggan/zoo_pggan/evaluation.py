@@ -116,6 +116,8 @@ def vessel_report(model: Any, real: str | Path, *, seed: int = 0, device: str = 
 
     train = training_set(model, Path(real), limit=None).images  # [0, 1]
     fake = model.generate(n=VESSEL_SAMPLES, seed=seed).float().cpu()
+    if fake.shape[-2:] != train.shape[-2:]:  # a checkpoint from before the last resolution
+        train = torch.nn.functional.interpolate(train, size=fake.shape[-2:], mode="area")
     copies = memorisation((fake + 1) / 2, train)
     metrics = {
         "model_id": model.model_id,
