@@ -1,8 +1,5 @@
 """``zoo evaluate ID --real SPLIT``: a progressive GAN measured on a held-out part.
 
-A fundus model given its training folder instead (one photograph ships, so there is no
-held-out part) gets the paper's figure on its samples alone: see :func:`vessel_report`.
-
 ``SPLIT`` is a folder with ``train/`` and ``test/`` (``zoo pggan prepare-data mni152 DIR
 --held-out`` writes one). The model draws as many samples as the training part has images;
 beside the zoo's held-out figures for any unconditional model (FID and KID of the image
@@ -10,6 +7,9 @@ channels against the held-out part with their floor, each sample's nearest train
 it reports the paper's own figure: a pixel classifier fitted on the real training images
 predicts each segmentation channel from the image; its ROC AUC against the generated maps
 of the generated images, beside its AUC on the held-out real images.
+
+A fundus model given its training folder instead (one photograph ships, so there is no
+held-out part) gets the paper's figure on its samples alone: see :func:`vessel_report`.
 """
 
 from __future__ import annotations
