@@ -135,3 +135,25 @@ def test_montage_shows_input_rendering_and_truth(tmp_path):
     path = texture_montage(model, tmp_path / "vols", tmp_path / "m.png", rows=2)
     width, height = Image.open(path).size
     assert width > 2 * height  # six tiles a row, two rows
+
+
+def test_zoo_generate_renders_slices_whose_sides_are_not_multiples_of_eight(tmp_path):
+    """A scan's slices (here 37 x 45) are padded to the encoder's multiple and cropped back."""
+    import nibabel as nib
+    from click.testing import CliRunner
+
+    from zoo_core.cli import cli
+    from zoo_core.data.shipped import save_volume
+    from zoo_core.plugin_api import config_to_yaml, save_state_dict
+
+    model = tiny_model(ID)
+    folder = tmp_path / "model"
+    folder.mkdir()
+    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": ID})
+    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    volume = torch.rand(37, 45, 2, generator=torch.Generator().manual_seed(0)).numpy()
+    save_volume(volume, torch.eye(4).numpy(), tmp_path / "smooth.nii.gz", "test")
+    args = ["generate", str(folder), "--condition", str(tmp_path / "smooth.nii.gz")]
+    result = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert nib.load(tmp_path / "out" / "smooth_000.nii.gz").shape == (37, 45, 2)

@@ -133,6 +133,8 @@ class MGAN(GANModel):
     """``generate(condition=content images)`` gives textured images of the same size."""
 
     conditional = True
+    #: The encoder's maps are at 1/8 of the image: zoo generate pads slices to a multiple.
+    size_multiple = 8
 
     def __init__(self, cfg) -> None:
         super().__init__()
