@@ -9,6 +9,16 @@ ID = "li-mgan-mni152"
 VGG = "model.feature_network=vgg19"
 
 
+def _untrained(tmp_path, *overrides):
+    """A folder with the tiny untrained model (weights, config, card), as zoo commands load."""
+    from zoo_mgan import TINY
+
+    import zoo_core as zoo
+
+    model = zoo.load(ID, pretrained=False, overrides=[*TINY, *overrides])
+    return model.save_pretrained(tmp_path / "model")
+
+
 def _vgg_model(*overrides):
     with pytest.warns(UserWarning, match="RANDOM"):
         return tiny_model(ID, VGG, "model.allow_random_vgg=true", *overrides)
@@ -79,10 +89,10 @@ def test_texture_figures_score_the_truth_perfectly_and_a_blur_as_texture_poor():
     from zoo_mgan.model import gaussian_blur
 
     real = torch.rand(3, 1, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
-    truth = texture_figures(real, real)
+    figures = texture_figures(real, {"truth": real, "blurred": gaussian_blur(real, 2.0)})
+    truth, blurred = figures["truth"], figures["blurred"]
     assert truth["gram_distance"] == 0 and truth["detail_energy"] == pytest.approx(1)
     assert truth["psnr"] == float("inf")
-    blurred = texture_figures(gaussian_blur(real, 2.0), real)
     assert blurred["gram_distance"] > 0.1 and blurred["detail_energy"] < 0.1
 
 
@@ -98,13 +108,7 @@ def test_zoo_evaluate_on_a_split_reports_texture_and_fid_beside_the_floor(tmp_pa
         rng = torch.Generator().manual_seed(count)
         save_volume(torch.rand(32, 32, count, generator=rng).numpy(), torch.eye(4).numpy(),
                     tmp_path / "split" / part / "v.nii.gz", "test")  # fmt: skip
-    model = tiny_model(ID, "data.skip_empty=false")
-    folder = tmp_path / "model"
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
-
-    folder.mkdir()
-    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": ID})
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    folder = _untrained(tmp_path, "data.skip_empty=false")
     pooled = lambda x: torch.nn.functional.adaptive_avg_pool2d(x, 4).flatten(1)  # noqa: E731
     monkeypatch.setattr("zoo_core.metrics.features.get_extractor", lambda *a, **k: pooled)
     split, out = str(tmp_path / "split"), str(tmp_path / "e")
@@ -144,13 +148,8 @@ def test_zoo_generate_renders_slices_whose_sides_are_not_multiples_of_eight(tmp_
 
     from zoo_core.cli import cli
     from zoo_core.data.shipped import save_volume
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
 
-    model = tiny_model(ID)
-    folder = tmp_path / "model"
-    folder.mkdir()
-    save_state_dict(model.state_dict(), folder / "model.safetensors", {"model_id": ID})
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    folder = _untrained(tmp_path)
     volume = torch.rand(37, 45, 2, generator=torch.Generator().manual_seed(0)).numpy()
     save_volume(volume, torch.eye(4).numpy(), tmp_path / "smooth.nii.gz", "test")
     args = ["generate", str(folder), "--condition", str(tmp_path / "smooth.nii.gz")]

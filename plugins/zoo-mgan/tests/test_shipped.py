@@ -41,7 +41,7 @@ def test_shipped_model_puts_texture_back_on_blurred_held_out_slices(model_id, he
     model = zoo.load(model_id)
     assert model.weights_info["source"].startswith("shipped:")
     content, rendered = render(model, held_out_slices)
-    before = texture_figures(content, held_out_slices)
-    after = texture_figures(rendered, held_out_slices)
+    figures = texture_figures(held_out_slices, {"input": content, "model": rendered})
+    before, after = figures["input"], figures["model"]
     assert after["gram_distance"] < before["gram_distance"]
     assert after["detail_energy"] > before["detail_energy"]

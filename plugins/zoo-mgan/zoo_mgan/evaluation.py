@@ -54,35 +54,50 @@ def render(
 
 
 @torch.no_grad()
-def gram_distance(images: torch.Tensor, real: torch.Tensor, batch_size: int = 16) -> float:
-    """Mean over slices of the mean over :data:`GRAM_LAYERS` of the relative Gram distance."""
+def gram_distances(
+    real: torch.Tensor, candidates: list[torch.Tensor], batch_size: int = 16
+) -> list[float]:
+    """For each candidate set, the mean over slices of the mean over :data:`GRAM_LAYERS` of
+    the relative Gram distance to the real slice; the real slices' Grams are taken once."""
     from zoo_core.plugin_api import InceptionFeatures, gram_matrix
 
     network = InceptionFeatures(GRAM_LAYERS)
-    distances = []
-    for x, r in zip(images.split(batch_size), real.split(batch_size), strict=True):
-        per_layer = [
-            (gram_matrix(fx) - gram_matrix(fr)).flatten(1).norm(dim=1)
-            / gram_matrix(fr).flatten(1).norm(dim=1).clamp_min(1e-12)
-            for fx, fr in zip(network(x), network(r), strict=True)
-        ]
-        distances.append(torch.stack(per_layer).mean(0))
-    return float(torch.cat(distances).mean())
+    distances: list[list[torch.Tensor]] = [[] for _ in candidates]
+    for i, r in enumerate(real.split(batch_size)):
+        real_grams = [gram_matrix(f) for f in network(r)]
+        for out, images in zip(distances, candidates, strict=True):
+            x = images[i * batch_size : (i + 1) * batch_size]
+            per_layer = [
+                (gram_matrix(fx) - gr).flatten(1).norm(dim=1)
+                / gr.flatten(1).norm(dim=1).clamp_min(1e-12)
+                for fx, gr in zip(network(x), real_grams, strict=True)
+            ]
+            out.append(torch.stack(per_layer).mean(0))
+    return [float(torch.cat(d).mean()) for d in distances]
 
 
-def psnr(images: torch.Tensor, real: torch.Tensor) -> float:
-    """PSNR over the whole set at once, peak 2 (the [-1, 1] range)."""
-    mse = float((images.float() - real.float()).square().mean())
-    return float("inf") if mse == 0 else 10 * torch.log10(torch.tensor(4.0 / mse)).item()
+def set_psnr(images: torch.Tensor, real: torch.Tensor) -> float:
+    """PSNR over the whole set as one image (peak 2, the [-1, 1] range), not a mean per slice."""
+    from zoo_core.plugin_api import psnr
+
+    side = real.shape[-1]
+    return float(psnr(images.reshape(1, 1, -1, side), real.reshape(1, 1, -1, side), 2.0)[0])
 
 
-def texture_figures(images: torch.Tensor, real: torch.Tensor) -> dict[str, float]:
+def texture_figures(
+    real: torch.Tensor, candidates: dict[str, torch.Tensor]
+) -> dict[str, dict[str, float]]:
+    """Gram distance, detail energy and PSNR of each named candidate set against ``real``."""
     from zoo_core.plugin_api import high_frequency_ratio
 
+    grams = gram_distances(real, list(candidates.values()))
     return {
-        "gram_distance": gram_distance(images, real),
-        "detail_energy": high_frequency_ratio(images, real),
-        "psnr": psnr(images, real),
+        name: {
+            "gram_distance": gram,
+            "detail_energy": high_frequency_ratio(images, real),
+            "psnr": set_psnr(images, real),
+        }
+        for (name, images), gram in zip(candidates.items(), grams, strict=True)
     }
 
 
@@ -102,8 +117,7 @@ def texture_report(
         "data": str(folder),
         "slices": len(test),
         "content_blur": model.blur,
-        "input": texture_figures(content, test),
-        "model": texture_figures(rendered, test),
+        **texture_figures(test, {"input": content, "model": rendered}),
     }
     if split:
         train = to_unit(real_slices(model, split_parts(folder)["train"]), model.value_range)

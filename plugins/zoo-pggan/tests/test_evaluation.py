@@ -116,15 +116,10 @@ def test_zoo_evaluate_on_a_fundus_folder_reports_the_vessel_figure(tmp_path):
 
     import zoo_core as zoo
     from zoo_core.cli import cli
-    from zoo_core.plugin_api import config_to_yaml, save_state_dict
 
     data = prepare_fundus(tmp_path / "fundus", size=8, copies=2)
     model = zoo.load("beers-pggan-retina", pretrained=False, overrides=TINY)
-    folder = tmp_path / "model"
-    folder.mkdir()
-    save_state_dict(model.state_dict(), folder / "model.safetensors",
-                    {"model_id": "beers-pggan-retina"})  # fmt: skip
-    (folder / "config.yaml").write_text(config_to_yaml(model.config))
+    folder = model.save_pretrained(tmp_path / "model")
     args = ["evaluate", str(folder), "--real", str(data), "--out", str(tmp_path / "e"), "--json"]
     result = CliRunner().invoke(cli, args)
     assert result.exit_code == 0, result.output
