@@ -50,14 +50,20 @@ class CGAN3D(GANModel):
         self.z_dim = int(cfg.z_dim)
         self.noise_level = float(cfg.noise_level)
         self.pixelate_factor = int(cfg.pixelate_factor)
-        self.divisor = math.prod(cfg.generator_strides)
+        lattice = bool(cfg.generator_lattice)
+        if lattice and cfg.task != "depixelate":
+            raise ConfigError("model.generator_lattice needs model.task=depixelate")
+        lattice_factor = int(cfg.pixelate_factor) if lattice else 1
+        # a lattice U-Net halves sides pixelate_factor times fewer than the block's grid
+        self.divisor = math.prod(cfg.generator_strides) * lattice_factor
         self.size_multiple = self.divisor  # what the U-Net's strided path takes
         if self.task == "depixelate":  # whole scans are cut on the pixelation's lattice
             self.window_alignment = self.pixelate_factor
         if self.block_size % self.divisor:
             raise ConfigError(
                 f"model.block_size {self.block_size} must be divisible by the product of "
-                f"model.generator_strides ({self.divisor})"
+                "model.generator_strides (times model.pixelate_factor with "
+                f"model.generator_lattice): {self.divisor}"
             )
         self.generator = UNetGenerator(
             self.channels,
@@ -69,6 +75,7 @@ class CGAN3D(GANModel):
             residual=bool(cfg.generator_residual),
             norm=str(cfg.generator_norm),
             extra_inputs=1 if cfg.slope_input else 0,
+            lattice_factor=lattice_factor,
         )
         self.slope_input = bool(cfg.slope_input)
         self.self_ensemble = bool(cfg.self_ensemble)

@@ -39,17 +39,21 @@ class UNetGenerator(nn.Module):
         residual: bool = False,
         norm: str = "batch",
         extra_inputs: int = 0,
+        lattice_factor: int = 1,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
             choices = ", ".join(NORMS)
             raise ConfigError(f"model.generator_norm must be one of {choices}, not {norm!r}")
+        if lattice_factor > 1 and not residual:
+            raise ConfigError("model.generator_lattice needs model.generator_residual=true")
         self.z_dim = z_dim
         self.residual = residual
+        self.lattice_factor = lattice_factor
         self.unet = UNet(
             spatial_dims=3,
             in_channels=channels + extra_inputs + z_dim,
-            out_channels=channels,
+            out_channels=channels * lattice_factor**3,
             channels=tuple(widths),
             strides=tuple(strides),
             num_res_units=res_units,
@@ -82,6 +86,10 @@ class UNetGenerator(nn.Module):
         """``base`` (default: the condition) is what a residual generator corrects; ``extra``
         are input channels beside the condition (``extra_inputs`` of them)."""
         image = condition if base is None else base
+        f = self.lattice_factor
+        if f > 1:  # the network sees only the kept voxels: its grid is theirs
+            condition = condition[:, :, ::f, ::f, ::f]
+            extra = None if extra is None else extra[:, :, ::f, ::f, ::f]
         if extra is not None:
             condition = torch.cat([condition, extra.to(condition.dtype)], dim=1)
         if self.z_dim:
@@ -92,9 +100,25 @@ class UNetGenerator(nn.Module):
             )
             condition = torch.cat([condition, tiled], dim=1)
         out = self.unet(condition)
+        if f > 1:
+            out = shuffle_phases(out, f, image.shape[2:])
         if self.residual:  # the condition plus a correction; the caller clamps to [-1, 1]
             return image + out.to(image.dtype)
         return torch.tanh(out)
+
+
+def shuffle_phases(phases: torch.Tensor, factor: int, size: torch.Size) -> torch.Tensor:
+    """(N, C * f³, d, h, w) corrections, one channel per sub-voxel position of each lattice
+    cell, onto the full grid (N, C, f d, f h, f w), cropped to ``size``. Position (0, 0, 0),
+    the voxel the pixelation keeps, gets no correction: it is known exactly."""
+    n, c = phases.shape[0], phases.shape[1] // factor**3
+    d, h, w = phases.shape[2:]
+    keep = torch.ones(factor**3, device=phases.device, dtype=phases.dtype)
+    keep[0] = 0
+    phases = phases.view(n, c, factor**3, d, h, w) * keep[:, None, None, None]
+    grid = phases.view(n, c, factor, factor, factor, d, h, w).permute(0, 1, 5, 2, 6, 3, 7, 4)
+    grid = grid.reshape(n, c, d * factor, h * factor, w * factor)
+    return grid[:, :, : size[0], : size[1], : size[2]]
 
 
 class ConditionalPatchDiscriminator(nn.Module):
