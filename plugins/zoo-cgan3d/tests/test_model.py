@@ -167,6 +167,50 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
 
 
+def test_a_lattice_generator_corrects_only_the_voxels_the_pixelation_dropped():
+    from zoo_cgan3d.conditions import lattice_cubic, pixelate
+
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", TINY))
+    assert model.generator.factor == 2
+    with torch.no_grad():  # a trained-sized correction, not the near-zero initial one
+        model.generator.body[-1].weight.normal_(0, 0.05)
+        model.generator.body[-1].bias.uniform_(-0.2, 0.2)
+    clean = torch.rand(2, 1, 32, 32, 32, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    condition = pixelate(clean)
+    out = model._generate(condition, torch.Generator().manual_seed(1))
+    base = lattice_cubic(condition)
+    kept = (
+        slice(None),
+        slice(None),
+        slice(None, None, 2),
+        slice(None, None, 2),
+        slice(None, None, 2),
+    )
+    assert torch.equal(out[kept], base[kept])  # the kept voxels are known exactly
+    moved = (out - base).abs() > 1e-4
+    assert moved.float().mean() > 0.8 * 7 / 8  # every other sub-voxel position is corrected
+
+
+def test_shuffled_phases_land_on_their_sub_voxel_position():
+    from zoo_cgan3d.networks import shuffle_phases
+
+    phases = torch.zeros(1, 8, 2, 2, 2)
+    phases[0, 5] = 1.0  # position (1, 0, 1) of each 2x2x2 cell: 5 = 1*4 + 0*2 + 1
+    grid = shuffle_phases(phases, 2, torch.Size((4, 4, 3)))
+    assert grid.shape == (1, 1, 4, 4, 3)
+    assert grid[0, 0].nonzero().tolist() == [[1, 0, 1], [1, 2, 1], [3, 0, 1], [3, 2, 1]]
+    assert shuffle_phases(torch.ones(1, 8, 1, 1, 1), 2, torch.Size((2, 2, 2)))[0, 0, 0, 0, 0] == 0
+
+
+def test_a_lattice_generator_needs_the_depixelate_task_and_a_residual():
+    lattice = [*TINY, "model.generator_lattice=true"]
+    with pytest.raises(ZooError, match=r"generator_lattice needs model\.task=depixelate"):
+        build("cgan3d", model_config("mangalagiri-cgan3d-headct", lattice))
+    with pytest.raises(ZooError, match=r"generator_lattice needs model\.generator_residual=true"):
+        overrides = [*lattice, "model.generator_residual=false", "model.residual_base=condition"]
+        build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
+
+
 def test_a_slope_input_model_reads_the_scans_own_table_and_says_where_to_get_it(small_ct, tmp_path):
     import nibabel as nib
     from zoo_cgan3d.model import hu_slope_at, to_hu

@@ -15,7 +15,11 @@ from zoo_cgan3d.conditions import (
     make_condition,
     median_filter,
 )
-from zoo_cgan3d.networks import ConditionalPatchDiscriminator, UNetGenerator
+from zoo_cgan3d.networks import (
+    ConditionalPatchDiscriminator,
+    LatticeGenerator,
+    UNetGenerator,
+)
 from zoo_core.plugin_api import Batch, ConfigError, GANModel, ZooError
 
 #: Side of the median filter that ``residual_base=median`` corrects (the stronger baseline).
@@ -39,7 +43,12 @@ class CGAN3D(GANModel):
         super().__init__()
         if cfg.task not in TASKS:
             raise ConfigError(f"model.task must be one of {', '.join(TASKS)}, not {cfg.task!r}")
-        if len(cfg.generator_strides) != len(cfg.generator_channels) - 1:
+        lattice = bool(cfg.generator_lattice)
+        if lattice and cfg.task != "depixelate":
+            raise ConfigError("model.generator_lattice needs model.task=depixelate")
+        if lattice and not cfg.generator_residual:
+            raise ConfigError("model.generator_lattice needs model.generator_residual=true")
+        if not lattice and len(cfg.generator_strides) != len(cfg.generator_channels) - 1:
             raise ConfigError(
                 "model.generator_strides needs one entry fewer than model.generator_channels "
                 f"(got {len(cfg.generator_strides)} and {len(cfg.generator_channels)})"
@@ -50,33 +59,38 @@ class CGAN3D(GANModel):
         self.z_dim = int(cfg.z_dim)
         self.noise_level = float(cfg.noise_level)
         self.pixelate_factor = int(cfg.pixelate_factor)
-        lattice = bool(cfg.generator_lattice)
-        if lattice and cfg.task != "depixelate":
-            raise ConfigError("model.generator_lattice needs model.task=depixelate")
-        lattice_factor = int(cfg.pixelate_factor) if lattice else 1
-        # a lattice U-Net halves sides pixelate_factor times fewer than the block's grid
-        self.divisor = math.prod(cfg.generator_strides) * lattice_factor
+        # a lattice generator reads every pixelate_factor-th voxel and has no strides
+        self.divisor = cfg.pixelate_factor if lattice else math.prod(cfg.generator_strides)
         self.size_multiple = self.divisor  # what the U-Net's strided path takes
         if self.task == "depixelate":  # whole scans are cut on the pixelation's lattice
             self.window_alignment = self.pixelate_factor
         if self.block_size % self.divisor:
             raise ConfigError(
                 f"model.block_size {self.block_size} must be divisible by the product of "
-                "model.generator_strides (times model.pixelate_factor with "
+                "model.generator_strides (model.pixelate_factor with "
                 f"model.generator_lattice): {self.divisor}"
             )
-        self.generator = UNetGenerator(
-            self.channels,
-            self.z_dim,
-            list(cfg.generator_channels),
-            list(cfg.generator_strides),
-            int(cfg.generator_res_units),
-            float(cfg.generator_dropout),
-            residual=bool(cfg.generator_residual),
-            norm=str(cfg.generator_norm),
-            extra_inputs=1 if cfg.slope_input else 0,
-            lattice_factor=lattice_factor,
-        )
+        extra_inputs = 1 if cfg.slope_input else 0
+        if lattice:
+            self.generator = LatticeGenerator(
+                self.channels,
+                self.z_dim,
+                list(cfg.generator_channels),
+                self.pixelate_factor,
+                extra_inputs,
+            )
+        else:
+            self.generator = UNetGenerator(
+                self.channels,
+                self.z_dim,
+                list(cfg.generator_channels),
+                list(cfg.generator_strides),
+                int(cfg.generator_res_units),
+                float(cfg.generator_dropout),
+                residual=bool(cfg.generator_residual),
+                norm=str(cfg.generator_norm),
+                extra_inputs=extra_inputs,
+            )
         self.slope_input = bool(cfg.slope_input)
         self.self_ensemble = bool(cfg.self_ensemble)
         self.noise_level_jitter = float(cfg.noise_level_jitter)

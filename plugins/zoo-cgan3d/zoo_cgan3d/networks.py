@@ -39,21 +39,17 @@ class UNetGenerator(nn.Module):
         residual: bool = False,
         norm: str = "batch",
         extra_inputs: int = 0,
-        lattice_factor: int = 1,
     ) -> None:
         super().__init__()
         if norm not in NORMS:
             choices = ", ".join(NORMS)
             raise ConfigError(f"model.generator_norm must be one of {choices}, not {norm!r}")
-        if lattice_factor > 1 and not residual:
-            raise ConfigError("model.generator_lattice needs model.generator_residual=true")
         self.z_dim = z_dim
         self.residual = residual
-        self.lattice_factor = lattice_factor
         self.unet = UNet(
             spatial_dims=3,
             in_channels=channels + extra_inputs + z_dim,
-            out_channels=channels * lattice_factor**3,
+            out_channels=channels,
             channels=tuple(widths),
             strides=tuple(strides),
             num_res_units=res_units,
@@ -86,25 +82,71 @@ class UNetGenerator(nn.Module):
         """``base`` (default: the condition) is what a residual generator corrects; ``extra``
         are input channels beside the condition (``extra_inputs`` of them)."""
         image = condition if base is None else base
-        f = self.lattice_factor
-        if f > 1:  # the network sees only the kept voxels: its grid is theirs
-            condition = condition[:, :, ::f, ::f, ::f]
-            extra = None if extra is None else extra[:, :, ::f, ::f, ::f]
-        if extra is not None:
-            condition = torch.cat([condition, extra.to(condition.dtype)], dim=1)
-        if self.z_dim:
-            if z is None or z.shape != (condition.shape[0], self.z_dim):
-                raise ValueError(f"z must have shape (N, {self.z_dim})")
-            tiled = z.to(condition.dtype)[:, :, None, None, None].expand(
-                -1, -1, *condition.shape[2:]
-            )
-            condition = torch.cat([condition, tiled], dim=1)
-        out = self.unet(condition)
-        if f > 1:
-            out = shuffle_phases(out, f, image.shape[2:])
+        out = self.unet(network_input(condition, z, self.z_dim, extra))
         if self.residual:  # the condition plus a correction; the caller clamps to [-1, 1]
             return image + out.to(image.dtype)
         return torch.tanh(out)
+
+
+def network_input(
+    condition: torch.Tensor, z: torch.Tensor | None, z_dim: int, extra: torch.Tensor | None
+) -> torch.Tensor:
+    """``[condition, extra, z tiled over the block]`` along the channels."""
+    parts = [condition]
+    if extra is not None:
+        parts.append(extra.to(condition.dtype))
+    if z_dim:
+        if z is None or z.shape != (condition.shape[0], z_dim):
+            raise ValueError(f"z must have shape (N, {z_dim})")
+        tiled = z.to(condition.dtype)[:, :, None, None, None]
+        parts.append(tiled.expand(-1, -1, *condition.shape[2:]))
+    return torch.cat(parts, dim=1) if len(parts) > 1 else condition
+
+
+class LatticeGenerator(nn.Module):
+    """Depixelation on the lattice of the voxels the pixelation keeps: a stack of 3³
+    convolutions (LeakyReLU between) maps ``[kept voxels, z tiled]`` to one correction per
+    sub-voxel position of each cell, which :func:`shuffle_phases` puts on the full grid and
+    adds to ``base``; the kept voxels pass unchanged.
+
+    Not the paper's U-Net: on the lattice a U-Net (MONAI's, strides 1-2 or 1-1-1) stayed at
+    or below its cubic base for 1,000 steps where this stack gained 2 dB (see the depixelate
+    card). The lattice gives the network ``factor³`` times the context for the same cost, as
+    ESPCN's sub-pixel layer does in 2D.
+    """
+
+    def __init__(
+        self, channels: int, z_dim: int, widths: Sequence[int], factor: int, extra_inputs: int = 0
+    ) -> None:
+        super().__init__()
+        if not widths:
+            raise ConfigError("model.generator_channels needs at least one width")
+        self.z_dim = z_dim
+        self.factor = factor
+        layers: list[nn.Module] = []
+        width_in = channels + extra_inputs + z_dim
+        for width in widths:
+            layers += [nn.Conv3d(width_in, width, 3, padding=1), nn.LeakyReLU(0.2)]
+            width_in = width
+        layers.append(nn.Conv3d(width_in, channels * factor**3, 3, padding=1))
+        self.body = nn.Sequential(*layers)
+        with torch.no_grad():  # start near the base, as the residual U-Net does
+            self.body[-1].weight.mul_(1e-2)
+            self.body[-1].bias.zero_()
+
+    def forward(
+        self,
+        condition: torch.Tensor,
+        z: torch.Tensor | None = None,
+        base: torch.Tensor | None = None,
+        extra: torch.Tensor | None = None,
+    ) -> torch.Tensor:
+        f = self.factor
+        kept = condition[:, :, ::f, ::f, ::f]
+        extra = None if extra is None else extra[:, :, ::f, ::f, ::f]
+        out = self.body(network_input(kept, z, self.z_dim, extra))
+        image = condition if base is None else base
+        return image + shuffle_phases(out, f, image.shape[2:]).to(image.dtype)
 
 
 def shuffle_phases(phases: torch.Tensor, factor: int, size: torch.Size) -> torch.Tensor:
