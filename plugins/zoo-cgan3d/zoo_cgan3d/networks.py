@@ -130,7 +130,11 @@ class LatticeGenerator(nn.Module):
             width_in = width
         layers.append(nn.Conv3d(width_in, channels * factor**3, 3, padding=1))
         self.body = nn.Sequential(*layers)
-        with torch.no_grad():  # start near the base, as the residual U-Net does
+        with torch.no_grad():
+            for conv in self.body[:-1:2]:  # He's initialisation keeps the signal through depth
+                nn.init.kaiming_normal_(conv.weight, a=0.2, nonlinearity="leaky_relu")
+                conv.bias.zero_()
+            # start near the base, as the residual U-Net does
             self.body[-1].weight.mul_(1e-2)
             self.body[-1].bias.zero_()
 
