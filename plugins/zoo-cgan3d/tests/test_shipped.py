@@ -11,9 +11,10 @@ from zoo_core.testing import check_shipped_weights, shipped_weight_keys
 
 ID = "mangalagiri-cgan3d-headct-autoencode"
 DENOISER = "mangalagiri-cgan3d-headct"
+DEPIXELATOR = "mangalagiri-cgan3d-headct-depixelate"
 
 
-@pytest.mark.parametrize("model_id", [ID, DENOISER])
+@pytest.mark.parametrize("model_id", [ID, DENOISER, DEPIXELATOR])
 def test_shipped_files_match_their_card_and_only_the_generator_ships(model_id):
     assert check_shipped_weights(model_spec(model_id)) <= 20 * 2**20
     keys = shipped_weight_keys(model_id)
@@ -51,3 +52,19 @@ def test_shipped_denoiser_beats_every_filter_on_a_held_out_crop(head_ct):
     for name, baseline in slab.items():  # the best gaussian, median 3^3 and 5^3
         assert ours["psnr"] >= baseline["psnr"] + 0.4, (name, ours, baseline)
         assert ours["psnr_tissue"] >= baseline["psnr_tissue"] + 0.3, (name, ours, baseline)
+
+
+def test_shipped_depixelator_beats_tricubic_on_a_held_out_crop(head_ct):
+    """A quick floor on a 96x96x48 crop of the superior slab (z >= 110) it never saw; the
+    card's whole-slab figures are +1.96 dB over tricubic (+1.37 inside the brain), on this
+    crop +1.31 (+1.05) when this test was written."""
+    from zoo_cgan3d.evaluate import evaluate_scan
+
+    model = zoo.load(DEPIXELATOR)
+    assert model.weights_info["source"].startswith("shipped:")
+    crop = np.asarray(head_ct[53:149, 53:149, 114:162], dtype=np.float32)
+    slab = evaluate_scan(model, crop, region_hu=tuple(model.config.data.region_hu)).slab
+    ours, tricubic = slab["cgan3d"], slab["tricubic"]
+    assert ours["psnr"] > slab["condition"]["psnr"] + 5.0
+    assert ours["psnr"] >= tricubic["psnr"] + 1.0, (ours, tricubic)
+    assert ours["psnr_tissue"] >= tricubic["psnr_tissue"] + 0.7, (ours, tricubic)

@@ -8,7 +8,11 @@ from zoo_cgan3d.config import CGAN3DConfig, CGAN3DDataConfig
 from zoo_core.plugin_api import ArchSpec, ModelSpec, TrainConfig, hookimpl
 
 #: Ids whose trained weights ship in this package (weights/<id>/, its README.md the card).
-SHIPPED_IDS = ("mangalagiri-cgan3d-headct", "mangalagiri-cgan3d-headct-autoencode")
+SHIPPED_IDS = (
+    "mangalagiri-cgan3d-headct",
+    "mangalagiri-cgan3d-headct-autoencode",
+    "mangalagiri-cgan3d-headct-depixelate",
+)
 
 MODEL_IDS = (
     "mangalagiri-cgan3d-autoencode",
