@@ -61,7 +61,7 @@ class CGAN3D(GANModel):
         self.pixelate_factor = int(cfg.pixelate_factor)
         # a lattice generator reads every pixelate_factor-th voxel and has no strides
         self.divisor = cfg.pixelate_factor if lattice else math.prod(cfg.generator_strides)
-        self.size_multiple = self.divisor  # what the U-Net's strided path takes
+        self.size_multiple = self.divisor  # what the generator's input takes
         if self.task == "depixelate":  # whole scans are cut on the pixelation's lattice
             self.window_alignment = self.pixelate_factor
         if self.block_size % self.divisor:
