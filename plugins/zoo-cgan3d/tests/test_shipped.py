@@ -56,8 +56,8 @@ def test_shipped_denoiser_beats_every_filter_on_a_held_out_crop(head_ct):
 
 def test_shipped_depixelator_beats_tricubic_on_a_held_out_crop(head_ct):
     """A quick floor on a 96x96x48 crop of the superior slab (z >= 110) it never saw; the
-    card's whole-slab figures are +1.96 dB over tricubic (+1.37 inside the brain), on this
-    crop +1.31 (+1.05) when this test was written."""
+    card's whole-slab figures are +1.85 dB over tricubic (+1.19 inside the brain), on this
+    crop +1.90 (+1.55) when this test was written."""
     from zoo_cgan3d.evaluate import evaluate_scan
 
     model = zoo.load(DEPIXELATOR)
@@ -66,5 +66,24 @@ def test_shipped_depixelator_beats_tricubic_on_a_held_out_crop(head_ct):
     slab = evaluate_scan(model, crop, region_hu=tuple(model.config.data.region_hu)).slab
     ours, tricubic = slab["cgan3d"], slab["tricubic"]
     assert ours["psnr"] > slab["condition"]["psnr"] + 5.0
-    assert ours["psnr"] >= tricubic["psnr"] + 1.0, (ours, tricubic)
-    assert ours["psnr_tissue"] >= tricubic["psnr_tissue"] + 0.7, (ours, tricubic)
+    assert ours["psnr"] >= tricubic["psnr"] + 1.3, (ours, tricubic)
+    assert ours["psnr_tissue"] >= tricubic["psnr_tissue"] + 1.0, (ours, tricubic)
+
+
+def test_shipped_depixelator_beats_tricubic_on_held_out_mri():
+    """The MNI152 T1's superior half (held out; training saw the inferior one) as the card
+    reads MRI (x100): on a 96x96x48 crop +3.10 dB over tricubic (+3.23 inside the head) when
+    this test was written, +2.53 (+2.16) on the whole half in the card."""
+    from zoo_cgan3d.evaluate import evaluate_scan
+    from zoo_cgan3d.headct import MR_SCALE
+
+    from zoo_core.plugin_api import mni152_slabs
+
+    model = zoo.load(DEPIXELATOR)
+    mri = np.asarray(mni152_slabs("t1")["test"].dataobj, dtype=np.float32) * MR_SCALE
+    x, y = mri.shape[0] // 2, mri.shape[1] // 2
+    crop = mri[x - 48 : x + 48, y - 48 : y + 48, :48]
+    slab = evaluate_scan(model, crop, region_hu=tuple(model.config.data.region_hu)).slab
+    ours, tricubic = slab["cgan3d"], slab["tricubic"]
+    assert ours["psnr"] >= tricubic["psnr"] + 2.0, (ours, tricubic)
+    assert ours["psnr_tissue"] >= tricubic["psnr_tissue"] + 2.0, (ours, tricubic)
