@@ -167,6 +167,23 @@ def test_a_median_base_starts_the_denoiser_at_the_median_filter():
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
 
 
+def test_a_median_input_feeds_the_generator_the_3_cubed_median_beside_the_condition():
+    from zoo_cgan3d.conditions import median_filter
+
+    overrides = [*TINY, "model.slope_input=false", "model.median_input=true"]
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides))
+    seen = []
+    model.generator.unet.register_forward_pre_hook(lambda _, args: seen.append(args[0]))
+    noisy = torch.rand(2, 1, 16, 16, 16, generator=torch.Generator().manual_seed(1)) * 2 - 1
+    model.generate(condition=noisy, seed=0)
+    assert seen[0].shape[1] == 2 + model.z_dim  # condition, its 3³ median, z
+    assert torch.allclose(seen[0][:, :1], noisy) and torch.allclose(
+        seen[0][:, 1:2], median_filter(noisy, 3)
+    )
+    with pytest.raises(ZooError, match=r"median_input needs model\.task=denoise"):
+        build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))
+
+
 def test_a_lattice_generator_corrects_only_the_voxels_the_pixelation_dropped():
     from zoo_cgan3d.conditions import lattice_cubic, pixelate
 

@@ -74,6 +74,10 @@ class CGAN3DConfig:
     #: table from ``zoo generate``, ``zoo cgan3d reconstruct`` and ``evaluate``
     #: (``CGAN3D.condition_options``).
     slope_input: bool = False
+    #: Not in the paper (denoise): the condition's 3³ median as one more input channel, so a
+    #: generator correcting the 5³ median can keep the finer texture that the 3³ one keeps
+    #: (on T1 MRI the 3³ median is the better filter, on the head CT the 5³).
+    median_input: bool = False
     #: Not in the paper: at inference, average the outputs for the 8 mirror images of each
     #: block (EDSR's geometric self-ensemble): the noise is independent of the orientation,
     #: the network's errors partly are not. 8x the inference time; training is unchanged.

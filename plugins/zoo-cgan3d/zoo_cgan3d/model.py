@@ -70,7 +70,9 @@ class CGAN3D(GANModel):
                 "model.generator_strides (model.pixelate_factor with "
                 f"model.generator_lattice): {self.divisor}"
             )
-        extra_inputs = 1 if cfg.slope_input else 0
+        if cfg.median_input and cfg.task != "denoise":
+            raise ConfigError("model.median_input needs model.task=denoise")
+        extra_inputs = int(bool(cfg.slope_input)) + int(bool(cfg.median_input))
         if lattice:
             self.generator = LatticeGenerator(
                 self.channels,
@@ -92,6 +94,7 @@ class CGAN3D(GANModel):
                 extra_inputs=extra_inputs,
             )
         self.slope_input = bool(cfg.slope_input)
+        self.median_input = bool(cfg.median_input)
         self.self_ensemble = bool(cfg.self_ensemble)
         self.noise_level_jitter = float(cfg.noise_level_jitter)
         needs = {
@@ -247,11 +250,14 @@ class CGAN3D(GANModel):
         generator: torch.Generator | None,
         lookup: torch.Tensor | None = None,
     ) -> torch.Tensor:
-        extra = None
+        extras = []
         if self.slope_input:
             if lookup is None:
                 raise ZooError("model.slope_input needs the batch's hu_lookup tables")
-            extra = torch.log1p(hu_slope_at(condition.float(), lookup.float()))
+            extras.append(torch.log1p(hu_slope_at(condition.float(), lookup.float())))
+        if self.median_input:
+            extras.append(median_filter(condition, 3).float())
+        extra = torch.cat(extras, dim=1) if extras else None
         base = None
         if self.residual_base == "interpolated":
             base = lattice_interpolation(condition, self.pixelate_factor)
