@@ -24,6 +24,8 @@ from zoo_core.plugin_api import Batch, ConfigError, GANModel, ZooError
 
 #: Side of the median filter that ``residual_base=median`` corrects (the stronger baseline).
 MEDIAN_BASE_SIZE = 5
+#: Side of the median filter that ``median_input`` feeds the generator (the finer one).
+MEDIAN_INPUT_SIZE = 3
 #: The spatial axes a block is mirrored along for ``self_ensemble`` (with the identity: 8).
 MIRRORS = ((2,), (3,), (4,), (2, 3), (2, 4), (3, 4), (2, 3, 4))
 
@@ -256,7 +258,7 @@ class CGAN3D(GANModel):
                 raise ZooError("model.slope_input needs the batch's hu_lookup tables")
             extras.append(torch.log1p(hu_slope_at(condition.float(), lookup.float())))
         if self.median_input:
-            extras.append(median_filter(condition, 3).float())
+            extras.append(median_filter(condition, MEDIAN_INPUT_SIZE).float())
         extra = torch.cat(extras, dim=1) if extras else None
         base = None
         if self.residual_base == "interpolated":
