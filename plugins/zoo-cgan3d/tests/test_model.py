@@ -213,10 +213,41 @@ def test_shuffled_phases_land_on_their_sub_voxel_position():
     assert shuffle_phases(torch.ones(1, 8, 1, 1, 1), 2, torch.Size((2, 2, 2)))[0, 0, 0, 0, 0] == 0
 
 
-def test_a_lattice_generator_needs_the_depixelate_task_and_a_residual():
+def test_unshuffled_phases_shuffle_back_to_the_same_grid():
+    from zoo_cgan3d.networks import shuffle_phases, unshuffle_phases
+
+    grid = torch.arange(2 * 3 * 4 * 6 * 2, dtype=torch.float32).reshape(2, 3, 4, 6, 2)
+    cells = unshuffle_phases(grid, 2)
+    assert cells.shape == (2, 24, 2, 3, 1)
+    assert cells[0, 5, 0, 0, 0] == grid[0, 0, 1, 0, 1]  # position (1, 0, 1) of the first cell
+    assert torch.equal(shuffle_phases(cells, 2, grid.shape[2:], keep_first=False), grid)
+    with pytest.raises(ValueError, match="multiple of 2"):
+        unshuffle_phases(grid[..., :1], 2)
+
+
+def test_a_denoising_lattice_generator_reads_and_corrects_every_voxel():
+    from zoo_cgan3d.conditions import median_filter
+
+    overrides = [*TINY, "model.generator_lattice=true", "model.generator_channels=[8]"]
+    model = build("cgan3d", model_config("mangalagiri-cgan3d-headct", overrides))
+    assert model.generator.every_voxel
+    with torch.no_grad():  # a trained-sized correction, not the near-zero initial one
+        model.generator.body[-1].weight.normal_(0, 0.05)
+        model.generator.body[-1].bias.uniform_(-0.2, 0.2)
+    noisy = torch.rand(2, 1, 16, 16, 16, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    lookup = model.window_lookup().expand(2, -1)
+    out = model._generate(noisy, torch.Generator().manual_seed(1), lookup)
+    assert ((out - median_filter(noisy, 5)).abs() > 1e-4).float().mean() > 0.9
+    changed = noisy.clone()
+    changed[0, 0, 5, 5, 5] += 0.5  # an odd position of its cell, which depixelation drops
+    moved = model._generate(changed, torch.Generator().manual_seed(1), lookup) - out
+    assert moved[0, 0, 5, 5, 5].abs() > 1e-4 and moved[1].abs().max() == 0
+
+
+def test_a_lattice_generator_needs_a_restoring_task_and_a_residual():
     lattice = [*TINY, "model.generator_lattice=true"]
-    with pytest.raises(ZooError, match=r"generator_lattice needs model\.task=depixelate"):
-        build("cgan3d", model_config("mangalagiri-cgan3d-headct", lattice))
+    with pytest.raises(ZooError, match=r"generator_lattice needs model\.task=depixelate or"):
+        build("cgan3d", model_config("mangalagiri-cgan3d-headct-autoencode", lattice))
     with pytest.raises(ZooError, match=r"generator_lattice needs model\.generator_residual=true"):
         overrides = [*lattice, "model.generator_residual=false", "model.residual_base=condition"]
         build("cgan3d", model_config("mangalagiri-cgan3d-headct-depixelate", overrides))

@@ -49,12 +49,13 @@ class CGAN3DConfig:
     #: the trilinear interpolation through the kept voxels, as VDSR corrects a bicubic image,
     #: "cubic" (cubic convolution through them), or (denoise) "median", the 5³ median filter.
     residual_base: str = "condition"
-    #: Not in the paper (depixelate, with generator_residual): instead of the U-Net, a stack
-    #: of 3³ convolutions of widths generator_channels on the lattice of the voxels the
-    #: pixelation keeps, returning the correction of each of the other sub-voxel positions as
-    #: channels (ESPCN's sub-pixel layer in 3D); the kept voxels pass unchanged. The U-Net's
-    #: strides, residual units, dropout and norm do not apply. See
-    #: zoo_cgan3d.networks.LatticeGenerator.
+    #: Not in the paper (with generator_residual): instead of the U-Net, a stack of 3³
+    #: convolutions of widths generator_channels on the lattice of pixelate_factor³ cells.
+    #: Depixelate: it reads the voxels the pixelation keeps and returns the correction of each
+    #: of the other sub-voxel positions as channels (ESPCN's sub-pixel layer in 3D); the kept
+    #: voxels pass unchanged. Denoise: every voxel of a cell is an input channel and every one
+    #: is corrected (FFDNet's down-sampling in 3D). The U-Net's strides, residual units,
+    #: dropout and norm do not apply. See zoo_cgan3d.networks.LatticeGenerator.
     generator_lattice: bool = False
     #: Not in the paper: in training, each block's Poisson level is noise_level * exp(U(-j, j))
     #: with j = noise_level_jitter, so the denoiser holds at other dose levels (0: fixed).

@@ -46,8 +46,8 @@ class CGAN3D(GANModel):
         if cfg.task not in TASKS:
             raise ConfigError(f"model.task must be one of {', '.join(TASKS)}, not {cfg.task!r}")
         lattice = bool(cfg.generator_lattice)
-        if lattice and cfg.task != "depixelate":
-            raise ConfigError("model.generator_lattice needs model.task=depixelate")
+        if lattice and cfg.task == "autoencode":
+            raise ConfigError("model.generator_lattice needs model.task=depixelate or denoise")
         if lattice and not cfg.generator_residual:
             raise ConfigError("model.generator_lattice needs model.generator_residual=true")
         if not lattice and len(cfg.generator_strides) != len(cfg.generator_channels) - 1:
@@ -61,7 +61,7 @@ class CGAN3D(GANModel):
         self.z_dim = int(cfg.z_dim)
         self.noise_level = float(cfg.noise_level)
         self.pixelate_factor = int(cfg.pixelate_factor)
-        # a lattice generator reads every pixelate_factor-th voxel and has no strides
+        # a lattice generator works on cells of pixelate_factor³ voxels and has no strides
         self.divisor = cfg.pixelate_factor if lattice else math.prod(cfg.generator_strides)
         self.size_multiple = self.divisor  # what the generator's input takes
         if self.task == "depixelate":  # whole scans are cut on the pixelation's lattice
@@ -82,6 +82,7 @@ class CGAN3D(GANModel):
                 list(cfg.generator_channels),
                 self.pixelate_factor,
                 extra_inputs,
+                every_voxel=self.task == "denoise",
             )
         else:
             self.generator = UNetGenerator(

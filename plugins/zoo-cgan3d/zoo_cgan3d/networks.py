@@ -113,18 +113,30 @@ class LatticeGenerator(nn.Module):
     or below its cubic base for 1,000 steps where this stack gained 2 dB (see the depixelate
     card). The lattice gives the network ``factor³`` times the context for the same cost, as
     ESPCN's sub-pixel layer does in 2D.
+
+    With ``every_voxel`` (denoising) nothing is known exactly: every voxel of each cell is
+    an input channel (:func:`unshuffle_phases`, FFDNet's down-sampling in 3D) and every one
+    gets a correction.
     """
 
     def __init__(
-        self, channels: int, z_dim: int, widths: Sequence[int], factor: int, extra_inputs: int = 0
+        self,
+        channels: int,
+        z_dim: int,
+        widths: Sequence[int],
+        factor: int,
+        extra_inputs: int = 0,
+        every_voxel: bool = False,
     ) -> None:
         super().__init__()
         if not widths:
             raise ConfigError("model.generator_channels needs at least one width")
         self.z_dim = z_dim
         self.factor = factor
+        self.every_voxel = every_voxel
+        cell = factor**3 if every_voxel else 1
         layers: list[nn.Module] = []
-        width_in = channels + extra_inputs + z_dim
+        width_in = (channels + extra_inputs) * cell + z_dim
         for width in widths:
             layers += [nn.Conv3d(width_in, width, 3, padding=1), nn.LeakyReLU(0.2)]
             width_in = width
@@ -146,22 +158,43 @@ class LatticeGenerator(nn.Module):
         extra: torch.Tensor | None = None,
     ) -> torch.Tensor:
         f = self.factor
-        kept = condition[:, :, ::f, ::f, ::f]
-        extra = None if extra is None else extra[:, :, ::f, ::f, ::f]
-        out = self.body(network_input(kept, z, self.z_dim, extra))
+        if self.every_voxel:
+            cells = unshuffle_phases(condition, f)
+            extra = None if extra is None else unshuffle_phases(extra, f)
+        else:
+            cells = condition[:, :, ::f, ::f, ::f]
+            extra = None if extra is None else extra[:, :, ::f, ::f, ::f]
+        out = self.body(network_input(cells, z, self.z_dim, extra))
         image = condition if base is None else base
-        return image + shuffle_phases(out, f, image.shape[2:]).to(image.dtype)
+        corrections = shuffle_phases(out, f, image.shape[2:], keep_first=not self.every_voxel)
+        return image + corrections.to(image.dtype)
 
 
-def shuffle_phases(phases: torch.Tensor, factor: int, size: torch.Size) -> torch.Tensor:
+def unshuffle_phases(grid: torch.Tensor, factor: int) -> torch.Tensor:
+    """(N, C, f d, f h, f w) onto its cells' lattice, (N, C * f³, d, h, w): one channel per
+    sub-voxel position, in the order :func:`shuffle_phases` reads them back."""
+    n, c, *size = grid.shape
+    if any(s % factor for s in size):
+        raise ValueError(f"every side of {tuple(size)} must be a multiple of {factor}")
+    d, h, w = (s // factor for s in size)
+    cells = grid.reshape(n, c, d, factor, h, factor, w, factor).permute(0, 1, 3, 5, 7, 2, 4, 6)
+    return cells.reshape(n, c * factor**3, d, h, w)
+
+
+def shuffle_phases(
+    phases: torch.Tensor, factor: int, size: torch.Size, keep_first: bool = True
+) -> torch.Tensor:
     """(N, C * f³, d, h, w) corrections, one channel per sub-voxel position of each lattice
-    cell, onto the full grid (N, C, f d, f h, f w), cropped to ``size``. Position (0, 0, 0),
-    the voxel the pixelation keeps, gets no correction: it is known exactly."""
+    cell, onto the full grid (N, C, f d, f h, f w), cropped to ``size``. With ``keep_first``
+    position (0, 0, 0), the voxel the pixelation keeps, gets no correction: it is known
+    exactly."""
     n, c = phases.shape[0], phases.shape[1] // factor**3
     d, h, w = phases.shape[2:]
-    keep = torch.ones(factor**3, device=phases.device, dtype=phases.dtype)
-    keep[0] = 0
-    phases = phases.view(n, c, factor**3, d, h, w) * keep[:, None, None, None]
+    phases = phases.view(n, c, factor**3, d, h, w)
+    if keep_first:
+        keep = torch.ones(factor**3, device=phases.device, dtype=phases.dtype)
+        keep[0] = 0
+        phases = phases * keep[:, None, None, None]
     grid = phases.view(n, c, factor, factor, factor, d, h, w).permute(0, 1, 5, 2, 6, 3, 7, 4)
     grid = grid.reshape(n, c, d * factor, h * factor, w * factor)
     return grid[:, :, : size[0], : size[1], : size[2]]
